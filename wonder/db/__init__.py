@@ -1,0 +1,1 @@
+"""Database layer: models, engines, unit of work, migrations."""

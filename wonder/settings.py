@@ -1,0 +1,99 @@
+"""One typed settings object, built at the edge (CLI, flow, server) and passed down.
+
+Every value can come from a ``WONDER_``-prefixed environment variable or a ``.env`` file;
+nested groups use ``__`` (``WONDER_TRESTLE__CLIENT_ID``). Secrets are ``SecretStr`` so they
+never print in a repr, a log line or an error message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SQLITE_PATH = Path("var") / "wonder.db"
+
+
+class TrestleSettings(BaseModel):
+    """CoreLogic Trestle (RESO Web API) connection."""
+
+    base_url: str = "http://127.0.0.1:8701"
+    token_path: str = "/trestle/oidc/connect/token"  # noqa: S105 (a URL path)
+    odata_path: str = "/trestle/odata"
+    client_id: str = "sandbox-client"
+    client_secret: SecretStr = SecretStr("sandbox-secret")
+    scope: str = "api"
+    timeout_seconds: float = 60.0
+    page_size: int = Field(default=1000, ge=1, le=1000)
+    # Re-fetch the token this long before it expires.
+    token_refresh_margin_seconds: float = 300.0
+    max_retries: int = Field(default=6, ge=0)
+    backoff_base_seconds: float = 0.5
+    backoff_max_seconds: float = 60.0
+    # Keep this many queries of the minute quota in reserve for other consumers of the connection.
+    quota_reserve: int = Field(default=2, ge=0)
+
+
+class ListingIngestSettings(BaseModel):
+    """How the listing ingest walks Trestle."""
+
+    # Incremental runs re-read this far behind the stored cursor (late commits at the source).
+    overlap_seconds: int = Field(default=300, ge=0)
+    # A census that would delete more than this fraction of stored listings is held.
+    mass_delete_fraction: float = Field(default=0.05, ge=0.0, le=1.0)
+    # ... unless it deletes no more than this many rows (small databases).
+    mass_delete_min_rows: int = Field(default=50, ge=0)
+    census_page_size: int = Field(default=300_000, ge=1, le=300_000)
+    media_batch_size: int = Field(default=50, ge=1, le=200)
+
+
+class GrpcSettings(BaseModel):
+    """The gRPC query API."""
+
+    host: str = "127.0.0.1"
+    port: int = 50051
+    processes: int = Field(default=1, ge=1)
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    # With a client CA the server requires and verifies client certificates (mutual TLS).
+    tls_client_ca_file: Path | None = None
+    # Signs page tokens so a consumer cannot forge or alter them.
+    page_token_secret: SecretStr = SecretStr("change-me-page-token-secret")
+    metrics_port: int | None = None
+    default_page_size: int = Field(default=50, ge=1)
+    max_page_size: int = Field(default=1000, ge=1)
+    keepalive_time_ms: int = 60_000
+    keepalive_timeout_ms: int = 20_000
+    shutdown_grace_seconds: float = 5.0
+
+
+class SandboxSettings(BaseModel):
+    """The local emulators of the external services."""
+
+    host: str = "127.0.0.1"
+    trestle_port: int = 8701
+    profile: Literal["realistic", "fast"] = "realistic"
+    seed: int = 42
+    listings: int = 500
+    state_dir: Path = Path("var") / "sandbox"
+
+
+class Settings(BaseSettings):
+    """Everything the platform is configured with."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="WONDER_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    database_url: str = Field(default=f"sqlite:///{DEFAULT_SQLITE_PATH}")
+    log_level: str = "INFO"
+    trestle: TrestleSettings = TrestleSettings()
+    listings: ListingIngestSettings = ListingIngestSettings()
+    grpc: GrpcSettings = GrpcSettings()
+    sandbox: SandboxSettings = SandboxSettings()
