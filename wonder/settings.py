@@ -24,6 +24,9 @@ class TrestleSettings(BaseModel):
     odata_path: str = "/trestle/odata"
     client_id: str = "sandbox-client"
     client_secret: SecretStr = SecretStr("sandbox-secret")
+    # Name of a Prefect Secret block holding the client secret; when set, flows resolve it at
+    # their edge and it wins over client_secret. A name, not a secret.
+    client_secret_block: str | None = None
     scope: str = "api"
     timeout_seconds: float = 60.0
     page_size: int = Field(default=1000, ge=1, le=1000)
