@@ -1,0 +1,52 @@
+"""The edge every flow shares: settings (with secrets from Prefect blocks), client, sessions."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from prefect.blocks.system import Secret
+from pydantic import SecretStr
+from sqlalchemy.orm import Session, sessionmaker
+
+from wonder.clients.trestle import TrestleClient
+from wonder.db.engine import make_engine, session_factory
+from wonder.settings import Settings
+
+
+def load_settings(trestle_secret_block: str | None = None) -> Settings:
+    """Settings from the environment / .env; the Trestle secret from a Secret block if named.
+
+    ``trestle_secret_block`` (a flow parameter) wins over ``WONDER_TRESTLE__CLIENT_SECRET_BLOCK``.
+    """
+    settings = Settings()
+    block_name = trestle_secret_block or settings.trestle.client_secret_block
+    if not block_name:
+        return settings
+    secret = SecretStr(str(Secret.load(block_name).get()))
+    trestle = settings.trestle.model_copy(update={"client_secret": secret})
+    return settings.model_copy(update={"trestle": trestle})
+
+
+@contextmanager
+def trestle_ingest(settings: Settings) -> Iterator[tuple[TrestleClient, sessionmaker[Session]]]:
+    """A Trestle client and a session factory, both closed when the block ends."""
+    engine = make_engine(settings.database_url)
+    try:
+        with TrestleClient(settings.trestle) as client:
+            yield client, session_factory(engine)
+    finally:
+        engine.dispose()
+
+
+def page_logger(logger: logging.Logger | logging.LoggerAdapter[Any]) -> Callable[[Any], None]:
+    """A ``progress`` callback for the ingest service: one log line per committed page."""
+
+    def log_progress(event: Any) -> None:
+        fields = getattr(event, "__dict__", None) or {}
+        described = ", ".join(f"{name}={value}" for name, value in fields.items())
+        logger.info("page committed: %s", described or event)
+
+    return log_progress
