@@ -37,6 +37,8 @@ class TrestleSettings(BaseModel):
     backoff_max_seconds: float = 60.0
     # Keep this many queries of the minute quota in reserve for other consumers of the connection.
     quota_reserve: int = Field(default=2, ge=0)
+    # A quota wait (hour reset, Retry-After) longer than this raises RateLimited instead of sleeping.
+    max_quota_wait_seconds: float = Field(default=120.0, ge=0)
 
 
 class ListingIngestSettings(BaseModel):
