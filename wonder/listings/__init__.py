@@ -1,0 +1,1 @@
+"""MLS listings: RESO normalization (pure), change detection, census and the Trestle ingest."""

@@ -1,0 +1,462 @@
+"""RESO records (Property, Media, Member, Office) → our rows. Pure and strict.
+
+A record either normalizes completely or comes back as ``Rejected`` with a reason naming the
+field (a wrong type, a missing key, an out-of-range or over-long value); nothing here raises on
+bad data. Only the fields we keep as columns are checked: the full record stays in ``raw``
+(multi-value enumerations, local ``X_`` fields and the hundreds of other fields included).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+# The RESO Data Dictionary 2.0 StandardStatus values (its display strings).
+STANDARD_STATUSES = frozenset(
+    {
+        "Active",
+        "Active Under Contract",
+        "Canceled",
+        "Closed",
+        "Coming Soon",
+        "Delete",
+        "Expired",
+        "Hold",
+        "Incomplete",
+        "Pending",
+        "Withdrawn",
+    }
+)
+DELETE_STATUS = "Delete"
+# Expanded navigation properties are not part of the Property record we keep.
+MEDIA_NAVIGATION = "Media"
+
+_INT32_MAX = 2**31 - 1
+_MONEY_LIMIT = Decimal(10) ** 12  # NUMERIC(14, 2)
+_TIMESTAMP = re.compile(
+    r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|z|[+-]\d{2}:\d{2})$"
+)
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """Why a record was not accepted; ``key`` is its record key when it had a usable one."""
+
+    reason: str
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class NormalizedListing:
+    listing_key: str
+    modification_timestamp: datetime
+    listing_id: str | None
+    standard_status: str | None
+    mls_status: str | None
+    property_type: str | None
+    property_sub_type: str | None
+    list_price: Decimal | None
+    original_list_price: Decimal | None
+    close_price: Decimal | None
+    bedrooms_total: int | None
+    bathrooms_total: int | None
+    living_area: float | None
+    lot_size_acres: float | None
+    year_built: int | None
+    unparsed_address: str | None
+    street_number: str | None
+    street_name: str | None
+    unit_number: str | None
+    city: str | None
+    state_or_province: str | None
+    postal_code: str | None
+    country: str | None
+    latitude: float | None
+    longitude: float | None
+    public_remarks: str | None
+    list_agent_key: str | None
+    list_office_key: str | None
+    listing_contract_date: date | None
+    close_date: date | None
+    photos_count: int | None
+    photos_change_timestamp: datetime | None
+    # The source record without the expanded Media array.
+    raw: dict[str, Any]
+    content_hash: str
+
+    @property
+    def is_delete(self) -> bool:
+        return self.standard_status == DELETE_STATUS
+
+    def columns(self) -> dict[str, Any]:
+        """The normalized column values (everything but ``raw`` and ``content_hash``)."""
+        return {
+            name: getattr(self, name)
+            for name in self.__dataclass_fields__
+            if name not in ("raw", "content_hash")
+        }
+
+
+@dataclass(frozen=True)
+class NormalizedMedia:
+    media_key: str
+    listing_key: str
+    order: int | None
+    media_url: str | None
+    media_category: str | None
+    mime_type: str | None
+    short_description: str | None
+    image_width: int | None
+    image_height: int | None
+    modification_timestamp: datetime | None
+    raw: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class NormalizedMember:
+    member_key: str
+    modification_timestamp: datetime
+    member_mls_id: str | None
+    first_name: str | None
+    last_name: str | None
+    full_name: str | None
+    email: str | None
+    phone: str | None
+    office_key: str | None
+    status: str | None
+    raw: dict[str, Any]
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class NormalizedOffice:
+    office_key: str
+    modification_timestamp: datetime
+    office_mls_id: str | None
+    name: str | None
+    phone: str | None
+    email: str | None
+    city: str | None
+    state_or_province: str | None
+    postal_code: str | None
+    status: str | None
+    raw: dict[str, Any]
+    content_hash: str
+
+
+def canonical_json(value: Any) -> str:
+    """Key-sorted compact JSON: equal documents give equal text whatever their key order."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def content_hash(raw: Mapping[str, Any]) -> str:
+    """sha256 of the canonical JSON of a record."""
+    return hashlib.sha256(canonical_json(raw).encode("utf-8")).hexdigest()
+
+
+def strip_navigation(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The record without its expanded Media (``Media`` and ``Media@odata.*`` annotations)."""
+    return {
+        name: value
+        for name, value in record.items()
+        if name != MEDIA_NAVIGATION and not name.startswith(MEDIA_NAVIGATION + "@")
+    }
+
+
+def record_key(record: object, key_field: str) -> str | None:
+    """The record's key when it is a usable string (for quarantine rows), else None."""
+    if not isinstance(record, Mapping):
+        return None
+    value = record.get(key_field)
+    if isinstance(value, str) and 0 < len(value) <= 64:
+        return value
+    return None
+
+
+def normalize_property(record: object) -> NormalizedListing | Rejected:
+    """A RESO Property record (Media may be expanded in it; it is not kept here)."""
+    if not isinstance(record, Mapping):
+        return Rejected(f"record: expected a JSON object, got {_type_name(record)}")
+    key = record_key(record, "ListingKey")
+    read = _Reader(record)
+    try:
+        raw = strip_navigation(record)
+        return NormalizedListing(
+            listing_key=read.key("ListingKey"),
+            modification_timestamp=read.required_timestamp("ModificationTimestamp"),
+            listing_id=read.string("ListingId", 64),
+            standard_status=read.enum("StandardStatus", STANDARD_STATUSES),
+            mls_status=read.string("MlsStatus", 64),
+            property_type=read.string("PropertyType", 64),
+            property_sub_type=read.string("PropertySubType", 64),
+            list_price=read.money("ListPrice"),
+            original_list_price=read.money("OriginalListPrice"),
+            close_price=read.money("ClosePrice"),
+            bedrooms_total=read.integer("BedroomsTotal", 0, 10_000),
+            bathrooms_total=read.integer("BathroomsTotalInteger", 0, 10_000),
+            living_area=read.number("LivingArea", 0.0, 1e9),
+            lot_size_acres=read.number("LotSizeAcres", 0.0, 1e9),
+            year_built=read.integer("YearBuilt", 1000, 3000),
+            unparsed_address=read.string("UnparsedAddress", 255),
+            street_number=read.string("StreetNumber", 32),
+            street_name=read.string("StreetName", 128),
+            unit_number=read.string("UnitNumber", 32),
+            city=read.string("City", 128),
+            state_or_province=read.string("StateOrProvince", 32),
+            postal_code=read.string("PostalCode", 16),
+            country=read.string("Country", 8),
+            latitude=read.number("Latitude", -90.0, 90.0),
+            longitude=read.number("Longitude", -180.0, 180.0),
+            public_remarks=read.text("PublicRemarks"),
+            list_agent_key=read.string("ListAgentKey", 64),
+            list_office_key=read.string("ListOfficeKey", 64),
+            listing_contract_date=read.date("ListingContractDate"),
+            close_date=read.date("CloseDate"),
+            photos_count=read.integer("PhotosCount", 0, _INT32_MAX),
+            photos_change_timestamp=read.timestamp("PhotosChangeTimestamp"),
+            raw=raw,
+            content_hash=content_hash(raw),
+        )
+    except _FieldError as error:
+        return Rejected(str(error), key)
+
+
+def normalize_media(
+    record: object, *, listing_key: str | None = None
+) -> NormalizedMedia | Rejected:
+    """A RESO Media record; ``listing_key`` is the parent when it came expanded in a Property."""
+    if not isinstance(record, Mapping):
+        return Rejected(f"record: expected a JSON object, got {_type_name(record)}")
+    read = _Reader(record)
+    try:
+        media_key = read.key("MediaKey")
+        parent = read.string("ResourceRecordKey", 64)
+        if parent is None:
+            if listing_key is None:
+                raise _FieldError("ResourceRecordKey", "missing")
+            parent = listing_key
+        elif listing_key is not None and parent != listing_key:
+            raise _FieldError(
+                "ResourceRecordKey",
+                f"{parent!r} is not the expanding listing {listing_key!r}",
+            )
+        return NormalizedMedia(
+            media_key=media_key,
+            listing_key=parent,
+            order=read.integer("Order", -_INT32_MAX, _INT32_MAX),
+            media_url=read.text("MediaURL"),
+            media_category=read.string("MediaCategory", 64),
+            mime_type=read.string("MimeType", 64),
+            short_description=read.text("ShortDescription"),
+            image_width=read.integer("ImageWidth", 0, _INT32_MAX),
+            image_height=read.integer("ImageHeight", 0, _INT32_MAX),
+            modification_timestamp=read.timestamp("ModificationTimestamp"),
+            raw=dict(record),
+        )
+    except _FieldError as error:
+        return Rejected(str(error), record_key(record, "MediaKey"))
+
+
+def normalize_member(record: object) -> NormalizedMember | Rejected:
+    if not isinstance(record, Mapping):
+        return Rejected(f"record: expected a JSON object, got {_type_name(record)}")
+    read = _Reader(record)
+    try:
+        raw = dict(record)
+        return NormalizedMember(
+            member_key=read.key("MemberKey"),
+            modification_timestamp=read.required_timestamp("ModificationTimestamp"),
+            member_mls_id=read.string("MemberMlsId", 64),
+            first_name=read.string("MemberFirstName", 128),
+            last_name=read.string("MemberLastName", 128),
+            full_name=read.string("MemberFullName", 255),
+            email=read.string("MemberEmail", 255),
+            phone=read.string("MemberPreferredPhone", 64),
+            office_key=read.string("OfficeKey", 64),
+            status=read.string("MemberStatus", 32),
+            raw=raw,
+            content_hash=content_hash(raw),
+        )
+    except _FieldError as error:
+        return Rejected(str(error), record_key(record, "MemberKey"))
+
+
+def normalize_office(record: object) -> NormalizedOffice | Rejected:
+    if not isinstance(record, Mapping):
+        return Rejected(f"record: expected a JSON object, got {_type_name(record)}")
+    read = _Reader(record)
+    try:
+        raw = dict(record)
+        return NormalizedOffice(
+            office_key=read.key("OfficeKey"),
+            modification_timestamp=read.required_timestamp("ModificationTimestamp"),
+            office_mls_id=read.string("OfficeMlsId", 64),
+            name=read.string("OfficeName", 255),
+            phone=read.string("OfficePhone", 64),
+            email=read.string("OfficeEmail", 255),
+            city=read.string("OfficeCity", 128),
+            state_or_province=read.string("OfficeStateOrProvince", 32),
+            postal_code=read.string("OfficePostalCode", 16),
+            status=read.string("OfficeStatus", 32),
+            raw=raw,
+            content_hash=content_hash(raw),
+        )
+    except _FieldError as error:
+        return Rejected(str(error), record_key(record, "OfficeKey"))
+
+
+def parse_timestamp(value: str) -> datetime:
+    """An ``Edm.DateTimeOffset`` (``Z`` or ``±hh:mm``, any fraction digits) as aware UTC.
+
+    Raises ValueError for anything else, naive timestamps included (their zone is unknown).
+    """
+    match = _TIMESTAMP.match(value)
+    if match is None:
+        raise ValueError(f"{value!r} is not an ISO 8601 timestamp with a UTC offset")
+    minutes, seconds, fraction, offset = match.groups()
+    micros = (fraction or "").ljust(6, "0")[:6]  # beyond microseconds is truncated
+    zone = "+00:00" if offset in ("Z", "z") else offset
+    parsed = datetime.fromisoformat(f"{minutes}:{seconds or '00'}.{micros}{zone}")
+    return parsed.astimezone(UTC)
+
+
+class _FieldError(Exception):
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+
+
+class _Reader:
+    """Typed accessors over one record; each raises ``_FieldError`` naming the field."""
+
+    def __init__(self, record: Mapping[str, Any]) -> None:
+        self._record = record
+
+    def _get(self, name: str) -> Any:
+        return self._record.get(name)
+
+    def key(self, name: str) -> str:
+        if name not in self._record:
+            raise _FieldError(name, "missing")
+        value = self._get(name)
+        if value is None:
+            raise _FieldError(name, "null")
+        if not isinstance(value, str):
+            raise _FieldError(name, f"expected a string, got {_type_name(value)}")
+        if not value or len(value) > 64:
+            raise _FieldError(name, f"length {len(value)} is outside 1..64")
+        return value
+
+    def string(self, name: str, max_length: int) -> str | None:
+        value = self.text(name)
+        if value is not None and len(value) > max_length:
+            raise _FieldError(name, f"length {len(value)} exceeds {max_length}")
+        return value
+
+    def text(self, name: str) -> str | None:
+        value = self._get(name)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise _FieldError(name, f"expected a string, got {_type_name(value)}")
+        if "\x00" in value:
+            raise _FieldError(name, "contains a NUL character")
+        return value
+
+    def enum(self, name: str, allowed: frozenset[str]) -> str | None:
+        value = self.text(name)
+        if value is not None and value not in allowed:
+            raise _FieldError(name, f"{value!r} is not a known value")
+        return value
+
+    def integer(self, name: str, minimum: int, maximum: int) -> int | None:
+        value = self._get(name)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _FieldError(name, f"expected an integer, got {_type_name(value)} {value!r}")
+        if not minimum <= value <= maximum:
+            raise _FieldError(name, f"{value} is outside {minimum}..{maximum}")
+        return value
+
+    def number(self, name: str, minimum: float, maximum: float) -> float | None:
+        value = self._get(name)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+            raise _FieldError(name, f"expected a number, got {_type_name(value)} {value!r}")
+        number = float(value)
+        if not math.isfinite(number) or not minimum <= number <= maximum:
+            raise _FieldError(name, f"{value} is outside {minimum}..{maximum}")
+        return number
+
+    def money(self, name: str) -> Decimal | None:
+        value = self._get(name)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+            raise _FieldError(name, f"expected a number, got {_type_name(value)} {value!r}")
+        try:
+            # repr of a float is its shortest exact decimal form: 425000.1 stays 425000.1.
+            amount = Decimal(value) if isinstance(value, int | Decimal) else Decimal(repr(value))
+        except InvalidOperation as exc:  # pragma: no cover - every int/float converts
+            raise _FieldError(name, f"{value!r} is not a decimal") from exc
+        if not amount.is_finite():
+            raise _FieldError(name, f"{value!r} is not finite")
+        exponent = amount.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -2:
+            raise _FieldError(name, f"{value!r} has more than 2 decimal places")
+        if abs(amount) >= _MONEY_LIMIT:
+            raise _FieldError(name, f"{value!r} is out of range")
+        return amount.quantize(Decimal("0.01"))
+
+    def date(self, name: str) -> date | None:
+        value = self.text(name)
+        if value is None:
+            return None
+        if not _DATE.match(value):
+            raise _FieldError(name, f"{value!r} is not a date (YYYY-MM-DD)")
+        try:
+            return date.fromisoformat(value)
+        except ValueError as exc:
+            raise _FieldError(name, f"{value!r} is not a valid date") from exc
+
+    def timestamp(self, name: str) -> datetime | None:
+        value = self.text(name)
+        if value is None:
+            return None
+        try:
+            return parse_timestamp(value)
+        except ValueError as exc:
+            raise _FieldError(name, str(exc)) from exc
+
+    def required_timestamp(self, name: str) -> datetime:
+        if name not in self._record:
+            raise _FieldError(name, "missing")
+        value = self.timestamp(name)
+        if value is None:
+            raise _FieldError(name, "null")
+        return value
+
+
+def _type_name(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, int | float | Decimal):
+        return "number"
+    if isinstance(value, Mapping):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    return type(value).__name__

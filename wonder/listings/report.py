@@ -1,0 +1,113 @@
+"""What an ingest run did: plain dataclasses the CLI prints and the flows turn into artifacts."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass
+class IngestReport:
+    """Counts of one resource walked in one mode (first_load | incremental)."""
+
+    resource: str
+    mode: str
+    pages: int = 0
+    fetched: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    quarantined: int = 0
+    media_refreshed: int = 0
+    media_refetch_pending: int = 0
+    history_rows: int = 0
+    requests: int = 0
+    # The client's last quota headers (a wonder.clients.trestle.QuotaSnapshot).
+    quota: Any = None
+    held_delete_id: int | None = None
+    duration_seconds: float = 0.0
+
+    def as_rows(self) -> list[dict[str, Any]]:
+        return _rows(self)
+
+    def summary(self) -> str:
+        return (
+            f"{self.resource} {self.mode}: {self.pages} pages, {self.fetched} fetched, "
+            f"{self.inserted} inserted, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.deleted} deleted, {self.quarantined} quarantined, "
+            f"{self.media_refreshed} media refreshed ({self.media_refetch_pending} pending), "
+            f"{self.history_rows} history rows, {self.requests} requests "
+            f"in {self.duration_seconds:.2f}s"
+        )
+
+
+@dataclass
+class CensusReport:
+    """A key census: what the source holds against what we store, and what was deleted or held."""
+
+    resource: str
+    pages: int = 0
+    source_keys: int = 0
+    stored_keys: int = 0
+    missing: int = 0
+    deleted: int = 0
+    held: bool = False
+    held_delete_id: int | None = None
+    requests: int = 0
+    quota: Any = None
+    duration_seconds: float = 0.0
+
+    def as_rows(self) -> list[dict[str, Any]]:
+        return _rows(self)
+
+    def summary(self) -> str:
+        outcome = (
+            f"held for approval as #{self.held_delete_id}"
+            if self.held
+            else f"{self.deleted} deleted"
+        )
+        return (
+            f"{self.resource} census: {self.source_keys} at the source, {self.stored_keys} stored, "
+            f"{self.missing} missing → {outcome}; {self.requests} requests "
+            f"in {self.duration_seconds:.2f}s"
+        )
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """Sent after every committed page so long runs can report where they stand."""
+
+    resource: str
+    mode: str
+    pages: int
+    records: int
+    cursor: str | None
+
+
+def _rows(report: object) -> list[dict[str, Any]]:
+    """``metric``/``value`` rows of the scalar fields (the quota flattened into its windows)."""
+    rows: list[dict[str, Any]] = []
+    for field in dataclasses.fields(report):  # type: ignore[arg-type]
+        value = getattr(report, field.name)
+        if field.name == "quota":
+            rows.extend(_quota_rows(value))
+        elif isinstance(value, float):
+            rows.append({"metric": field.name, "value": round(value, 3)})
+        else:
+            rows.append({"metric": field.name, "value": value})
+    return rows
+
+
+def _quota_rows(quota: Any) -> list[dict[str, Any]]:
+    if quota is None:
+        return []
+    rows: list[dict[str, Any]] = []
+    for name in ("minute_limit", "minute_available", "hour_limit", "hour_available"):
+        rows.append({"metric": f"quota_{name}", "value": getattr(quota, name, None)})
+    reset_at = getattr(quota, "hour_reset_at", None)
+    if isinstance(reset_at, datetime):
+        rows.append({"metric": "quota_hour_reset_at", "value": reset_at.isoformat()})
+    return rows
