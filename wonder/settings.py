@@ -72,6 +72,9 @@ class GrpcSettings(BaseModel):
     keepalive_time_ms: int = 60_000
     keepalive_timeout_ms: int = 20_000
     shutdown_grace_seconds: float = 5.0
+    # The server probes the database this often (SELECT 1 with this timeout) for its health.
+    health_check_interval_seconds: float = Field(default=5.0, gt=0)
+    health_check_timeout_seconds: float = Field(default=2.0, gt=0)
 
 
 class SandboxSettings(BaseModel):
