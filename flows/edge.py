@@ -25,7 +25,9 @@ def load_settings(trestle_secret_block: str | None = None) -> Settings:
     block_name = trestle_secret_block or settings.trestle.client_secret_block
     if not block_name:
         return settings
-    secret = SecretStr(str(Secret.load(block_name).get()))
+    block = Secret.load(block_name)
+    assert isinstance(block, Secret)  # the sync call: a block, not a coroutine
+    secret = SecretStr(str(block.get()))
     trestle = settings.trestle.model_copy(update={"client_secret": secret})
     return settings.model_copy(update={"trestle": trestle})
 

@@ -31,7 +31,7 @@ def listings_first_load(trestle_secret_block: str | None = None) -> dict[str, An
 
 @flow(name="listings-incremental", retries=2, retry_delay_seconds=60)
 def listings_incremental(trestle_secret_block: str | None = None) -> dict[str, Any]:
-    """Apply what changed at the source since the stored cursors (listings, media, agents, offices)."""
+    """Apply what changed at the source since the cursors (listings, media, agents, offices)."""
     logger = get_run_logger()
     settings = load_settings(trestle_secret_block)
     with trestle_ingest(settings) as (client, sessions):

@@ -1,0 +1,5 @@
+import sys
+
+from wonder.demo.main import main
+
+sys.exit(main())

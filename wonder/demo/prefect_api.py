@@ -1,0 +1,107 @@
+"""The few Prefect REST calls the demo needs (health, deployments, flow runs), over httpx."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from wonder.demo.processes import DemoError
+
+TERMINAL_STATES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
+
+
+@dataclass(frozen=True)
+class FlowRunOutcome:
+    id: str
+    name: str
+    state_type: str
+    state_name: str
+    message: str | None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.state_type == "COMPLETED"
+
+
+class PrefectApi:
+    def __init__(self, api_url: str, *, timeout: float = 10.0) -> None:
+        self.api_url = api_url.rstrip("/")
+        self._http = httpx.Client(base_url=self.api_url, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> PrefectApi:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def healthy(self) -> bool:
+        try:
+            return self._http.get("/health").status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def _json(self, response: httpx.Response) -> Any:
+        if response.is_error:
+            raise DemoError(
+                f"Prefect API {response.request.method} {response.request.url.path} "
+                f"answered {response.status_code}: {response.text[:300]}"
+            )
+        return response.json()
+
+    def deployment_id(self, flow_name: str, deployment_name: str) -> str:
+        body = self._json(self._http.get(f"/deployments/name/{flow_name}/{deployment_name}"))
+        return str(body["id"])
+
+    def set_paused(self, deployment_id: str, paused: bool) -> None:
+        action = "pause_deployment" if paused else "resume_deployment"
+        self._json(self._http.post(f"/deployments/{deployment_id}/{action}"))
+
+    def run_deployment(self, deployment_id: str, parameters: dict[str, Any] | None = None) -> str:
+        body = self._json(
+            self._http.post(
+                f"/deployments/{deployment_id}/create_flow_run",
+                json={"parameters": parameters or {}},
+            )
+        )
+        return str(body["id"])
+
+    def flow_run(self, flow_run_id: str) -> FlowRunOutcome:
+        body = self._json(self._http.get(f"/flow_runs/{flow_run_id}"))
+        state = body.get("state") or {}
+        return FlowRunOutcome(
+            id=flow_run_id,
+            name=str(body.get("name")),
+            state_type=str(state.get("type", "PENDING")),
+            state_name=str(state.get("name", "Pending")),
+            message=state.get("message"),
+        )
+
+    def wait_for_flow_run(
+        self, flow_run_id: str, *, timeout: float, interval: float = 0.5
+    ) -> FlowRunOutcome:
+        deadline = time.monotonic() + timeout
+        while True:
+            outcome = self.flow_run(flow_run_id)
+            # A run waiting for its retry is AWAITINGRETRY (type SCHEDULED): not terminal yet.
+            if outcome.state_type in TERMINAL_STATES:
+                return outcome
+            if time.monotonic() > deadline:
+                raise DemoError(
+                    f"flow run {outcome.name} still {outcome.state_name} after {timeout:.0f} s"
+                )
+            time.sleep(interval)
+
+    def artifact_keys(self, flow_run_id: str) -> list[str]:
+        body = self._json(
+            self._http.post(
+                "/artifacts/filter",
+                json={"artifacts": {"flow_run_id": {"any_": [flow_run_id]}}},
+            )
+        )
+        return [str(a["key"]) for a in body if a.get("key")]
