@@ -1,0 +1,81 @@
+"""The one place exceptions become gRPC statuses.
+
+Database outages → UNAVAILABLE ("retry later"); anything else unexpected → INTERNAL with a generic
+message. The caller never sees SQL, driver messages or secrets; the server log has the details.
+Statuses a servicer sets on purpose (``context.abort``) pass through untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import grpc
+import grpc.aio
+from sqlalchemy import exc as sa_exc
+
+from grpc_server.interceptors._wrap import wrap_handler
+
+log = logging.getLogger("wonder.grpc.errors")
+
+UNAVAILABLE_MESSAGE = "the database is unavailable; retry later"
+INTERNAL_MESSAGE = "internal error"
+_MAX_CHAIN = 8
+
+
+def is_database_outage(error: BaseException) -> bool:
+    """True for failures that a retry after the database comes back would fix."""
+    seen = 0
+    current: BaseException | None = error
+    while current is not None and seen < _MAX_CHAIN:
+        if _is_outage_itself(current):
+            return True
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return False
+
+
+def _is_outage_itself(error: BaseException) -> bool:
+    if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError):
+        return True
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    # Pool checkout timeout (every connection busy or hanging on connect).
+    if isinstance(error, sa_exc.TimeoutError):
+        return True
+    # ConnectionRefusedError and other socket errors from drivers; asyncio.TimeoutError is
+    # TimeoutError (an OSError) since Python 3.11.
+    return isinstance(error, OSError)
+
+
+class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
+    async def intercept_service(
+        self,
+        continuation: Callable[
+            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
+        ],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return None
+        method = handler_call_details.method
+
+        @asynccontextmanager
+        async def mapped(context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[None]:
+            try:
+                yield
+            except grpc.aio.AbortError:
+                raise
+            except Exception as error:
+                if is_database_outage(error):
+                    log.warning(
+                        "database unavailable during %s: %s", method, error.__class__.__name__
+                    )
+                    await context.abort(grpc.StatusCode.UNAVAILABLE, UNAVAILABLE_MESSAGE)
+                log.exception("unhandled error in %s", method)
+                await context.abort(grpc.StatusCode.INTERNAL, INTERNAL_MESSAGE)
+
+        return wrap_handler(handler, mapped)

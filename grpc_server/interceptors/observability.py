@@ -1,0 +1,86 @@
+"""Outermost interceptor: one access-log line and the Prometheus series for every call.
+
+The log line is key=value (method, consumer, code, duration_ms, peer) at INFO on the
+``wonder.grpc.access`` logger; the token never appears in it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import grpc
+import grpc.aio
+
+from grpc_server.auth import current_principal
+from grpc_server.interceptors._wrap import wrap_handler
+from grpc_server.metrics import ServerMetrics
+
+access_log = logging.getLogger("wonder.grpc.access")
+
+
+def format_access_line(
+    method: str, consumer: str | None, code: grpc.StatusCode, duration_ms: float, peer: str
+) -> str:
+    return (
+        f"method={method} consumer={consumer or '-'} code={code.name}"
+        f" duration_ms={duration_ms:.2f} peer={peer or '-'}"
+    )
+
+
+class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
+    def __init__(self, metrics: ServerMetrics) -> None:
+        self._metrics = metrics
+
+    async def intercept_service(
+        self,
+        continuation: Callable[
+            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
+        ],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return None
+        method = handler_call_details.method
+        metrics = self._metrics
+
+        @asynccontextmanager
+        async def observed(context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[None]:
+            # Each RPC runs in its own task (own context): the auth layer inside fills this in.
+            current_principal.set(None)
+            in_flight = metrics.in_flight.labels(method)
+            in_flight.inc()
+            started = time.perf_counter()
+            code = grpc.StatusCode.UNKNOWN
+            try:
+                yield
+                code = context.code() or grpc.StatusCode.OK
+            except grpc.aio.AbortError:
+                code = context.code() or grpc.StatusCode.UNKNOWN
+                raise
+            except (asyncio.CancelledError, GeneratorExit):
+                code = grpc.StatusCode.CANCELLED
+                raise
+            finally:
+                elapsed = time.perf_counter() - started
+                in_flight.dec()
+                metrics.handled.labels(method, code.name).inc()
+                metrics.latency.labels(method).observe(elapsed)
+                principal = current_principal.get()
+                access_log.info(
+                    "%s",
+                    format_access_line(
+                        method,
+                        principal.name if principal else None,
+                        code,
+                        elapsed * 1000,
+                        context.peer(),
+                    ),
+                )
+
+        return wrap_handler(handler, observed)
