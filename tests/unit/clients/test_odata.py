@@ -1,0 +1,78 @@
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from wonder.clients.odata import (
+    build_query,
+    format_timestamp,
+    keyset_filter,
+    parse_timestamp,
+    quote_string,
+)
+
+T = datetime(2026, 1, 31, 12, 0, 0, 123456, tzinfo=UTC)
+
+
+def test_quote_string_doubles_single_quotes():
+    assert quote_string("abc") == "'abc'"
+    assert quote_string("O'Hara's") == "'O''Hara''s'"
+    assert quote_string("") == "''"
+
+
+def test_format_timestamp_is_utc_with_milliseconds():
+    assert format_timestamp(T) == "2026-01-31T12:00:00.123Z"
+    eastern = T.astimezone(timezone(timedelta(hours=-5)))
+    assert format_timestamp(eastern) == "2026-01-31T12:00:00.123Z"
+    assert format_timestamp(datetime(2026, 1, 31, 12, 0)) == "2026-01-31T12:00:00.000Z"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-01-31T12:00:00.123Z", datetime(2026, 1, 31, 12, 0, 0, 123000, tzinfo=UTC)),
+        ("2026-01-31T07:00:00-05:00", datetime(2026, 1, 31, 12, 0, tzinfo=UTC)),
+        ("2026-01-31T12:00:00", datetime(2026, 1, 31, 12, 0, tzinfo=UTC)),
+    ],
+)
+def test_parse_timestamp(text, expected):
+    assert parse_timestamp(text) == expected
+
+
+def test_timestamp_round_trip():
+    ms = T.replace(microsecond=123000)
+    assert parse_timestamp(format_timestamp(ms)) == ms
+
+
+def test_keyset_filter_with_position():
+    assert keyset_filter("ModificationTimestamp", "ListingKey", T, "K'1") == (
+        "(ModificationTimestamp gt 2026-01-31T12:00:00.123Z) or "
+        "(ModificationTimestamp eq 2026-01-31T12:00:00.123Z and ListingKey gt 'K''1')"
+    )
+
+
+def test_keyset_filter_timestamp_only_and_since():
+    assert keyset_filter("M", "K", T, None) == "M gt 2026-01-31T12:00:00.123Z"
+    assert keyset_filter("M", "K", None, None, since_inclusive=T) == (
+        "M ge 2026-01-31T12:00:00.123Z"
+    )
+
+
+def test_keyset_filter_later_of_position_and_since_wins():
+    later = T + timedelta(minutes=5)
+    assert keyset_filter("M", "K", T, "A", since_inclusive=later) == (
+        "M ge 2026-01-31T12:05:00.123Z"
+    )
+    earlier = T - timedelta(minutes=5)
+    assert keyset_filter("M", "K", T, "A", since_inclusive=earlier).startswith("(M gt ")
+
+
+def test_keyset_filter_rejects_incomplete_positions():
+    with pytest.raises(ValueError, match="after_key needs"):
+        keyset_filter("M", "K", None, "A")
+    with pytest.raises(ValueError, match="needs a position"):
+        keyset_filter("M", "K", None, None)
+
+
+def test_build_query_keeps_odata_readable_and_encodes_the_rest():
+    query = build_query({"$filter": "City eq 'A&B' and X gt 1+1", "$top": "10"})
+    assert query == "$filter=City%20eq%20'A%26B'%20and%20X%20gt%201%2B1&$top=10"
