@@ -288,7 +288,8 @@ class TrestleClient:
         if attempt >= self._backoff.max_retries:
             message = f"Trestle gave up after {attempt + 1} attempts: {failure.reason}"
             if failure.kind == "rate":
-                raise RateLimited(message, retry_after=failure.retry_after)
+                hint = failure.retry_after or self._pacer.pending().wait_seconds or None
+                raise RateLimited(message, retry_after=hint)
             raise TransientError(message)
         if failure.retry_after is not None:
             if failure.retry_after > self._max_quota_wait:
