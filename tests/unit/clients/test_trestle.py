@@ -451,3 +451,12 @@ def test_no_secret_or_token_in_logs_or_errors(settings, fake, clock, caplog):
     assert "tok-1" not in text
     assert "GET /trestle/odata/Property?$top=2 -> 503" in text
     assert "POST /trestle/oidc/connect/token -> 200" in text
+
+
+def test_persistent_429_gives_up_with_the_window_wait_as_retry_after(client, fake, clock):
+    fake.default = lambda _request: odata_error(429, "429", "quota", headers=quota_headers(0))
+    with pytest.raises(RateLimited) as info:
+        list(client.pages("Property"))
+    assert info.value.retry_after == 60.0
+    assert client.requests_made == 4
+    assert clock.sleeps == [60.0, 60.0, 60.0]
