@@ -84,6 +84,7 @@ class PlatformServer(grpc.aio.Server):
         metrics: ServerMetrics,
         services: Sequence[str],
         tls: TlsMode,
+        verifier: TokenVerifier,
     ) -> None:
         self.inner = inner
         self.settings = settings
@@ -91,6 +92,7 @@ class PlatformServer(grpc.aio.Server):
         self.metrics = metrics
         self.services = tuple(services)
         self.tls_mode = tls
+        self.verifier = verifier
         self.metrics_exporter: MetricsExporter | None = None
 
     def add_generic_rpc_handlers(
@@ -177,5 +179,5 @@ def create_server(
         port = inner.add_insecure_port(address)
     else:
         port = inner.add_secure_port(address, credentials)
-    server = PlatformServer(inner, settings, health, metrics, services, mode)
+    server = PlatformServer(inner, settings, health, metrics, services, mode, verifier)
     return server, port
