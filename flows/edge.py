@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from wonder.clients.trestle import TrestleClient
 from wonder.db.engine import make_engine, session_factory
+from wonder.listings.report import ProgressEvent
 from wonder.settings import Settings
 
 
@@ -43,12 +44,19 @@ def trestle_ingest(settings: Settings) -> Iterator[tuple[TrestleClient, sessionm
         engine.dispose()
 
 
-def page_logger(logger: logging.Logger | logging.LoggerAdapter[Any]) -> Callable[[Any], None]:
+def page_logger(
+    logger: logging.Logger | logging.LoggerAdapter[Any],
+) -> Callable[[ProgressEvent], None]:
     """A ``progress`` callback for the ingest service: one log line per committed page."""
 
-    def log_progress(event: Any) -> None:
-        fields = getattr(event, "__dict__", None) or {}
-        described = ", ".join(f"{name}={value}" for name, value in fields.items())
-        logger.info("page committed: %s", described or event)
+    def log_progress(event: ProgressEvent) -> None:
+        logger.info(
+            "%s %s: page %d committed, %d records so far (cursor %s)",
+            event.resource,
+            event.mode,
+            event.pages,
+            event.records,
+            event.cursor,
+        )
 
     return log_progress

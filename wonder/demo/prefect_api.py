@@ -10,6 +10,7 @@ import httpx
 
 from wonder.demo.processes import DemoError
 
+_ATTEMPTS = 6
 TERMINAL_STATES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
 
 
@@ -46,6 +47,21 @@ class PrefectApi:
         except httpx.HTTPError:
             return False
 
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One API call; a Prefect server on SQLite answers 503 now and then when its database
+        is locked (PrefectHQ/prefect #18934), so 503s and dropped connections are retried."""
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                response = self._http.request(method, path, **kwargs)
+            except httpx.TransportError as exc:
+                if attempt == _ATTEMPTS:
+                    raise DemoError(f"Prefect API unreachable: {exc.__class__.__name__}") from exc
+            else:
+                if response.status_code != 503 or attempt == _ATTEMPTS:
+                    return self._json(response)
+            time.sleep(0.5 * attempt)
+        raise AssertionError("unreachable")
+
     def _json(self, response: httpx.Response) -> Any:
         if response.is_error:
             raise DemoError(
@@ -55,24 +71,23 @@ class PrefectApi:
         return response.json()
 
     def deployment_id(self, flow_name: str, deployment_name: str) -> str:
-        body = self._json(self._http.get(f"/deployments/name/{flow_name}/{deployment_name}"))
+        body = self._request("GET", f"/deployments/name/{flow_name}/{deployment_name}")
         return str(body["id"])
 
     def set_paused(self, deployment_id: str, paused: bool) -> None:
         action = "pause_deployment" if paused else "resume_deployment"
-        self._json(self._http.post(f"/deployments/{deployment_id}/{action}"))
+        self._request("POST", f"/deployments/{deployment_id}/{action}")
 
     def run_deployment(self, deployment_id: str, parameters: dict[str, Any] | None = None) -> str:
-        body = self._json(
-            self._http.post(
-                f"/deployments/{deployment_id}/create_flow_run",
-                json={"parameters": parameters or {}},
-            )
+        body = self._request(
+            "POST",
+            f"/deployments/{deployment_id}/create_flow_run",
+            json={"parameters": parameters or {}},
         )
         return str(body["id"])
 
     def flow_run(self, flow_run_id: str) -> FlowRunOutcome:
-        body = self._json(self._http.get(f"/flow_runs/{flow_run_id}"))
+        body = self._request("GET", f"/flow_runs/{flow_run_id}")
         state = body.get("state") or {}
         return FlowRunOutcome(
             id=flow_run_id,
@@ -88,8 +103,9 @@ class PrefectApi:
         deadline = time.monotonic() + timeout
         while True:
             outcome = self.flow_run(flow_run_id)
-            # A run waiting for its retry is AWAITINGRETRY (type SCHEDULED): not terminal yet.
-            if outcome.state_type in TERMINAL_STATES:
+            # A failed attempt that the flow will retry later waits as AwaitingRetry (type
+            # SCHEDULED): for a caller waiting on this run, that is a failure to report now.
+            if outcome.state_type in TERMINAL_STATES or outcome.state_name == "AwaitingRetry":
                 return outcome
             if time.monotonic() > deadline:
                 raise DemoError(
@@ -98,10 +114,9 @@ class PrefectApi:
             time.sleep(interval)
 
     def artifact_keys(self, flow_run_id: str) -> list[str]:
-        body = self._json(
-            self._http.post(
-                "/artifacts/filter",
-                json={"artifacts": {"flow_run_id": {"any_": [flow_run_id]}}},
-            )
+        body = self._request(
+            "POST",
+            "/artifacts/filter",
+            json={"artifacts": {"flow_run_id": {"any_": [flow_run_id]}}},
         )
         return [str(a["key"]) for a in body if a.get("key")]
