@@ -1,0 +1,419 @@
+"""Reads and bulk writes of the listing tables. Never commits: the service's unit of work does.
+
+Bulk upserts use ``INSERT ... ON CONFLICT`` on both PostgreSQL and SQLite. One statement must not
+touch the same row twice (PostgreSQL refuses), so callers pass rows de-duplicated by key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from wonder.db.models import (
+    HeldDelete,
+    IngestCursor,
+    Listing,
+    ListingChange,
+    ListingHistory,
+    ListingMedia,
+    Member,
+    Office,
+    QuarantinedRecord,
+)
+from wonder.listings.changes import HistoryEntry, StoredListing
+from wonder.listings.normalize import NormalizedMedia, content_hash
+
+_T = TypeVar("_T")
+
+# Rows per statement: keeps bound parameters well under every driver's limit.
+_CHUNK = 500
+
+_LISTINGS: Table = Listing.__table__  # type: ignore[assignment]
+_MEDIA: Table = ListingMedia.__table__  # type: ignore[assignment]
+_CHANGES: Table = ListingChange.__table__  # type: ignore[assignment]
+_HISTORY: Table = ListingHistory.__table__  # type: ignore[assignment]
+_MEMBERS: Table = Member.__table__  # type: ignore[assignment]
+_OFFICES: Table = Office.__table__  # type: ignore[assignment]
+_QUARANTINE: Table = QuarantinedRecord.__table__  # type: ignore[assignment]
+_CURSORS: Table = IngestCursor.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class CursorState:
+    name: str
+    modification_timestamp: datetime | None
+    last_key: str | None
+    state: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PendingMedia:
+    """A listing whose media are older than its PhotosChangeTimestamp."""
+
+    listing_key: str
+    photos_change_timestamp: datetime | None
+    photos_count: int | None
+
+
+def _chunks(items: Sequence[_T], size: int = _CHUNK) -> Iterable[Sequence[_T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _insert(session: Session, table: Table) -> Any:
+    """The dialect's INSERT (with ``on_conflict_*``) for the session's database."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(table)
+    if name == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"no upsert for dialect {name!r}")
+
+
+def _upsert(
+    session: Session,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: Sequence[str],
+    keep: Sequence[str] = (),
+) -> None:
+    """Insert rows; on a key conflict overwrite every column but the key and ``keep``."""
+    if not rows:
+        return
+    stmt = _insert(session, table)
+    preserved = set(conflict) | set(keep)
+    columns = [name for name in rows[0] if name not in preserved]
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(conflict), set_={name: stmt.excluded[name] for name in columns}
+    )
+    for chunk in _chunks(rows):
+        session.execute(stmt, list(chunk))
+
+
+# -- listings -------------------------------------------------------------------------------
+
+
+def load_listing_states(session: Session, keys: Iterable[str]) -> dict[str, StoredListing]:
+    """What we hold for these keys (content hash computed from the stored raw record)."""
+    wanted = list(keys)
+    found: dict[str, StoredListing] = {}
+    for chunk in _chunks(wanted):
+        rows = session.execute(
+            select(
+                Listing.listing_key,
+                Listing.modification_timestamp,
+                Listing.raw,
+                Listing.list_price,
+                Listing.standard_status,
+                Listing.deleted_at,
+                Listing.photos_change_timestamp,
+                Listing.media_synced_timestamp,
+            ).where(Listing.listing_key.in_(chunk))
+        )
+        for row in rows:
+            found[row.listing_key] = StoredListing(
+                listing_key=row.listing_key,
+                modification_timestamp=row.modification_timestamp,
+                content_hash=content_hash(row.raw),
+                list_price=row.list_price,
+                standard_status=row.standard_status,
+                deleted_at=row.deleted_at,
+                photos_change_timestamp=row.photos_change_timestamp,
+                media_synced_timestamp=row.media_synced_timestamp,
+            )
+    return found
+
+
+def append_changes(
+    session: Session, changes: Sequence[tuple[str, str]], changed_at: datetime
+) -> dict[str, int]:
+    """Append ``(listing_key, kind)`` rows to the change feed; return each key's new seq."""
+    seqs: dict[str, int] = {}
+    if not changes:
+        return seqs
+    stmt = _insert(session, _CHANGES).returning(
+        _CHANGES.c.seq, _CHANGES.c.listing_key, sort_by_parameter_order=True
+    )
+    for chunk in _chunks(changes):
+        params = [
+            {"listing_key": key, "kind": kind, "changed_at": changed_at} for key, kind in chunk
+        ]
+        for seq, key in session.execute(stmt, params):
+            seqs[key] = seq
+    return seqs
+
+
+def upsert_listings(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert or overwrite listings; ``first_seen_at`` keeps its first value."""
+    _upsert(session, _LISTINGS, rows, conflict=["listing_key"], keep=["first_seen_at"])
+
+
+def set_listing_media_synced(
+    session: Session, synced: dict[str, tuple[datetime | None, int]], now: datetime
+) -> None:
+    """Record which PhotosChangeTimestamp our media now reflect (and the change-feed seq)."""
+    if not synced:
+        return
+    stmt = (
+        update(_LISTINGS)
+        .where(_LISTINGS.c.listing_key == bindparam("b_key"))
+        .values(
+            media_synced_timestamp=bindparam("b_synced"),
+            change_seq=bindparam("b_seq"),
+            updated_at=bindparam("b_now"),
+        )
+    )
+    params = [
+        {"b_key": key, "b_synced": ts, "b_seq": seq, "b_now": now}
+        for key, (ts, seq) in synced.items()
+    ]
+    for chunk in _chunks(params):
+        session.execute(stmt, list(chunk))
+
+
+def replace_media(
+    session: Session, listing_keys: Sequence[str], media: Sequence[NormalizedMedia]
+) -> int:
+    """Replace the media of these listings with ``media``; returns the rows written."""
+    for chunk in _chunks(listing_keys):
+        session.execute(delete(_MEDIA).where(_MEDIA.c.listing_key.in_(chunk)))
+    unique = {item.media_key: item for item in media}
+    rows = [
+        {
+            "media_key": item.media_key,
+            "listing_key": item.listing_key,
+            "media_order": item.order,
+            "media_url": item.media_url,
+            "media_category": item.media_category,
+            "mime_type": item.mime_type,
+            "short_description": item.short_description,
+            "image_width": item.image_width,
+            "image_height": item.image_height,
+            "modification_timestamp": item.modification_timestamp,
+            "raw": item.raw,
+        }
+        for item in unique.values()
+    ]
+    _upsert(session, _MEDIA, rows, conflict=["media_key"])
+    return len(rows)
+
+
+def insert_history(session: Session, entries: Sequence[HistoryEntry], recorded_at: datetime) -> int:
+    """Insert history rows, ignoring ones already recorded; returns the rows actually added."""
+    unique = {(e.listing_key, e.field, e.changed_at, e.new_value): e for e in entries}
+    if not unique:
+        return 0
+    stmt = _insert(session, _HISTORY).on_conflict_do_nothing().returning(_HISTORY.c.id)
+    added = 0
+    rows = [
+        {
+            "listing_key": e.listing_key,
+            "field": e.field,
+            "old_value": e.old_value,
+            "new_value": e.new_value,
+            "changed_at": e.changed_at,
+            "recorded_at": recorded_at,
+        }
+        for e in unique.values()
+    ]
+    for chunk in _chunks(rows):
+        added += len(session.execute(stmt, list(chunk)).all())
+    return added
+
+
+def pending_media(session: Session) -> list[PendingMedia]:
+    """Live listings whose media were read for another PhotosChangeTimestamp than the current."""
+    rows = session.execute(
+        select(Listing.listing_key, Listing.photos_change_timestamp, Listing.photos_count)
+        .where(
+            Listing.deleted_at.is_(None),
+            Listing.photos_change_timestamp.is_distinct_from(Listing.media_synced_timestamp),
+        )
+        .order_by(Listing.listing_key)
+    )
+    return [PendingMedia(r.listing_key, r.photos_change_timestamp, r.photos_count) for r in rows]
+
+
+def live_listing_keys(session: Session, *, seen_before: datetime) -> list[str]:
+    """Keys of listings not deleted, first seen before ``seen_before``."""
+    return list(
+        session.scalars(
+            select(Listing.listing_key).where(
+                Listing.deleted_at.is_(None), Listing.first_seen_at < seen_before
+            )
+        )
+    )
+
+
+def soft_delete(session: Session, keys: Sequence[str], now: datetime) -> int:
+    """Stamp deleted_at on live listings among ``keys`` (with a 'delete' change each)."""
+    live: list[str] = []
+    for chunk in _chunks(keys):
+        live.extend(
+            session.scalars(
+                select(Listing.listing_key).where(
+                    Listing.listing_key.in_(chunk), Listing.deleted_at.is_(None)
+                )
+            )
+        )
+    live.sort()
+    seqs = append_changes(session, [(key, "delete") for key in live], now)
+    stmt = (
+        update(_LISTINGS)
+        .where(_LISTINGS.c.listing_key == bindparam("b_key"))
+        .values(
+            deleted_at=bindparam("b_now"),
+            updated_at=bindparam("b_now"),
+            change_seq=bindparam("b_seq"),
+        )
+    )
+    params = [{"b_key": key, "b_now": now, "b_seq": seqs[key]} for key in live]
+    for batch in _chunks(params):
+        session.execute(stmt, list(batch))
+    return len(live)
+
+
+# -- members and offices --------------------------------------------------------------------
+
+
+def load_member_hashes(session: Session, keys: Iterable[str]) -> dict[str, tuple[datetime, str]]:
+    return _load_hashes(session, Member.member_key, Member.modification_timestamp, Member.raw, keys)
+
+
+def load_office_hashes(session: Session, keys: Iterable[str]) -> dict[str, tuple[datetime, str]]:
+    return _load_hashes(session, Office.office_key, Office.modification_timestamp, Office.raw, keys)
+
+
+def _load_hashes(
+    session: Session, key_col: Any, ts_col: Any, raw_col: Any, keys: Iterable[str]
+) -> dict[str, tuple[datetime, str]]:
+    found: dict[str, tuple[datetime, str]] = {}
+    wanted = list(keys)
+    for chunk in _chunks(wanted):
+        for key, ts, raw in session.execute(
+            select(key_col, ts_col, raw_col).where(key_col.in_(chunk))
+        ):
+            found[key] = (ts, content_hash(raw))
+    return found
+
+
+def upsert_members(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    _upsert(session, _MEMBERS, rows, conflict=["member_key"])
+
+
+def upsert_offices(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    _upsert(session, _OFFICES, rows, conflict=["office_key"])
+
+
+# -- quarantine -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuarantineEntry:
+    resource: str
+    record_key: str | None
+    reason: str
+    payload_hash: str
+    raw: dict[str, Any]
+
+
+def quarantine(session: Session, entries: Sequence[QuarantineEntry], now: datetime) -> None:
+    """Keep bad records; the same payload again only bumps ``last_seen_at``."""
+    unique = {(e.resource, e.payload_hash): e for e in entries}
+    rows = [
+        {
+            "resource": e.resource,
+            "record_key": e.record_key,
+            "reason": e.reason,
+            "payload_hash": e.payload_hash,
+            "raw": e.raw,
+            "first_seen_at": now,
+            "last_seen_at": now,
+        }
+        for e in unique.values()
+    ]
+    _upsert(
+        session,
+        _QUARANTINE,
+        rows,
+        conflict=["resource", "payload_hash"],
+        keep=["first_seen_at", "raw", "record_key"],
+    )
+
+
+def list_quarantine(
+    session: Session, *, resource: str | None = None, limit: int = 50
+) -> list[QuarantinedRecord]:
+    stmt = select(QuarantinedRecord).where(QuarantinedRecord.resolved_at.is_(None))
+    if resource:
+        stmt = stmt.where(QuarantinedRecord.resource == resource)
+    stmt = stmt.order_by(QuarantinedRecord.last_seen_at.desc(), QuarantinedRecord.id).limit(limit)
+    return list(session.scalars(stmt))
+
+
+# -- cursors --------------------------------------------------------------------------------
+
+
+def get_cursor(session: Session, name: str) -> CursorState | None:
+    row = session.get(IngestCursor, name)
+    if row is None:
+        return None
+    return CursorState(row.name, row.modification_timestamp, row.last_key, dict(row.state or {}))
+
+
+def save_cursor(
+    session: Session,
+    name: str,
+    *,
+    modification_timestamp: datetime | None,
+    last_key: str | None,
+    state: dict[str, Any] | None = None,
+    now: datetime,
+) -> None:
+    row = {
+        "name": name,
+        "modification_timestamp": modification_timestamp,
+        "last_key": last_key,
+        "state": state or {},
+        "updated_at": now,
+    }
+    _upsert(session, _CURSORS, [row], conflict=["name"])
+
+
+# -- held deletes ---------------------------------------------------------------------------
+
+
+def hold_deletes(
+    session: Session, resource: str, keys: Sequence[str], stored_count: int, now: datetime
+) -> int:
+    """A held delete for these keys; an identical one still awaiting approval is reused."""
+    wanted = sorted(keys)
+    for held in session.scalars(
+        select(HeldDelete).where(HeldDelete.resource == resource, HeldDelete.status == "held")
+    ):
+        if sorted(held.keys) == wanted:
+            return held.id
+    row = HeldDelete(
+        resource=resource, keys=wanted, stored_count=stored_count, created_at=now, status="held"
+    )
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def get_held_delete(session: Session, held_id: int) -> HeldDelete | None:
+    return session.get(HeldDelete, held_id)
+
+
+def list_held_deletes(session: Session, *, status: str | None = None) -> list[HeldDelete]:
+    stmt = select(HeldDelete).order_by(HeldDelete.id)
+    if status:
+        stmt = stmt.where(HeldDelete.status == status)
+    return list(session.scalars(stmt))
