@@ -1,0 +1,204 @@
+"""Run the gRPC server until SIGTERM/SIGINT: one process, or N workers sharing one port.
+
+With ``settings.grpc.processes > 1`` the parent spawns N worker processes (multiprocessing
+"spawn"); each builds its own server on the same port with SO_REUSEPORT, so the kernel spreads
+connections across them. The parent forwards SIGTERM/SIGINT to the workers and waits for their
+graceful shutdown; if a worker dies on its own the parent stops the others and exits non-zero
+(restarting is left to the outer supervisor: systemd, Kubernetes). Each worker has its own metrics
+registry: worker ``i`` exports on ``metrics_port + i``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable, Iterator, Mapping
+from multiprocessing.process import BaseProcess
+from types import FrameType
+
+from grpc_server.deps import ServerDeps
+from grpc_server.server import Registrar, create_server
+from wonder.settings import Settings
+
+log = logging.getLogger("wonder.grpc.main")
+
+Worker = Callable[[Settings, int], None]
+# How long past the grace period the parent waits before killing a worker.
+_KILL_MARGIN_SECONDS = 5.0
+
+
+def serve(settings: Settings) -> int:
+    """Serve until a termination signal; returns the process exit code."""
+    if settings.grpc.processes <= 1:
+        asyncio.run(run_server(settings))
+        return 0
+    pool = WorkerPool(settings)
+    pool.start()
+    return pool.supervise()
+
+
+async def run_server(
+    settings: Settings,
+    *,
+    registrar: Registrar | None = None,
+    method_scopes: Mapping[str, str] | None = None,
+    worker_index: int | None = None,
+) -> None:
+    """One server in this process: start, wait for SIGTERM/SIGINT, drain, stop."""
+    grpc_settings = settings.grpc
+    deps = ServerDeps.from_settings(settings)
+    try:
+        server, port = create_server(
+            settings, deps, registrar=registrar, method_scopes=method_scopes
+        )
+        await server.start()
+        worker = "" if worker_index is None else f" worker {worker_index}"
+        log.info(
+            "gRPC server%s listening on %s:%d (%s, pid %d, services: %s)",
+            worker,
+            grpc_settings.host,
+            port,
+            server.tls_mode,
+            os.getpid(),
+            ", ".join(server.services) or "none",
+        )
+        if server.metrics_exporter is not None:
+            log.info(
+                "metrics on http://%s:%d/metrics", grpc_settings.host, server.metrics_exporter.port
+            )
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stopping.set)
+        await stopping.wait()
+        log.info(
+            "gRPC server%s stopping: draining calls for up to %.1f s",
+            worker,
+            grpc_settings.shutdown_grace_seconds,
+        )
+        await server.stop(grpc_settings.shutdown_grace_seconds)
+    finally:
+        await deps.aclose()
+
+
+def worker_main(settings: Settings, index: int) -> None:
+    """Entry point of a spawned worker process."""
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format=f"%(asctime)s %(levelname)s [worker {index}] %(name)s: %(message)s",
+    )
+    asyncio.run(run_server(worker_settings(settings, index), worker_index=index))
+
+
+def worker_settings(settings: Settings, index: int) -> Settings:
+    """Worker ``index`` exports its own metrics on ``metrics_port + index``."""
+    base = settings.grpc.metrics_port
+    if base is None or base == 0:
+        return settings
+    grpc_settings = settings.grpc.model_copy(update={"metrics_port": base + index})
+    return settings.model_copy(update={"grpc": grpc_settings})
+
+
+@contextlib.contextmanager
+def reserved_port(host: str) -> Iterator[int]:
+    """A free port held (bound, not listening) with SO_REUSEPORT so workers can all bind it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, 0))
+        yield int(sock.getsockname()[1])
+    finally:
+        sock.close()
+
+
+class WorkerPool:
+    """N spawned worker processes serving one port."""
+
+    def __init__(self, settings: Settings, worker: Worker = worker_main) -> None:
+        self._settings = settings
+        self._worker = worker
+        self._processes: list[BaseProcess] = []
+        self._reservation: contextlib.ExitStack = contextlib.ExitStack()
+        self._stopping = False
+        self.port: int = settings.grpc.port
+
+    def start(self) -> int:
+        """Spawn the workers; returns the shared port (a free one when settings say 0)."""
+        grpc_settings = self._settings.grpc
+        if self.port == 0:
+            self.port = self._reservation.enter_context(reserved_port(grpc_settings.host))
+        settings = self._settings.model_copy(
+            update={"grpc": grpc_settings.model_copy(update={"port": self.port})}
+        )
+        context = multiprocessing.get_context("spawn")
+        for index in range(grpc_settings.processes):
+            process = context.Process(
+                target=self._worker, args=(settings, index), name=f"wonder-grpc-{index}"
+            )
+            process.start()
+            self._processes.append(process)
+        log.info(
+            "started %d gRPC workers on %s:%d (pids %s)",
+            len(self._processes),
+            grpc_settings.host,
+            self.port,
+            ", ".join(str(p.pid) for p in self._processes),
+        )
+        return self.port
+
+    def supervise(self) -> int:
+        """Block until a signal stops the pool or a worker dies; returns the exit code."""
+        previous = {
+            signum: signal.signal(signum, self._on_signal)
+            for signum in (signal.SIGTERM, signal.SIGINT)
+        }
+        try:
+            while not self._stopping:
+                sentinels = [p.sentinel for p in self._processes]
+                if multiprocessing.connection.wait(sentinels, timeout=1.0) and not self._stopping:
+                    dead = [p for p in self._processes if not p.is_alive()]
+                    log.error(
+                        "gRPC worker(s) exited unexpectedly: %s; stopping the others",
+                        ", ".join(f"pid {p.pid} code {p.exitcode}" for p in dead),
+                    )
+                    self.stop()
+                    return 1
+            return self.stop()
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+    def stop(self) -> int:
+        """SIGTERM every worker, wait for the graceful shutdown, kill stragglers."""
+        self._stopping = True
+        self._signal_workers(signal.SIGTERM)
+        deadline = (
+            time.monotonic() + self._settings.grpc.shutdown_grace_seconds + _KILL_MARGIN_SECONDS
+        )
+        for process in self._processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                log.warning("gRPC worker pid %s did not stop in time: killing it", process.pid)
+                process.kill()
+                process.join()
+        self._reservation.close()
+        codes = [p.exitcode for p in self._processes]
+        return 0 if all(code == 0 for code in codes) else 1
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        self._stopping = True
+        self._signal_workers(signum)
+
+    def _signal_workers(self, signum: int) -> None:
+        for process in self._processes:
+            if process.pid is not None and process.is_alive():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(process.pid, signum)

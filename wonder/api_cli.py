@@ -1,0 +1,40 @@
+"""`wonder serve`: the gRPC query API (grpc_server is imported only when the command runs)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from wonder.settings import GrpcSettings, Settings
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "serve", help="serve the gRPC query API (listings, sync state, messages)"
+    )
+    parser.add_argument("--host", help="bind address (default: WONDER_GRPC__HOST)")
+    parser.add_argument("--port", type=int, help="port, 0 for any free one (WONDER_GRPC__PORT)")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        help="worker processes sharing the port via SO_REUSEPORT (WONDER_GRPC__PROCESSES)",
+    )
+    parser.set_defaults(handler=_serve)
+
+
+def with_overrides(settings: Settings, args: argparse.Namespace) -> Settings:
+    overrides = {
+        key: value
+        for key in ("host", "port", "processes")
+        if (value := getattr(args, key, None)) is not None
+    }
+    if not overrides:
+        return settings
+    grpc_settings = GrpcSettings.model_validate({**settings.grpc.model_dump(), **overrides})
+    return settings.model_copy(update={"grpc": grpc_settings})
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    from grpc_server.main import serve
+
+    return serve(with_overrides(settings, args))
