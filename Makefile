@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast lint fmt typecheck proto proto-check bench migrate clean
+.PHONY: help install demo test test-fast lint fmt typecheck proto proto-check buf-lint bench migrate clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -40,6 +40,38 @@ fmt: $(STAMP) ## format and auto-fix
 
 migrate: $(STAMP) ## apply migrations to WONDER_DATABASE_URL (default: SQLite in var/)
 	$(BIN)/wonder migrate
+
+# --- API contract (protos/wonder/v1 -> wonder/v1) ---------------------------------------------
+PROTO_FILES := $(sort $(wildcard protos/wonder/v1/*.proto))
+# google/api, google/rpc and google/type protos ship with googleapis-common-protos.
+GOOGLEAPIS_PROTOS = $(shell $(BIN)/python -c 'import google.api, pathlib; print(pathlib.Path(google.api.__path__[0]).parent.parent)')
+define generate_protos
+	rm -rf $(1)/wonder/v1 && mkdir -p $(1)/wonder/v1
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m grpc_tools.protoc -I protos -I "$(GOOGLEAPIS_PROTOS)" \
+		--python_out=$(1) --grpc_python_out=$(1) --mypy_out=$(1) --mypy_grpc_out=$(1) $(PROTO_FILES)
+	printf '"""Generated from protos/wonder/v1 by `make proto`: do not edit."""\n' > $(1)/wonder/v1/__init__.py
+endef
+
+proto: $(STAMP) ## regenerate wonder/v1 (messages, gRPC stubs, .pyi) from protos/wonder/v1
+	$(call generate_protos,.)
+
+proto-check: $(STAMP) ## fail if the committed wonder/v1 differs from what the protos generate
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(MAKE) --no-print-directory _proto-into OUT="$$tmp" && \
+	diff -r -x __pycache__ "$$tmp/wonder/v1" wonder/v1 && echo "wonder/v1 is up to date"
+
+_proto-into:
+	$(call generate_protos,$(OUT))
+
+node_modules/.bin/buf: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+buf-lint: $(STAMP) node_modules/.bin/buf ## buf lint the protos (STANDARD + COMMENTS, see buf.yaml)
+	rm -rf build/proto-deps && mkdir -p build/proto-deps/google
+	cp -R "$(GOOGLEAPIS_PROTOS)/google/api" "$(GOOGLEAPIS_PROTOS)/google/type" build/proto-deps/google/
+	find build/proto-deps -type f ! -name '*.proto' -delete
+	npx --no-install buf lint
 
 bench: $(STAMP) ## run the benchmarks and print side-by-side tables
 	$(BIN)/python -m bench

@@ -72,6 +72,12 @@ class GrpcSettings(BaseModel):
     keepalive_time_ms: int = 60_000
     keepalive_timeout_ms: int = 20_000
     shutdown_grace_seconds: float = 5.0
+    # StreamListingChanges: how often an idle stream polls the change feed, how many changes it
+    # reads per query, and how long it waits for a cursor gap (a change whose transaction has
+    # not committed yet) to fill before treating it as rolled back.
+    change_stream_poll_seconds: float = Field(default=0.5, gt=0)
+    change_stream_batch_size: int = Field(default=500, ge=1)
+    change_stream_gap_grace_seconds: float = Field(default=10.0, ge=0)
     # The server probes the database this often (SELECT 1 with this timeout) for its health.
     health_check_interval_seconds: float = Field(default=5.0, gt=0)
     health_check_timeout_seconds: float = Field(default=2.0, gt=0)
