@@ -1,0 +1,102 @@
+"""wonder.demo's process management: every child and grandchild stopped, also on failure."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from wonder.demo.main import DemoConfig, check_ports
+from wonder.demo.processes import DemoError, Supervisor, _alive, descendants, port_in_use, wait_until
+from wonder.settings import Settings
+
+# A child that ignores SIGTERM and starts a grandchild in its own session (as Prefect's process
+# worker does with flow runs), then prints the grandchild's pid.
+STUBBORN_PARENT = """
+import signal, subprocess, sys, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"],
+                         start_new_session=True)
+print(child.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def _wait_for_pid(log: Path) -> int:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        text = log.read_text().strip()
+        if text:
+            return int(text.splitlines()[0])
+        time.sleep(0.05)
+    raise AssertionError("the child never printed its grandchild's pid")
+
+
+def _gone(pid: int) -> bool:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_stop_all_kills_children_and_their_detached_grandchildren(tmp_path: Path) -> None:
+    supervisor = Supervisor(tmp_path / "logs")
+    parent = supervisor.start("stubborn", [sys.executable, "-c", STUBBORN_PARENT], env={})
+    grandchild = _wait_for_pid(parent.log_path)
+    assert grandchild in descendants(parent.pid)
+
+    supervisor.stop_all(timeout=1.0)
+
+    assert not parent.running()
+    assert _gone(grandchild)
+    assert supervisor.processes == []
+
+
+def test_children_are_stopped_when_a_step_fails(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="step failed"), Supervisor(tmp_path) as supervisor:
+        sleeper = supervisor.start(
+            "sleeper", [sys.executable, "-c", "import time; time.sleep(600)"], env={}
+        )
+        raise RuntimeError("step failed")
+    assert not sleeper.running()
+
+
+def test_wait_until_reports_a_child_that_died_with_its_log(tmp_path: Path) -> None:
+    with Supervisor(tmp_path) as supervisor:
+        crashing = supervisor.start(
+            "crashing", [sys.executable, "-c", "print('bad config'); raise SystemExit(3)"], env={}
+        )
+        with pytest.raises(DemoError, match=r"crashing exited \(code 3\)[\s\S]*bad config"):
+            wait_until("never", lambda: False, timeout=30, process=crashing)
+        with pytest.raises(DemoError, match="crashing exited with code 3"):
+            supervisor.check_running()
+
+
+def test_wait_until_times_out_loudly() -> None:
+    with pytest.raises(DemoError, match="timed out after 0 s waiting for nothing"):
+        wait_until("nothing", lambda: False, timeout=0.2, interval=0.05)
+
+
+def test_busy_ports_are_named_in_a_clear_message(tmp_path: Path) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        busy = listener.getsockname()[1]
+        assert port_in_use("127.0.0.1", busy)
+        config = DemoConfig(root=tmp_path, settings=Settings(), prefect_port=busy)
+        with pytest.raises(DemoError, match=rf"{busy} \(the Prefect server\)"):
+            check_ports(config, with_grpc=False)
+
+
+def test_demo_environment_points_everything_at_the_demo(tmp_path: Path) -> None:
+    config = DemoConfig(root=tmp_path, settings=Settings(database_url="sqlite:///var/wonder.db"))
+    env = config.env()
+    assert env["PREFECT_HOME"] == str(tmp_path / "var" / "prefect")
+    assert env["PREFECT_API_URL"] == "http://127.0.0.1:4200/api"
+    assert env["WONDER_DATABASE_URL"] == f"sqlite:///{tmp_path}/var/wonder.db"
+    assert env["WONDER_TRESTLE__BASE_URL"].startswith("http://127.0.0.1:")
