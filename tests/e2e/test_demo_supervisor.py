@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from wonder.demo.main import DemoConfig, check_ports
-from wonder.demo.processes import DemoError, Supervisor, _alive, descendants, port_in_use, wait_until
+from wonder.demo.processes import (
+    DemoError,
+    Supervisor,
+    _alive,
+    descendants,
+    port_in_use,
+    wait_until,
+)
 from wonder.settings import Settings
 
 # A child that ignores SIGTERM and starts a grandchild in its own session (as Prefect's process
@@ -58,12 +65,20 @@ def test_stop_all_kills_children_and_their_detached_grandchildren(tmp_path: Path
 
 
 def test_children_are_stopped_when_a_step_fails(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError, match="step failed"), Supervisor(tmp_path) as supervisor:
-        sleeper = supervisor.start(
-            "sleeper", [sys.executable, "-c", "import time; time.sleep(600)"], env={}
-        )
-        raise RuntimeError("step failed")
-    assert not sleeper.running()
+    started = []
+
+    def failing_demo() -> None:
+        with Supervisor(tmp_path) as supervisor:
+            started.append(
+                supervisor.start(
+                    "sleeper", [sys.executable, "-c", "import time; time.sleep(600)"], env={}
+                )
+            )
+            raise RuntimeError("step failed")
+
+    with pytest.raises(RuntimeError, match="step failed"):
+        failing_demo()
+    assert not started[0].running()
 
 
 def test_wait_until_reports_a_child_that_died_with_its_log(tmp_path: Path) -> None:

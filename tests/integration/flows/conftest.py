@@ -1,0 +1,49 @@
+"""One in-process Prefect (test harness) per session, with the flow heartbeat off.
+
+Entering ``prefect_test_harness`` costs ~10 s, so it is session-scoped; the heartbeat would add
+~1 s to the end of every flow run (see DESIGN.md, known pitfalls).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from pydantic import SecretStr
+
+from wonder.settings import TrestleSettings
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    with (
+        temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+        prefect_test_harness(server_startup_timeout=120),
+    ):
+        yield
+
+
+def trestle_environment(settings: TrestleSettings) -> dict[str, str]:
+    """The WONDER_TRESTLE__* variables a worker would get for these settings."""
+    env = {}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        env[f"WONDER_TRESTLE__{name.upper()}"] = text
+    return env
+
+
+@pytest.fixture
+def flow_environment(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, trestle_sandbox: object
+) -> TrestleSettings:
+    """Point the flows' settings (built from the environment) at the sandbox and the database."""
+    settings: TrestleSettings = trestle_sandbox.settings  # type: ignore[attr-defined]
+    monkeypatch.setenv("WONDER_DATABASE_URL", database_url)
+    for name, value in trestle_environment(settings).items():
+        monkeypatch.setenv(name, value)
+    return settings
