@@ -115,6 +115,16 @@ ORDER_FIELDS: Mapping[str, FieldSpec] = MappingProxyType(
     {**_COMMON, **_ALIASES, LISTING_KEY.name: LISTING_KEY}
 )
 
+# The fixed orders of the listing's sub-collections, as keyset positions.
+MEDIA_POSITION = (
+    FieldSpec("order", "order", _I),
+    FieldSpec("media_key", "media_key", _S, nullable=False),
+)
+HISTORY_POSITION = (
+    FieldSpec("change_time", "changed_at", _T, nullable=False),
+    FieldSpec("id", "id", _I, nullable=False),
+)
+
 # --- filter AST ------------------------------------------------------------------------------
 
 

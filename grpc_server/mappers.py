@@ -1,0 +1,194 @@
+"""ORM rows -> wonder.v1 messages. Pure functions; no queries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from google.type import date_pb2, latlng_pb2, money_pb2
+
+from wonder.db.models import Listing, ListingChange, ListingHistory, ListingMedia, Member, Office
+from wonder.v1 import listing_pb2, listing_service_pb2
+
+CURRENCY = "USD"
+_NANOS = Decimal(1_000_000_000)
+
+_HISTORY_FIELDS = {
+    "list_price": listing_pb2.ListingHistoryEntry.FIELD_LIST_PRICE,
+    "standard_status": listing_pb2.ListingHistoryEntry.FIELD_STANDARD_STATUS,
+}
+_CHANGE_KINDS = {
+    "upsert": listing_service_pb2.ListingChange.KIND_UPSERT,
+    "delete": listing_service_pb2.ListingChange.KIND_DELETE,
+}
+
+
+def listing_name(key: str) -> str:
+    return f"listings/{key}"
+
+
+def agent_name(key: str) -> str:
+    return f"agents/{key}"
+
+
+def office_name(key: str) -> str:
+    return f"offices/{key}"
+
+
+def money(amount: Decimal | None) -> money_pb2.Money | None:
+    """Exact: units and nanos carry the same sign, as google.type.Money requires."""
+    if amount is None:
+        return None
+    units = int(amount)  # toward zero
+    nanos = int((amount - units) * _NANOS)
+    return money_pb2.Money(currency_code=CURRENCY, units=units, nanos=nanos)
+
+
+def timestamp(value: datetime | None) -> Timestamp | None:
+    if value is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+def calendar_date(value: date | None) -> date_pb2.Date | None:
+    if value is None:
+        return None
+    return date_pb2.Date(year=value.year, month=value.month, day=value.day)
+
+
+def listing_to_proto(
+    row: Listing,
+    *,
+    full: bool,
+    media: Sequence[ListingMedia] = (),
+    agent: Member | None = None,
+    office: Office | None = None,
+) -> listing_pb2.Listing:
+    """A Listing message; the FULL-only fields are filled when ``full``."""
+    message = listing_pb2.Listing(
+        name=listing_name(row.listing_key),
+        listing_key=row.listing_key,
+        listing_id=row.listing_id or "",
+        standard_status=row.standard_status or "",
+        mls_status=row.mls_status or "",
+        property_type=row.property_type or "",
+        property_sub_type=row.property_sub_type or "",
+        list_price=money(row.list_price),
+        original_list_price=money(row.original_list_price),
+        close_price=money(row.close_price),
+        bedrooms_total=row.bedrooms_total,
+        bathrooms_total=row.bathrooms_total,
+        living_area=row.living_area,
+        lot_size_acres=row.lot_size_acres,
+        year_built=row.year_built,
+        unparsed_address=row.unparsed_address or "",
+        street_number=row.street_number or "",
+        street_name=row.street_name or "",
+        unit_number=row.unit_number or "",
+        city=row.city or "",
+        state_or_province=row.state_or_province or "",
+        postal_code=row.postal_code or "",
+        country=row.country or "",
+        list_agent=agent_name(row.list_agent_key) if row.list_agent_key else "",
+        list_office=office_name(row.list_office_key) if row.list_office_key else "",
+        listing_contract_date=calendar_date(row.listing_contract_date),
+        close_date=calendar_date(row.close_date),
+        photos_count=row.photos_count,
+        photos_change_time=timestamp(row.photos_change_timestamp),
+        modification_time=timestamp(row.modification_timestamp),
+        create_time=timestamp(row.first_seen_at),
+        update_time=timestamp(row.updated_at),
+        delete_time=timestamp(row.deleted_at),
+        change_cursor=row.change_seq or 0,
+    )
+    if row.latitude is not None and row.longitude is not None:
+        message.location.CopyFrom(latlng_pb2.LatLng(latitude=row.latitude, longitude=row.longitude))
+    if full:
+        message.public_remarks = row.public_remarks or ""
+        message.media.extend(media_to_proto(item) for item in media)
+        if agent is not None:
+            message.list_agent_details.CopyFrom(agent_to_proto(agent))
+        if office is not None:
+            message.list_office_details.CopyFrom(office_to_proto(office))
+    return message
+
+
+def media_to_proto(row: ListingMedia) -> listing_pb2.ListingMedia:
+    return listing_pb2.ListingMedia(
+        name=f"{listing_name(row.listing_key)}/media/{row.media_key}",
+        media_key=row.media_key,
+        order=row.order,
+        media_url=row.media_url or "",
+        media_category=row.media_category or "",
+        mime_type=row.mime_type or "",
+        short_description=row.short_description or "",
+        image_width=row.image_width,
+        image_height=row.image_height,
+        modification_time=timestamp(row.modification_timestamp),
+    )
+
+
+def agent_to_proto(row: Member) -> listing_pb2.Agent:
+    return listing_pb2.Agent(
+        name=agent_name(row.member_key),
+        member_key=row.member_key,
+        member_mls_id=row.member_mls_id or "",
+        first_name=row.first_name or "",
+        last_name=row.last_name or "",
+        full_name=row.full_name or "",
+        email=row.email or "",
+        phone=row.phone or "",
+        office=office_name(row.office_key) if row.office_key else "",
+        status=row.status or "",
+        modification_time=timestamp(row.modification_timestamp),
+        update_time=timestamp(row.updated_at),
+        delete_time=timestamp(row.deleted_at),
+    )
+
+
+def office_to_proto(row: Office) -> listing_pb2.Office:
+    return listing_pb2.Office(
+        name=office_name(row.office_key),
+        office_key=row.office_key,
+        office_mls_id=row.office_mls_id or "",
+        display_name=row.name or "",
+        phone=row.phone or "",
+        email=row.email or "",
+        city=row.city or "",
+        state_or_province=row.state_or_province or "",
+        postal_code=row.postal_code or "",
+        status=row.status or "",
+        modification_time=timestamp(row.modification_timestamp),
+        update_time=timestamp(row.updated_at),
+        delete_time=timestamp(row.deleted_at),
+    )
+
+
+def history_to_proto(row: ListingHistory) -> listing_pb2.ListingHistoryEntry:
+    return listing_pb2.ListingHistoryEntry(
+        name=f"{listing_name(row.listing_key)}/history/{row.id}",
+        field=_HISTORY_FIELDS.get(row.field, listing_pb2.ListingHistoryEntry.FIELD_UNSPECIFIED),
+        old_value=row.old_value,
+        new_value=row.new_value,
+        change_time=timestamp(row.changed_at),
+        record_time=timestamp(row.recorded_at),
+    )
+
+
+def change_to_proto(
+    row: ListingChange, listing: listing_pb2.Listing | None
+) -> listing_service_pb2.ListingChange:
+    kind = _CHANGE_KINDS.get(row.kind, listing_service_pb2.ListingChange.KIND_UNSPECIFIED)
+    message = listing_service_pb2.ListingChange(
+        cursor=row.seq,
+        kind=kind,
+        listing_name=listing_name(row.listing_key),
+        change_time=timestamp(row.changed_at),
+    )
+    if kind == listing_service_pb2.ListingChange.KIND_UPSERT and listing is not None:
+        message.listing.CopyFrom(listing)
+    return message

@@ -1,0 +1,290 @@
+"""wonder.v1.ListingService: parse the request, query, map. The logic lives in wonder.listings."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from grpc_server import mappers
+from grpc_server.deps import ServerDeps
+from grpc_server.servicers.rpc_errors import (
+    Context,
+    NotFound,
+    remaining_seconds,
+    translated_errors,
+)
+from wonder.db.models import Listing
+from wonder.listings.change_stream import GapGate
+from wonder.listings.query import (
+    HISTORY_POSITION,
+    MEDIA_POSITION,
+    FieldSpec,
+    InvalidArgument,
+    SortValue,
+    canonical_filter,
+    canonical_order_by,
+    parse_filter,
+    parse_order_by,
+    parse_resource_name,
+    position_from_json,
+    position_to_json,
+    resolve_page_size,
+)
+from wonder.listings.read_repository import (
+    HISTORY_ORDER,
+    MEDIA_ORDER,
+    ListingReadRepository,
+    SortColumn,
+    apply_statement_timeout,
+    compile_filter,
+    listing_sort_columns,
+    position_of,
+)
+from wonder.pagetoken import PageTokenCodec, PageTokenError, query_fingerprint
+from wonder.v1 import listing_pb2, listing_service_pb2, listing_service_pb2_grpc
+
+MAX_BATCH_GET = 1000
+_FULL = listing_pb2.LISTING_VIEW_FULL
+_BASIC = listing_pb2.LISTING_VIEW_BASIC
+_UNSPECIFIED = listing_pb2.LISTING_VIEW_UNSPECIFIED
+
+
+def _is_full(view: int, default: int) -> bool:
+    if view not in (_UNSPECIFIED, _BASIC, _FULL):
+        raise InvalidArgument("view", f"unknown view {view}")
+    return (view or default) == _FULL
+
+
+class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
+    def __init__(self, deps: ServerDeps) -> None:
+        self._deps = deps
+        self._settings = deps.settings.grpc
+        secret = self._settings.page_token_secret.get_secret_value().encode("utf-8")
+        self._tokens = PageTokenCodec(secret)
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _repository(self, context: Context) -> AsyncIterator[ListingReadRepository]:
+        """A read-only session whose statements cannot outlive the caller's deadline."""
+        async with self._deps.sessions() as session:
+            await apply_statement_timeout(session, remaining_seconds(context))
+            yield ListingReadRepository(session)
+
+    def _page_size(self, requested: int) -> int:
+        return resolve_page_size(
+            requested, self._settings.default_page_size, self._settings.max_page_size
+        )
+
+    def _position(
+        self, token: str, fingerprint: str, fields: Sequence[FieldSpec]
+    ) -> list[SortValue] | None:
+        if not token:
+            return None
+        raw = self._tokens.decode(token, fingerprint)
+        try:
+            return position_from_json(fields, raw)
+        except ValueError as error:
+            raise PageTokenError("the page token is malformed") from error
+
+    def _next_token(
+        self,
+        fingerprint: str,
+        fields: Sequence[FieldSpec],
+        columns: Sequence[SortColumn],
+        rows: Sequence[object],
+        has_more: bool,
+    ) -> str:
+        if not has_more or not rows:
+            return ""
+        position = position_to_json(fields, position_of(rows[-1], columns))
+        return self._tokens.encode(fingerprint, position)
+
+    async def _render(
+        self, repo: ListingReadRepository, rows: Sequence[Listing], full: bool
+    ) -> dict[str, listing_pb2.Listing]:
+        """Messages by listing key; FULL view loads media, agents and offices in three queries."""
+        if not full:
+            return {row.listing_key: mappers.listing_to_proto(row, full=False) for row in rows}
+        keys = [row.listing_key for row in rows]
+        media = await repo.media_by_listing(keys)
+        agents = await repo.members_by_key([r.list_agent_key for r in rows if r.list_agent_key])
+        offices = await repo.offices_by_key([r.list_office_key for r in rows if r.list_office_key])
+        return {
+            row.listing_key: mappers.listing_to_proto(
+                row,
+                full=True,
+                media=media[row.listing_key],
+                agent=agents.get(row.list_agent_key or ""),
+                office=offices.get(row.list_office_key or ""),
+            )
+            for row in rows
+        }
+
+    async def _require_listing(self, repo: ListingReadRepository, key: str, name: str) -> None:
+        if not await repo.listing_exists(key):
+            raise NotFound("wonder.v1.Listing", [name])
+
+    # --- RPCs --------------------------------------------------------------------------------
+
+    async def GetListing(
+        self, request: listing_service_pb2.GetListingRequest, context: Context
+    ) -> listing_pb2.Listing:
+        async with translated_errors(context):
+            key = parse_resource_name(request.name, "listings")
+            full = _is_full(request.view, _FULL)
+            async with self._repository(context) as repo:
+                rows = await repo.listings_by_key([key])
+                if key not in rows:
+                    raise NotFound("wonder.v1.Listing", [request.name])
+                return (await self._render(repo, [rows[key]], full))[key]
+
+    async def BatchGetListings(
+        self, request: listing_service_pb2.BatchGetListingsRequest, context: Context
+    ) -> listing_service_pb2.BatchGetListingsResponse:
+        async with translated_errors(context):
+            if not request.names:
+                raise InvalidArgument("names", "at least one name is required")
+            if len(request.names) > MAX_BATCH_GET:
+                raise InvalidArgument(
+                    "names", f"at most {MAX_BATCH_GET} names per call, got {len(request.names)}"
+                )
+            keys = [
+                parse_resource_name(name, "listings", field=f"names[{i}]")
+                for i, name in enumerate(request.names)
+            ]
+            full = _is_full(request.view, _FULL)
+            async with self._repository(context) as repo:
+                rows = await repo.listings_by_key(keys)
+                missing = [n for n, k in zip(request.names, keys, strict=True) if k not in rows]
+                if missing:
+                    raise NotFound("wonder.v1.Listing", list(dict.fromkeys(missing)))
+                rendered = await self._render(repo, list(rows.values()), full)
+            return listing_service_pb2.BatchGetListingsResponse(
+                listings=[rendered[key] for key in keys]
+            )
+
+    async def ListListings(
+        self, request: listing_service_pb2.ListListingsRequest, context: Context
+    ) -> listing_service_pb2.ListListingsResponse:
+        async with translated_errors(context):
+            page_size = self._page_size(request.page_size)
+            expr = parse_filter(request.filter)
+            order = parse_order_by(request.order_by)
+            full = _is_full(request.view, _BASIC)
+            fingerprint = query_fingerprint(
+                method="ListListings",
+                filter=canonical_filter(expr),
+                order_by=canonical_order_by(order),
+                full=full,
+                show_deleted=request.show_deleted,
+            )
+            fields = [key.field for key in order]
+            after = self._position(request.page_token, fingerprint, fields)
+            async with self._repository(context) as repo:
+                rows = await repo.list_listings(
+                    where=compile_filter(expr),
+                    order=order,
+                    after=after,
+                    limit=page_size + 1,
+                    show_deleted=request.show_deleted,
+                )
+                page = rows[:page_size]
+                rendered = await self._render(repo, page, full)
+            token = self._next_token(
+                fingerprint, fields, listing_sort_columns(order), page, len(rows) > page_size
+            )
+            return listing_service_pb2.ListListingsResponse(
+                listings=[rendered[row.listing_key] for row in page], next_page_token=token
+            )
+
+    async def ListListingMedia(
+        self, request: listing_service_pb2.ListListingMediaRequest, context: Context
+    ) -> listing_service_pb2.ListListingMediaResponse:
+        async with translated_errors(context):
+            key = parse_resource_name(request.parent, "listings", field="parent")
+            page_size = self._page_size(request.page_size)
+            fingerprint = query_fingerprint(method="ListListingMedia", parent=key)
+            after = self._position(request.page_token, fingerprint, MEDIA_POSITION)
+            async with self._repository(context) as repo:
+                await self._require_listing(repo, key, request.parent)
+                rows = await repo.list_media(key, after, page_size + 1)
+            page = rows[:page_size]
+            token = self._next_token(
+                fingerprint, MEDIA_POSITION, MEDIA_ORDER, page, len(rows) > page_size
+            )
+            return listing_service_pb2.ListListingMediaResponse(
+                media=[mappers.media_to_proto(row) for row in page], next_page_token=token
+            )
+
+    async def ListListingHistory(
+        self, request: listing_service_pb2.ListListingHistoryRequest, context: Context
+    ) -> listing_service_pb2.ListListingHistoryResponse:
+        async with translated_errors(context):
+            key = parse_resource_name(request.parent, "listings", field="parent")
+            page_size = self._page_size(request.page_size)
+            fingerprint = query_fingerprint(method="ListListingHistory", parent=key)
+            after = self._position(request.page_token, fingerprint, HISTORY_POSITION)
+            async with self._repository(context) as repo:
+                await self._require_listing(repo, key, request.parent)
+                rows = await repo.list_history(key, after, page_size + 1)
+            page = rows[:page_size]
+            token = self._next_token(
+                fingerprint, HISTORY_POSITION, HISTORY_ORDER, page, len(rows) > page_size
+            )
+            return listing_service_pb2.ListListingHistoryResponse(
+                entries=[mappers.history_to_proto(row) for row in page], next_page_token=token
+            )
+
+    async def GetAgent(
+        self, request: listing_service_pb2.GetAgentRequest, context: Context
+    ) -> listing_pb2.Agent:
+        async with translated_errors(context):
+            key = parse_resource_name(request.name, "agents")
+            async with self._repository(context) as repo:
+                rows = await repo.members_by_key([key])
+            if key not in rows:
+                raise NotFound("wonder.v1.Agent", [request.name])
+            return mappers.agent_to_proto(rows[key])
+
+    async def GetOffice(
+        self, request: listing_service_pb2.GetOfficeRequest, context: Context
+    ) -> listing_pb2.Office:
+        async with translated_errors(context):
+            key = parse_resource_name(request.name, "offices")
+            async with self._repository(context) as repo:
+                rows = await repo.offices_by_key([key])
+            if key not in rows:
+                raise NotFound("wonder.v1.Office", [request.name])
+            return mappers.office_to_proto(rows[key])
+
+    async def StreamListingChanges(
+        self, request: listing_service_pb2.StreamListingChangesRequest, context: Context
+    ) -> AsyncIterator[listing_service_pb2.ListingChange]:
+        async with translated_errors(context):
+            if request.start_cursor < 0:
+                raise InvalidArgument("start_cursor", "must not be negative")
+            full = _is_full(request.view, _BASIC)
+            batch_size = self._settings.change_stream_batch_size
+            gate = GapGate(self._settings.change_stream_gap_grace_seconds)
+            cursor = request.start_cursor
+            while True:
+                # One short transaction per poll; no connection is held while the client reads.
+                async with self._repository(context) as repo:
+                    fetched = await repo.changes_after(cursor, batch_size)
+                    ready = fetched[
+                        : gate.releasable(
+                            cursor, fetched, now=self._deps.clock(), monotonic=time.monotonic()
+                        )
+                    ]
+                    upserted = await repo.listings_by_key(
+                        [row.listing_key for row in ready if row.kind == "upsert"]
+                    )
+                    listings = await self._render(repo, list(upserted.values()), full)
+                for row in ready:
+                    yield mappers.change_to_proto(row, listings.get(row.listing_key))
+                    cursor = row.seq
+                if len(ready) < batch_size:
+                    await asyncio.sleep(self._settings.change_stream_poll_seconds)
