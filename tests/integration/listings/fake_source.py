@@ -156,7 +156,7 @@ class FakeSource:
             if not part:
                 continue
             name, _, direction = part.strip().partition(" ")
-            rows.sort(key=lambda r, n=name: _sort_key(r.get(n)), reverse=direction == "desc")
+            rows.sort(key=_sorter(name), reverse=direction == "desc")
         size = top or self.page_size
         start = skip or 0
         while True:
@@ -186,6 +186,10 @@ class FakeSource:
             raise ConnectionError("fake source: simulated crash")
 
 
+def _sorter(name: str) -> Callable[[dict[str, Any]], tuple[int, Any]]:
+    return lambda record: _sort_key(record.get(name))
+
+
 def _sort_key(value: Any) -> tuple[int, Any]:
     if value is None:
         return (0, "")
@@ -208,7 +212,9 @@ def stamp(seconds: float) -> str:
     )
 
 
-def make_listing(index: int, *, seconds: float = 0, photos: int = 2, **fields: Any) -> dict:
+def make_listing(
+    index: int, *, seconds: float = 0, photos: int = 2, **fields: Any
+) -> dict[str, Any]:
     record: dict[str, Any] = {
         "ListingKey": f"L{index:04d}",
         "ListingId": f"MLS{index}",
