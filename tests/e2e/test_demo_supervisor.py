@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from wonder.demo.main import DemoConfig, check_ports
+from wonder.demo.platform import DemoConfig, check_ports
 from wonder.demo.processes import (
     DemoError,
     Supervisor,

@@ -70,6 +70,15 @@ class PrefectApi:
             )
         return response.json()
 
+    def work_pool_exists(self, name: str) -> bool:
+        try:
+            self._request("GET", f"/work_pools/{name}")
+        except DemoError as exc:
+            if " answered 404" in str(exc):
+                return False
+            raise
+        return True
+
     def deployment_id(self, flow_name: str, deployment_name: str) -> str:
         body = self._request("GET", f"/deployments/name/{flow_name}/{deployment_name}")
         return str(body["id"])

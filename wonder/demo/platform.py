@@ -1,0 +1,241 @@
+"""Starting each piece of the local platform: sandbox, Prefect server, worker, deployments, gRPC.
+
+Shared by the demo and the end-to-end tests; every process goes through a ``Supervisor`` so
+it is stopped with the rest.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from sqlalchemy.engine import make_url
+
+from wonder.demo.prefect_api import PrefectApi
+from wonder.demo.processes import DemoError, ManagedProcess, Supervisor, port_in_use, wait_until
+from wonder.settings import Settings
+
+HOST = "127.0.0.1"
+WORK_POOL = "wonder-process"
+TOKEN_PATTERN = re.compile(r"\bws_[A-Za-z0-9_\-]{20,}")
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    root: Path
+    settings: Settings
+    prefect_port: int = 4200
+    var_dir: Path | None = None
+    sandbox_profile: str = "realistic"
+    run_timeout: float = 600.0
+
+    @property
+    def var(self) -> Path:
+        return self.var_dir or self.root / "var"
+
+    @property
+    def logs(self) -> Path:
+        return self.var / "demo" / "logs"
+
+    @property
+    def database_url(self) -> str:
+        """The configured database; the default relative SQLite path made absolute."""
+        url = make_url(self.settings.database_url)
+        database = url.database
+        if url.get_backend_name() == "sqlite" and database and not Path(database).is_absolute():
+            url = url.set(database=str(self.root / database))
+        return url.render_as_string(hide_password=False)
+
+    @property
+    def trestle_url(self) -> str:
+        return f"http://{HOST}:{self.settings.sandbox.trestle_port}"
+
+    @property
+    def prefect_api_url(self) -> str:
+        return f"http://{HOST}:{self.prefect_port}/api"
+
+    @property
+    def prefect_ui_url(self) -> str:
+        return f"http://{HOST}:{self.prefect_port}"
+
+    def env(self) -> dict[str, str]:
+        """Environment of every child: Prefect kept under var/, WONDER_* pointing at the demo."""
+        env = dict(os.environ)
+        env.update(
+            {
+                "PREFECT_HOME": str(self.var / "prefect"),
+                "PREFECT_API_URL": self.prefect_api_url,
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                "PREFECT_CLI_PROMPT": "false",
+                "PREFECT_WORKER_QUERY_SECONDS": "2",
+                "WONDER_DATABASE_URL": self.database_url,
+                "WONDER_TRESTLE__BASE_URL": self.trestle_url,
+                "WONDER_GRPC__HOST": HOST,
+                "WONDER_GRPC__PORT": str(self.settings.grpc.port),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        return env
+
+
+def command(name: str) -> str:
+    """A console script of this virtualenv (prefect, wonder), whatever PATH says."""
+    candidate = Path(sys.executable).parent / name
+    return str(candidate) if candidate.exists() else name
+
+
+def grpc_available() -> bool:
+    return all(
+        importlib.util.find_spec(module) is not None
+        for module in ("wonder.api_cli", "wonder.auth.cli", "grpc_server.server")
+    )
+
+
+def http_ok(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2.0).status_code < 500
+    except httpx.HTTPError:
+        return False
+
+
+def run_cli(
+    argv: list[str],
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    log: Path,
+    timeout: float,
+    secret_stdout: bool = False,
+) -> str:
+    """Run a short command to completion; its output goes to ``log``; fail loudly on non-zero.
+
+    ``secret_stdout``: the standard output holds a secret (a token) and stays out of the log.
+    """
+    result = subprocess.run(  # noqa: S603 (argv built here, no shell)
+        argv, env=dict(env), cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    log.parent.mkdir(parents=True, exist_ok=True)
+    stdout = "(standard output withheld: it holds a secret)\n" if secret_stdout else result.stdout
+    log.write_text(stdout + result.stderr)
+    if result.returncode != 0:
+        tail = "\n".join((stdout + result.stderr).splitlines()[-20:])
+        raise DemoError(f"`{shlex.join(argv[:4])} ...` exited with {result.returncode}:\n{tail}")
+    return result.stdout
+
+
+def check_ports(config: DemoConfig, with_grpc: bool) -> None:
+    wanted = {
+        config.settings.sandbox.trestle_port: "the Trestle sandbox",
+        config.prefect_port: "the Prefect server",
+    }
+    if with_grpc:
+        wanted[config.settings.grpc.port] = "the gRPC server"
+    busy = [f"{port} ({what})" for port, what in wanted.items() if port_in_use(HOST, port)]
+    if busy:
+        raise DemoError(
+            f"port(s) already in use on {HOST}: {', '.join(busy)}. Another demo may still be "
+            "running; stop whatever listens there (`lsof -i :PORT` shows it) and retry."
+        )
+
+
+def start_sandbox(
+    config: DemoConfig, supervisor: Supervisor, env: Mapping[str, str]
+) -> ManagedProcess:
+    sandbox = config.settings.sandbox
+    process = supervisor.start(
+        "sandbox",
+        [
+            *(command("wonder"), "sandbox", "trestle", "--host", HOST),
+            *("--port", str(sandbox.trestle_port), "--listings", str(sandbox.listings)),
+            *("--seed", str(sandbox.seed), "--profile", config.sandbox_profile),
+        ],
+        env=env,
+        cwd=config.root,
+    )
+    service_root = f"{config.trestle_url}{config.settings.trestle.odata_path}"
+    wait_until("the sandbox to answer", lambda: http_ok(service_root), timeout=60, process=process)
+    return process
+
+
+def start_prefect_server(
+    config: DemoConfig, supervisor: Supervisor, env: Mapping[str, str]
+) -> ManagedProcess:
+    process = supervisor.start(
+        "prefect-server",
+        [command("prefect"), "server", "start", "--host", HOST, "--port", str(config.prefect_port)],
+        env=env,
+        cwd=config.root,
+    )
+    with PrefectApi(config.prefect_api_url) as api:
+        wait_until("Prefect /api/health", api.healthy, timeout=180, process=process)
+    return process
+
+
+def start_worker(
+    config: DemoConfig, supervisor: Supervisor, env: Mapping[str, str]
+) -> ManagedProcess:
+    """Create the process work pool if needed, then start a process worker on it."""
+    with PrefectApi(config.prefect_api_url) as api:
+        exists = api.work_pool_exists(WORK_POOL)
+    if not exists:
+        run_cli(
+            [command("prefect"), "work-pool", "create", WORK_POOL, "--type", "process"],
+            env=env,
+            cwd=config.root,
+            log=config.logs / "work-pool.log",
+            timeout=120,
+        )
+    return supervisor.start(
+        "worker",
+        [
+            *(command("prefect"), "worker", "start", "--pool", WORK_POOL),
+            *("--type", "process", "--name", "wonder-local-worker"),
+        ],
+        env=env,
+        cwd=config.root,
+    )
+
+
+def deploy_all(config: DemoConfig, env: Mapping[str, str]) -> None:
+    """``prefect deploy --all`` from the checkout, without prompts."""
+    run_cli(
+        [command("prefect"), "--no-prompt", "deploy", "--all"],
+        env={**env, "PWD": str(config.root)},
+        cwd=config.root,
+        log=config.logs / "deploy.log",
+        timeout=300,
+    )
+
+
+def start_grpc(config: DemoConfig, supervisor: Supervisor, env: Mapping[str, str]) -> str:
+    """Start `wonder serve`, wait for its port, create a listings:read token; return the token."""
+    port = config.settings.grpc.port
+    server = supervisor.start("grpc", [command("wonder"), "serve"], env=env, cwd=config.root)
+    wait_until(
+        f"the gRPC server on {HOST}:{port}",
+        lambda: port_in_use(HOST, port),
+        timeout=60,
+        process=server,
+    )
+    token_name = f"demo-{time.strftime('%Y%m%d-%H%M%S')}"
+    output = run_cli(
+        [command("wonder"), "tokens", "create", token_name, "--scopes", "listings:read"],
+        env=env,
+        cwd=config.root,
+        log=config.logs / "token.log",
+        timeout=60,
+        secret_stdout=True,
+    )
+    match = TOKEN_PATTERN.search(output)
+    if not match:
+        raise DemoError("`wonder tokens create` printed no token (see var/demo/logs/token.log)")
+    return match.group(0)
