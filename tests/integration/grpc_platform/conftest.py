@@ -27,7 +27,7 @@ def platform_settings(database_url: str, **grpc_overrides: object) -> Settings:
         health_check_interval_seconds=0.05,
         health_check_timeout_seconds=2.0,
         shutdown_grace_seconds=1.0,
-        **grpc_overrides,  # type: ignore[arg-type]
+        **grpc_overrides,
     )
     return Settings(database_url=database_url, grpc=grpc_settings)
 

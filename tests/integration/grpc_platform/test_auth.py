@@ -1,4 +1,4 @@
-"""Bearer-token auth over real loopback: statuses for each failure, scopes, open health/reflection."""
+"""Bearer-token auth over real loopback: each failure's status, scopes, open health."""
 
 from __future__ import annotations
 
@@ -10,18 +10,18 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.integration.grpc_platform.conftest import MakePlatform, Platform
+from tests.integration.grpc_platform.probe_service import bearer, streaming, unary
 from wonder.auth.cache import VerificationCache
-from wonder.auth.verifier import TokenVerifier
-from tests.integration.grpc_platform.probe_service import SERVICE, bearer
 from wonder.auth.store import revoke_token
 from wonder.auth.tokens import generate_token
+from wonder.auth.verifier import TokenVerifier
 from wonder.db.uow import unit_of_work
 
 
 async def call(
     channel: grpc.aio.Channel, method: str, metadata: tuple[tuple[str, str], ...] = ()
 ) -> bytes:
-    return await channel.unary_unary(f"/{SERVICE}/{method}")(b"", metadata=metadata, timeout=10)
+    return await unary(channel, method)(b"", metadata=metadata, timeout=10)
 
 
 async def status_of(
@@ -44,7 +44,7 @@ async def test_server_streaming_is_authorised_too(
     platform: Platform, channel: grpc.aio.Channel
 ) -> None:
     token = platform.issue("reporting", "listings:read")
-    stream = channel.unary_stream(f"/{SERVICE}/Stream")
+    stream = streaming(channel, "Stream")
     assert [m async for m in stream(b"", metadata=bearer(token), timeout=10)] == [b"0", b"1", b"2"]
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         _ = [m async for m in stream(b"", timeout=10)]

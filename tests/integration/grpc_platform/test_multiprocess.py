@@ -1,0 +1,57 @@
+"""Two worker processes on one port (SO_REUSEPORT): both answer, both stop on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc.aio
+import pytest
+from sqlalchemy import Engine
+
+from grpc_server.main import WorkerPool
+from tests.integration.grpc_platform.conftest import platform_settings
+from tests.integration.grpc_platform.probe_service import (
+    bearer,
+    probe_worker,
+    unary,
+)
+from wonder.auth.store import create_token
+from wonder.db.engine import session_factory
+from wonder.db.uow import unit_of_work
+
+MAX_CONNECTIONS = 200
+
+
+@pytest.fixture
+def engine(sqlite_engine: Engine) -> Engine:
+    """Process handling does not depend on the dialect: SQLite only."""
+    return sqlite_engine
+
+
+async def test_two_workers_share_one_port_and_both_answer(engine: Engine) -> None:
+    from datetime import UTC, datetime
+
+    with unit_of_work(session_factory(engine)) as session:
+        token = create_token(session, "reporting", "listings:read", datetime.now(UTC)).token
+    settings = platform_settings(engine.url.render_as_string(hide_password=False), processes=2)
+    pool = WorkerPool(settings, worker=probe_worker)
+    port = pool.start()
+    try:
+        pids: set[bytes] = set()
+        async with asyncio.timeout(60):
+            for _ in range(MAX_CONNECTIONS):
+                # A channel with its own subchannel pool opens a new TCP connection, which the
+                # kernel hands to one of the listening workers.
+                async with grpc.aio.insecure_channel(
+                    f"127.0.0.1:{port}", options=[("grpc.use_local_subchannel_pool", 1)]
+                ) as channel:
+                    reply = await unary(channel, "Whoami")(
+                        b"", metadata=bearer(token), timeout=30, wait_for_ready=True
+                    )
+                pids.add(reply.split()[1])
+                if len(pids) == 2:
+                    break
+        assert len(pids) == 2
+    finally:
+        exit_code = await asyncio.to_thread(pool.stop)
+    assert exit_code == 0
