@@ -1,0 +1,74 @@
+"""prefect.yaml for real: a Prefect server, a process worker, `prefect deploy --all`, and each
+listing deployment run once through the worker against a sandbox subprocess.
+
+The same start-up code as `make demo` (wonder.demo.platform), on free ports, with a temporary
+PREFECT_HOME and SQLite database. Everything started is stopped, also when the test fails.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from wonder.db.models import Listing, Member, Office
+from wonder.demo.main import run_deployments
+from wonder.demo.platform import (
+    DemoConfig,
+    deploy_all,
+    start_prefect_server,
+    start_sandbox,
+    start_worker,
+)
+from wonder.demo.prefect_api import PrefectApi
+from wonder.demo.processes import DemoError, Supervisor, free_port
+from wonder.settings import SandboxSettings, Settings
+
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _count(engine: Engine, model: type) -> int:
+    with engine.connect() as conn:
+        return int(conn.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_each_listing_deployment_runs_through_a_process_worker(
+    tmp_path: Path, sqlite_engine: Engine
+) -> None:
+    settings = Settings(
+        database_url=sqlite_engine.url.render_as_string(hide_password=False),
+        sandbox=SandboxSettings(trestle_port=free_port(), listings=40),
+    )
+    config = DemoConfig(
+        root=REPO_ROOT,
+        settings=settings,
+        prefect_port=free_port(),
+        var_dir=tmp_path / "var",
+        sandbox_profile="fast",
+        run_timeout=180,
+    )
+    env = config.env()
+    with Supervisor(config.logs) as supervisor:
+        start_sandbox(config, supervisor, env)
+        start_prefect_server(config, supervisor, env)
+        worker = start_worker(config, supervisor, env)
+        deploy_all(config, env)
+        with PrefectApi(config.prefect_api_url) as api:
+            try:
+                outcomes = run_deployments(api, config)
+            except DemoError as exc:
+                pytest.fail(f"{exc}\nworker log:\n{worker.log_tail(60)}")
+            artifact_keys = {key for outcome in outcomes for key in api.artifact_keys(outcome.id)}
+
+    assert [outcome.state_type for outcome in outcomes] == ["COMPLETED"] * 3
+    assert artifact_keys == {
+        "listings-first-load-report",
+        "listings-incremental-report",
+        "listings-census-report",
+    }
+    assert _count(sqlite_engine, Listing) == 40
+    assert _count(sqlite_engine, Member) > 0
+    assert _count(sqlite_engine, Office) > 0
