@@ -1,0 +1,1 @@
+"""Local emulators of the external services (real HTTP servers, seeded data, faults)."""
