@@ -1,0 +1,189 @@
+"""`wonder listings ...`: run the ingest by hand and look after its held deletes and quarantine.
+
+Registered through ``wonder.cli.COMMAND_MODULES`` (module name ``wonder.listings.cli``); also
+runnable on its own as ``python -m wonder.listings.cli <command>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from wonder.settings import Settings
+
+logger = logging.getLogger("wonder.listings")
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "listings", help="MLS listing ingest from Trestle: first load, sync, census, deletes"
+    )
+    commands = parser.add_subparsers(dest="listings_command", metavar="COMMAND", required=True)
+    commands.add_parser(
+        "first-load", help="replicate every listing (with media), agent and office; resumable"
+    ).set_defaults(handler=_first_load)
+    commands.add_parser(
+        "sync", help="incremental sync of what changed since the stored cursors"
+    ).set_defaults(handler=_sync)
+    commands.add_parser(
+        "census", help="soft-delete listings gone from the source (mass deletes are held)"
+    ).set_defaults(handler=_census)
+
+    deletes = commands.add_parser("deletes", help="census deletes held for approval")
+    delete_commands = deletes.add_subparsers(
+        dest="deletes_command", metavar="ACTION", required=True
+    )
+    listing = delete_commands.add_parser("list", help="list held deletes")
+    listing.add_argument("--status", default=None, help="held | applied | rejected (default: all)")
+    listing.set_defaults(handler=_deletes_list)
+    approve = delete_commands.add_parser("approve", help="apply a held delete")
+    approve.add_argument("id", type=int)
+    approve.set_defaults(handler=_deletes_approve)
+    reject = delete_commands.add_parser("reject", help="discard a held delete")
+    reject.add_argument("id", type=int)
+    reject.set_defaults(handler=_deletes_reject)
+
+    quarantine = commands.add_parser("quarantine", help="records the ingest could not accept")
+    quarantine_commands = quarantine.add_subparsers(
+        dest="quarantine_command", metavar="ACTION", required=True
+    )
+    quarantine_list = quarantine_commands.add_parser("list", help="list unresolved records")
+    quarantine_list.add_argument("--resource", default=None, help="Property, Media, Member, ...")
+    quarantine_list.add_argument("--limit", type=int, default=50)
+    quarantine_list.set_defaults(handler=_quarantine_list)
+
+
+@contextmanager
+def _sessions(settings: Settings) -> Iterator[Any]:
+    from wonder.db.engine import make_engine, session_factory
+
+    engine = make_engine(settings.database_url)
+    try:
+        yield session_factory(engine)
+    finally:
+        engine.dispose()
+
+
+def _run_ingest(settings: Settings, run: Callable[..., Any]) -> int:
+    from wonder.clients.errors import ClientError
+    from wonder.clients.trestle import TrestleClient
+
+    def progress(event: Any) -> None:
+        logger.info(
+            "%s %s: page %d committed, %d records, cursor %s",
+            event.resource,
+            event.mode,
+            event.pages,
+            event.records,
+            event.cursor,
+        )
+
+    with _sessions(settings) as sessions, TrestleClient(settings.trestle) as client:
+        try:
+            result = run(client, sessions, settings.listings, progress=progress)
+        except ClientError as error:
+            print(f"error: {error.__class__.__name__}: {error}", file=sys.stderr)
+            return 2
+    for report in result if isinstance(result, list) else [result]:
+        print(report.summary())
+    return 0
+
+
+def _first_load(settings: Settings, args: argparse.Namespace) -> int:
+    from wonder.listings import service
+
+    return _run_ingest(settings, service.first_load)
+
+
+def _sync(settings: Settings, args: argparse.Namespace) -> int:
+    from wonder.listings import service
+
+    return _run_ingest(settings, service.incremental_sync)
+
+
+def _census(settings: Settings, args: argparse.Namespace) -> int:
+    from wonder.listings import service
+
+    return _run_ingest(settings, service.census)
+
+
+def _deletes_list(settings: Settings, args: argparse.Namespace) -> int:
+    from wonder.listings import repository
+
+    with _sessions(settings) as sessions, sessions() as session:
+        held = repository.list_held_deletes(session, status=args.status)
+        if not held:
+            print("no held deletes")
+        for row in held:
+            sample = ", ".join(row.keys[:5]) + (" ..." if len(row.keys) > 5 else "")
+            print(
+                f"#{row.id} {row.status} {row.resource}: {len(row.keys)} of {row.stored_count} "
+                f"stored, created {row.created_at.isoformat()} [{sample}]"
+            )
+    return 0
+
+
+def _decide(settings: Settings, held_id: int, approve: bool) -> int:
+    from wonder.listings import service
+
+    with _sessions(settings) as sessions:
+        try:
+            if approve:
+                count = service.approve_held_delete(sessions, held_id)
+                print(f"held delete #{held_id} applied: {count} listings deleted")
+            else:
+                count = service.reject_held_delete(sessions, held_id)
+                print(f"held delete #{held_id} rejected: {count} keys kept")
+        except service.HeldDeleteError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+    return 0
+
+
+def _deletes_approve(settings: Settings, args: argparse.Namespace) -> int:
+    return _decide(settings, args.id, approve=True)
+
+
+def _deletes_reject(settings: Settings, args: argparse.Namespace) -> int:
+    return _decide(settings, args.id, approve=False)
+
+
+def _quarantine_list(settings: Settings, args: argparse.Namespace) -> int:
+    from wonder.listings import repository
+
+    with _sessions(settings) as sessions, sessions() as session:
+        rows = repository.list_quarantine(session, resource=args.resource, limit=args.limit)
+        if not rows:
+            print("no quarantined records")
+        for row in rows:
+            print(
+                f"#{row.id} {row.resource} {row.record_key or '(no key)'}: {row.reason} "
+                f"(first {row.first_seen_at.isoformat()}, last {row.last_seen_at.isoformat()})"
+            )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m wonder.listings.cli ...``: the same commands without the ``wonder`` entry."""
+    parser = argparse.ArgumentParser(prog="wonder-listings")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    register(subparsers)
+    # Accept both "listings first-load" and "first-load".
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list or args_list[0] != "listings":
+        args_list.insert(0, "listings")
+    args = parser.parse_args(args_list)
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    result: int = args.handler(settings, args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())
