@@ -1,0 +1,79 @@
+"""`wonder serve` in a real process: logs address and TLS mode, serves, drains on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import signal
+import sys
+
+import grpc.aio
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from sqlalchemy import Engine
+
+# The `serve` command alone (the full `wonder` CLI is wired by wonder.cli).
+SERVE = """
+import argparse, logging, sys
+from wonder import api_cli
+from wonder.settings import Settings
+parser = argparse.ArgumentParser(prog="wonder")
+api_cli.register(parser.add_subparsers(dest="command", required=True))
+args = parser.parse_args(sys.argv[1:])
+logging.basicConfig(level="INFO", format="%(levelname)s %(name)s: %(message)s")
+sys.exit(args.handler(Settings(), args))
+"""
+
+
+@pytest.fixture
+def engine(sqlite_engine: Engine) -> Engine:
+    return sqlite_engine
+
+
+async def test_serve_starts_answers_and_stops_gracefully(database_url: str) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        SERVE,
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        env={"WONDER_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stderr is not None
+    try:
+        async with asyncio.timeout(60):
+            while True:
+                line = (await process.stderr.readline()).decode()
+                assert line, "server exited before listening"
+                found = re.search(r"listening on 127\.0\.0\.1:(\d+) \((insecure)", line)
+                if found:
+                    port = int(found.group(1))
+                    break
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            reply = await health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(), timeout=30
+            )
+            assert reply.status == health_pb2.HealthCheckResponse.SERVING
+
+            async def list_services() -> object:
+                yield reflection_pb2.ServerReflectionRequest(list_services="")
+
+            stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+            responses = [r async for r in stub.ServerReflectionInfo(list_services(), timeout=30)]
+        names = {s.name for s in responses[0].list_services_response.service}
+        # The real wonder.v1 services are registered by default.
+        assert "wonder.v1.ListingService" in names
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(60):
+            rest = (await process.stderr.read()).decode()
+            assert await process.wait() == 0
+        assert "stopping: draining calls" in rest
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
