@@ -15,7 +15,13 @@ from collections.abc import Sequence
 from wonder.settings import Settings
 
 # Modules that contribute subcommands, in the order `wonder --help` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("wonder.db.cli",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "wonder.db.cli",
+    "wonder.sandbox.cli",
+    "wonder.listings.cli",
+    "wonder.api_cli",
+    "wonder.auth.cli",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
