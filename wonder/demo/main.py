@@ -6,7 +6,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -57,15 +57,17 @@ class Progress:
         print(f"      done in {time.monotonic() - started:.1f} s", flush=True)
 
 
-def run_deployments(api: PrefectApi, config: DemoConfig) -> list[FlowRunOutcome]:
-    """Run each listing deployment once, in order; raise on the first run that fails."""
+def run_deployments(
+    api: PrefectApi, config: DemoConfig, runs: Sequence[tuple[str, str]] = DEPLOYMENT_RUNS
+) -> list[FlowRunOutcome]:
+    """Run each (flow, deployment) once, in order; raise on the first run that fails."""
     ids = {name: api.deployment_id(flow, name) for flow, name in DEPLOYMENT_RUNS}
     # Hold the schedules meanwhile so a scheduled run cannot race the demo's own runs.
     for name in SCHEDULED:
         api.set_paused(ids[name], True)
     outcomes = []
     try:
-        for _flow, name in DEPLOYMENT_RUNS:
+        for _flow, name in runs:
             started = time.monotonic()
             outcome = api.wait_for_flow_run(
                 api.run_deployment(ids[name]), timeout=config.run_timeout
