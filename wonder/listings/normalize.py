@@ -18,7 +18,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-# The RESO Data Dictionary 2.0 StandardStatus values (its display strings).
+# The RESO Data Dictionary 2.0 StandardStatus values, stored as their display strings. An OData
+# enum arrives as its member name ("ActiveUnderContract"), a string lookup as the display string:
+# both are accepted.
 STANDARD_STATUSES = frozenset(
     {
         "Active",
@@ -34,6 +36,10 @@ STANDARD_STATUSES = frozenset(
         "Withdrawn",
     }
 )
+_STATUS_BY_NAME = {
+    **{status.replace(" ", ""): status for status in STANDARD_STATUSES},
+    **{status: status for status in STANDARD_STATUSES},
+}
 DELETE_STATUS = "Delete"
 # Expanded navigation properties are not part of the Property record we keep.
 MEDIA_NAVIGATION = "Media"
@@ -193,7 +199,7 @@ def normalize_property(record: object) -> NormalizedListing | Rejected:
             listing_key=read.key("ListingKey"),
             modification_timestamp=read.required_timestamp("ModificationTimestamp"),
             listing_id=read.string("ListingId", 64),
-            standard_status=read.enum("StandardStatus", STANDARD_STATUSES),
+            standard_status=read.enum("StandardStatus", _STATUS_BY_NAME),
             mls_status=read.string("MlsStatus", 64),
             property_type=read.string("PropertyType", 64),
             property_sub_type=read.string("PropertySubType", 64),
@@ -370,11 +376,14 @@ class _Reader:
             raise _FieldError(name, "contains a NUL character")
         return value
 
-    def enum(self, name: str, allowed: frozenset[str]) -> str | None:
+    def enum(self, name: str, values: Mapping[str, str]) -> str | None:
+        """A known value (member name or display string) as its display string."""
         value = self.text(name)
-        if value is not None and value not in allowed:
+        if value is None:
+            return None
+        if value not in values:
             raise _FieldError(name, f"{value!r} is not a known value")
-        return value
+        return values[value]
 
     def integer(self, name: str, minimum: int, maximum: int) -> int | None:
         value = self._get(name)

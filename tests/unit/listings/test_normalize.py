@@ -229,3 +229,21 @@ def test_media_member_office() -> None:
     bad = normalize_office({"OfficeKey": "O1", "OfficeName": 5, "ModificationTimestamp": "x"})
     assert isinstance(bad, Rejected)
     assert bad.reason.startswith("ModificationTimestamp:")
+
+
+@pytest.mark.parametrize(
+    ("received", "stored"),
+    [
+        ("ActiveUnderContract", "Active Under Contract"),
+        ("Active Under Contract", "Active Under Contract"),
+        ("ComingSoon", "Coming Soon"),
+        ("Delete", "Delete"),
+    ],
+)
+def test_enum_member_names_and_display_strings_are_both_accepted(
+    received: str, stored: str
+) -> None:
+    result = normalize_property(property_record(StandardStatus=received))
+    assert isinstance(result, NormalizedListing)
+    assert result.standard_status == stored
+    assert result.raw["StandardStatus"] == received
