@@ -193,14 +193,13 @@ async def test_get_agent_and_office(api: ListingApi) -> None:
         "Wonder Realty",
         "Austin",
     )
-    for call, request in (
-        (api.stub.GetAgent, pb.GetAgentRequest(name="agents/NOPE")),
-        (api.stub.GetOffice, pb.GetOfficeRequest(name="offices/NOPE")),
-    ):
-        with pytest.raises(grpc.aio.AioRpcError) as caught:
-            await call(request, metadata=api.metadata)  # type: ignore[operator]
+    with pytest.raises(grpc.aio.AioRpcError) as agent_error:
+        await api.stub.GetAgent(pb.GetAgentRequest(name="agents/NOPE"), metadata=api.metadata)
+    with pytest.raises(grpc.aio.AioRpcError) as office_error:
+        await api.stub.GetOffice(pb.GetOfficeRequest(name="offices/NOPE"), metadata=api.metadata)
+    for caught, name in ((agent_error, "agents/NOPE"), (office_error, "offices/NOPE")):
         assert caught.value.code() == grpc.StatusCode.NOT_FOUND
-        assert resource_infos(caught.value)[0].resource_name.endswith("/NOPE")
+        assert resource_infos(caught.value)[0].resource_name == name
 
 
 async def test_list_listing_media_pages_in_display_order(api: ListingApi) -> None:

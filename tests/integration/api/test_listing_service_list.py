@@ -66,11 +66,13 @@ def catalogue() -> list[object]:
     ]
 
 
-async def keys(api: ListingApi, **request: object) -> list[str]:
-    page = await api.stub.ListListings(
-        pb.ListListingsRequest(page_size=100, **request),
-        metadata=api.metadata,  # type: ignore[arg-type]
+async def keys(
+    api: ListingApi, filter: str = "", order_by: str = "", show_deleted: bool = False
+) -> list[str]:
+    request = pb.ListListingsRequest(
+        page_size=100, filter=filter, order_by=order_by, show_deleted=show_deleted
     )
+    page = await api.stub.ListListings(request, metadata=api.metadata)
     assert page.next_page_token == ""
     return [listing.listing_key for listing in page.listings]
 
