@@ -147,7 +147,8 @@ class ListListingsRequest(_message.Message):
       living_area           number, square feet
       modification_time (alias modification_timestamp), update_time
           RFC 3339 timestamp in double quotes, e.g. "2024-05-01T00:00:00Z"
-    A comparison never matches a listing whose field is unset (not even with `!=`).
+    A comparison never matches a listing whose field is unset (not even with `!=`); NOT
+    negates that, so `NOT bedrooms_total >= 3` also matches listings without a bedroom count.
 
     `within(south, west, north, east)` matches listings whose location lies in the bounding
     box given in decimal degrees (WGS84), edges included: -90 <= south <= north <= 90 and
