@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, timedelta
 from decimal import Decimal
 
@@ -317,5 +318,42 @@ async def test_statement_timeout_follows_the_deadline_on_postgres(pg_engine: Eng
                 await session.execute(text("SELECT pg_sleep(5)"))
             # The servicers answer this one with DEADLINE_EXCEEDED, never UNAVAILABLE.
             assert is_statement_timeout(caught.value)
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_cancelling_the_handler_cancels_the_query_on_postgres(pg_engine: Engine) -> None:
+    # grpc.aio cancels the handler's task when the RPC is cancelled or its deadline passes;
+    # psycopg then cancels the running statement on the server instead of letting it finish.
+    engine = make_async_engine(pg_engine.url.render_as_string(hide_password=False))
+    sessions = async_session_factory(engine)
+    try:
+
+        async def slow_query() -> None:
+            async with sessions() as session:
+                await session.execute(text("SELECT pg_sleep(30) /* cancel-probe */"))
+
+        async def probe_running() -> int:
+            async with sessions() as session:
+                query = text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE state = 'active'"
+                    " AND query LIKE '%cancel-probe */' AND pid <> pg_backend_pid()"
+                )
+                return int((await session.execute(query)).scalar_one())
+
+        async def wait_for_running(expected: int) -> None:
+            for _ in range(1000):  # polls the server; bounded, not timed
+                if await probe_running() == expected:
+                    return
+                await asyncio.sleep(0.02)
+            raise AssertionError(f"never saw {expected} running probe queries")
+
+        task = asyncio.create_task(slow_query())
+        await wait_for_running(1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await wait_for_running(0)
     finally:
         await engine.dispose()
