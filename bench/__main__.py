@@ -1,0 +1,80 @@
+"""``make bench`` / ``python -m bench [--only ingest|grpc] [--listings N] [--quick]``.
+
+Prints one side-by-side table per area (metric | measured | reference | ratio | goal); progress
+goes to stderr. ``--markdown FILE`` also writes the tables (with date and machine) as Markdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import grpc_bench, ingest
+from bench.support import progress, scratch_database
+from bench.table import Row, render_markdown, render_text
+
+FULL_LISTINGS = 100_000
+QUICK_LISTINGS = 5_000
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--only", choices=("ingest", "grpc"), help="run one area only")
+    parser.add_argument(
+        "--listings",
+        type=int,
+        help=f"listings to load (default {FULL_LISTINGS:,}; {QUICK_LISTINGS:,} with --quick)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small scale and short runs: checks the harness"
+    )
+    parser.add_argument("--markdown", type=Path, help="also write the tables to this file")
+    return parser.parse_args(argv)
+
+
+def machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    listings = args.listings or (QUICK_LISTINGS if args.quick else FULL_LISTINGS)
+    small = max(listings // 10, 100)
+    scale = grpc_bench.QUICK_SCALE if args.quick else grpc_bench.FULL_SCALE
+    started = datetime.now(UTC)
+    progress(f"benchmarks at {listings:,} listings on {machine()}")
+    tables: list[tuple[str, list[Row]]] = []
+
+    def show(title: str, rows: list[Row]) -> None:
+        tables.append((title, rows))
+        print(render_text(title, rows) + "\n", flush=True)
+
+    if args.only == "grpc":
+        rows = grpc_bench.standalone(listings, scale)
+        show(f"gRPC API over {listings:,} generated listings", rows)
+    else:
+        with scratch_database() as database:
+            show(f"Listing ingest ({listings:,} listings)", ingest.run(database, listings, small))
+            if args.only is None:
+                show(
+                    f"gRPC API over the {listings:,} ingested listings",
+                    grpc_bench.run(database, scale),
+                )
+    elapsed = (datetime.now(UTC) - started).total_seconds()
+    progress(f"done in {elapsed / 60:.1f} min")
+    if args.markdown is not None:
+        header = (
+            f"Measured {started:%Y-%m-%d %H:%M} UTC on {machine()},"
+            f" run took {elapsed / 60:.1f} min."
+        )
+        parts = [header, *(render_markdown(title, rows) for title, rows in tables)]
+        args.markdown.write_text("\n\n".join(parts) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,308 @@
+"""gRPC benchmarks: GetListing QPS and ListListings latency against an empty method on the same
+server stack, and throughput with 1 vs 2 server processes.
+
+Servers (``python -m bench.grpc_serve``: the production server with the reference method added)
+and load generators (``python -m bench.load``) are separate processes on loopback. Each figure
+and its reference are measured in alternating rounds (A B, then B A, ...) so drift on this
+shared machine falls on both alike.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import grpc
+import psycopg
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from bench.load import LIST_FILTER, LIST_ORDER, LoadSpec
+from bench.support import (
+    REPO_ROOT,
+    ScratchDatabase,
+    Service,
+    child_env,
+    free_port,
+    progress,
+    wait_until,
+)
+from bench.table import Row, fmt_ms, fmt_rate, fmt_ratio, ratio
+
+
+@dataclass(frozen=True)
+class GrpcScale:
+    round_seconds: float  # each measurement runs this long per round
+    rounds: int
+    warmup: float
+    concurrency: int = 16
+    channels: int = 2
+    open_rate: float = 100.0
+
+
+FULL_SCALE = GrpcScale(round_seconds=5.0, rounds=2, warmup=1.0)
+QUICK_SCALE = GrpcScale(round_seconds=1.5, rounds=1, warmup=0.5)
+
+
+@dataclass
+class Measured:
+    qps: float = 0.0
+    calls: int = 0
+    errors: int = 0
+    first_error: str | None = None
+    latencies: list[float] = field(default_factory=list)
+
+    def merge(self, payload: Mapping[str, object]) -> None:
+        self.calls += int(payload["calls"])  # type: ignore[call-overload]
+        self.errors += int(payload["errors"])  # type: ignore[call-overload]
+        self.first_error = self.first_error or payload.get("first_error")  # type: ignore[assignment]
+        self.latencies.extend(payload["latencies"])  # type: ignore[arg-type]
+
+    def percentile(self, q: float) -> float:
+        if len(self.latencies) < 2:
+            return self.latencies[0] if self.latencies else float("nan")
+        return statistics.quantiles(self.latencies, n=1000, method="inclusive")[round(q * 1000) - 1]
+
+    def note(self) -> str:
+        return f" ({self.errors} errors: {self.first_error})" if self.errors else ""
+
+
+# -- setup -----------------------------------------------------------------------------------
+
+
+def issue_token(database: ScratchDatabase) -> str:
+    from wonder.auth.store import create_token
+    from wonder.db.engine import make_engine, session_factory
+    from wonder.db.uow import unit_of_work
+
+    engine = make_engine(database.url)
+    try:
+        with unit_of_work(session_factory(engine)) as session:
+            name = f"bench-{os.getpid()}-{time.time_ns()}"
+            issued = create_token(session, name, "listings:read", datetime.now(UTC))
+        return issued.token
+    finally:
+        engine.dispose()
+
+
+def write_keys(database: ScratchDatabase, folder: Path) -> Path:
+    with psycopg.connect(database.libpq_url) as connection:
+        keys = [row[0] for row in connection.execute("SELECT listing_key FROM listings")]
+    if not keys:
+        raise RuntimeError("no listings to query: load or generate them first")
+    path = folder / "keys.txt"
+    path.write_text("\n".join(keys))
+    return path
+
+
+def health_serving(target: str) -> bool:
+    with grpc.insecure_channel(target) as channel:
+        try:
+            reply = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(), timeout=1.0
+            )
+        except grpc.RpcError:
+            return False
+    return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+
+
+@contextlib.contextmanager
+def grpc_server(database: ScratchDatabase, processes: int) -> Iterator[str]:
+    port = free_port()
+    env = child_env(
+        WONDER_DATABASE_URL=database.url,
+        WONDER_GRPC__HOST="127.0.0.1",
+        WONDER_GRPC__PORT=str(port),
+        WONDER_GRPC__PROCESSES=str(processes),
+        WONDER_LOG_LEVEL="WARNING",
+    )
+    target = f"127.0.0.1:{port}"
+    argv = [sys.executable, "-m", "bench.grpc_serve"]
+    with Service(f"gRPC server ({processes} process(es))", argv, env) as server:
+        wait_until(lambda: health_serving(target), server)
+        if processes > 1:
+            time.sleep(2.0)  # every worker binds the shared port: let the slowest catch up
+        yield target
+
+
+# -- load ------------------------------------------------------------------------------------
+
+
+def run_load(spec: LoadSpec, clients: int, token: str) -> list[dict[str, object]]:
+    """``clients`` load generator processes at once; their JSON results."""
+    env = child_env(BENCH_TOKEN=token)
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bench.load", json.dumps(dataclasses.asdict(spec))],
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(clients)
+    ]
+    timeout = spec.warmup + spec.duration + 120
+    results = []
+    for process in processes:
+        out, err = process.communicate(timeout=timeout)
+        if process.returncode != 0:
+            raise RuntimeError(f"load generator failed:\n{err[-3000:]}")
+        results.append(json.loads(out))
+    return results
+
+
+def interleaved(
+    specs: Mapping[str, LoadSpec], scale: GrpcScale, token: str, clients: int = 1
+) -> dict[str, Measured]:
+    """Each spec for ``scale.rounds`` rounds, the order rotating every round."""
+    measured = {name: Measured() for name in specs}
+    names = list(specs)
+    for round_index in range(scale.rounds):
+        shift = round_index % len(names)
+        order = names[shift:] + names[:shift]
+        if round_index % 2:
+            order.reverse()
+        for name in order:
+            for payload in run_load(specs[name], clients, token):
+                measured[name].merge(payload)
+                measured[name].qps += float(payload["qps"]) / scale.rounds  # type: ignore[arg-type]
+        progress(
+            f"  round {round_index + 1}/{scale.rounds}: "
+            + ", ".join(f"{n} {measured[n].calls:,} calls" for n in names)
+        )
+    return measured
+
+
+def closed(scale: GrpcScale, target: str, method: str, keys: Path) -> LoadSpec:
+    return LoadSpec(
+        target=target,
+        method=method,
+        concurrency=scale.concurrency,
+        channels=scale.channels,
+        duration=scale.round_seconds,
+        warmup=scale.warmup,
+        keys_file=str(keys),
+    )
+
+
+def opened(scale: GrpcScale, target: str, method: str) -> LoadSpec:
+    return LoadSpec(
+        target=target,
+        method=method,
+        mode="open",
+        channels=1,
+        duration=scale.round_seconds,
+        warmup=scale.warmup,
+        rate=scale.open_rate,
+    )
+
+
+# -- benchmarks ------------------------------------------------------------------------------
+
+
+def qps_rows(target: str, scale: GrpcScale, token: str, keys: Path) -> list[Row]:
+    progress(
+        f"GetListing vs empty method: closed loop, {scale.concurrency} callers, "
+        f"{scale.rounds} x {scale.round_seconds:.0f} s each"
+    )
+    specs = {m: closed(scale, target, m, keys) for m in ("empty", "get", "get_basic")}
+    result = interleaved(specs, scale, token)
+    empty = result["empty"]
+    rows = []
+    for method, label in (("get", "FULL view (default)"), ("get_basic", "BASIC view")):
+        value = ratio(result[method].qps, empty.qps)
+        rows.append(
+            Row(
+                f"GetListing QPS, {label}, {scale.concurrency} callers",
+                fmt_rate(result[method].qps, "QPS") + result[method].note(),
+                "empty " + fmt_rate(empty.qps, "QPS") + empty.note(),
+                fmt_ratio(value),
+                "≥ 0.6",
+                value >= 0.6 and not result[method].errors,
+            )
+        )
+    return rows
+
+
+def latency_rows(target: str, scale: GrpcScale, token: str) -> list[Row]:
+    progress(
+        f"ListListings vs empty method: open loop {scale.open_rate:.0f} QPS, "
+        f"{scale.rounds} x {scale.round_seconds:.0f} s each"
+    )
+    specs = {m: opened(scale, target, m) for m in ("list", "empty")}
+    result = interleaved(specs, scale, token)
+    listing, empty = result["list"], result["empty"]
+    p50, p99 = listing.percentile(0.5), listing.percentile(0.99)
+    ref50, ref99 = empty.percentile(0.5), empty.percentile(0.99)
+    label = f"ListListings page 50 at {scale.open_rate:.0f} QPS"
+    return [
+        Row(
+            f"{label}: p50",
+            fmt_ms(p50) + listing.note(),
+            "empty " + fmt_ms(ref50),
+            fmt_ratio(ratio(p50, ref50)),
+        ),
+        Row(
+            f"{label}: p99",
+            fmt_ms(p99) + listing.note(),
+            "empty " + fmt_ms(ref99),
+            fmt_ratio(ratio(p99, ref99)),
+            "p99 ≤ 10 ms",
+            p99 <= 0.010 and not listing.errors,
+        ),
+        Row(f"  filter: {LIST_FILTER}, order_by {LIST_ORDER}", f"{listing.calls:,} calls"),
+    ]
+
+
+def scaling_rows(single: str, double: str, scale: GrpcScale, token: str, keys: Path) -> list[Row]:
+    clients = 2
+    progress(
+        f"GetListing on 1 vs 2 server processes: {clients} load processes x "
+        f"{scale.concurrency} callers, {scale.rounds} x {scale.round_seconds:.0f} s each"
+    )
+    specs = {"1 process": closed(scale, single, "get", keys)}
+    specs["2 processes"] = closed(scale, double, "get", keys)
+    result = interleaved(specs, scale, token, clients=clients)
+    one, two = result["1 process"], result["2 processes"]
+    return [
+        Row(
+            f"GetListing QPS, 2 server processes (SO_REUSEPORT), "
+            f"{clients}x{scale.concurrency} callers",
+            fmt_rate(two.qps, "QPS") + two.note(),
+            "1 process " + fmt_rate(one.qps, "QPS") + one.note(),
+            fmt_ratio(ratio(two.qps, one.qps)),
+        )
+    ]
+
+
+def run(database: ScratchDatabase, scale: GrpcScale) -> list[Row]:
+    token = issue_token(database)
+    with tempfile.TemporaryDirectory(prefix="wonder-bench-") as folder:
+        keys = write_keys(database, Path(folder))
+        progress("starting gRPC servers: 1 process and 2 processes")
+        with grpc_server(database, 1) as single, grpc_server(database, 2) as double:
+            rows = qps_rows(single, scale, token, keys)
+            rows += latency_rows(single, scale, token)
+            rows += scaling_rows(single, double, scale, token, keys)
+    return rows
+
+
+def standalone(listings: int, scale: GrpcScale) -> list[Row]:
+    from bench.seed import generate_listings
+    from bench.support import scratch_database
+
+    with scratch_database() as database:
+        progress(f"generating {listings:,} listings in PostgreSQL")
+        generate_listings(database, listings)
+        return run(database, scale)

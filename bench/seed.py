@@ -1,0 +1,78 @@
+"""Listings generated inside PostgreSQL, for running the gRPC benchmarks without the ingest.
+
+The shape follows the Trestle sandbox (≈12 photos per listing, a few hundred agents and offices,
+statuses weighted towards Active, prices from 100k to 2.5M) so queries select similar shares;
+one ``INSERT ... SELECT generate_series`` per table loads 100k listings in seconds.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+from bench.support import ScratchDatabase
+
+MEDIA_PER_LISTING = 12
+KEY_BASE = 100_000_000
+
+_LISTINGS = """
+INSERT INTO listings (
+    listing_key, listing_id, standard_status, property_type, property_sub_type, list_price,
+    bedrooms_total, bathrooms_total, living_area, year_built, unparsed_address, city,
+    state_or_province, postal_code, country, latitude, longitude, public_remarks,
+    list_agent_key, list_office_key, photos_count, photos_change_timestamp,
+    media_synced_timestamp, modification_timestamp, raw, first_seen_at, updated_at, change_seq)
+SELECT
+    (%(base)s + i)::text, 'MLS' || i,
+    (ARRAY['Active','Active','Active','Active','Pending','Closed','Closed','Expired',
+           'Withdrawn','Active Under Contract'])[1 + (hashint %% 10)],
+    'Residential', (ARRAY['Single Family Residence','Condominium','Townhouse'])[1 + (hashint %% 3)],
+    round((100000 + (hashint %% 2400000))::numeric, -3),
+    1 + hashint %% 6, 1 + hashint %% 4, 600 + hashint %% 4000, 1920 + hashint %% 104,
+    i || ' Main St', (ARRAY['Austin','Dallas','Houston','San Antonio','El Paso'])[1 + hashint %% 5],
+    'TX', (78701 + hashint %% 90)::text, 'US',
+    30 + (hashint %% 1000) / 1000.0, -97 - (hashint %% 1000) / 1000.0,
+    'A generated listing for the benchmarks.',
+    'M' || (hashint %% 600), 'O' || (hashint %% 80), %(media)s,
+    now() - (i || ' seconds')::interval, now() - (i || ' seconds')::interval,
+    now() - (i || ' seconds')::interval,
+    jsonb_build_object('ListingKey', (%(base)s + i)::text), now(), now(), i
+FROM (SELECT i, abs(hashtext(i::text)) AS hashint FROM generate_series(1, %(n)s) AS i) AS g
+"""
+
+_MEDIA = """
+INSERT INTO listing_media (
+    media_key, listing_key, media_order, media_url, media_category, mime_type,
+    short_description, image_width, image_height, modification_timestamp, raw)
+SELECT
+    (%(base)s + i)::text || '-' || m, (%(base)s + i)::text, m,
+    'https://photos.example.com/' || i || '/' || m || '.jpg', 'Photo', 'image/jpeg',
+    'Photo ' || m, 1024, 768, now(), '{}'::jsonb
+FROM generate_series(1, %(n)s) AS i, generate_series(1, %(media)s) AS m
+"""
+
+_MEMBERS = """
+INSERT INTO members (member_key, member_mls_id, first_name, last_name, full_name, email,
+    phone, office_key, status, modification_timestamp, raw, updated_at)
+SELECT 'M' || i, 'A' || i, 'Agent', 'No' || i, 'Agent No' || i, 'agent' || i || '@example.com',
+    '512-555-0100', 'O' || mod(i, 80), 'Active', now(), '{}'::jsonb, now()
+FROM generate_series(0, 599) AS i
+"""
+
+_OFFICES = """
+INSERT INTO offices (office_key, office_mls_id, name, phone, email, city, state_or_province,
+    postal_code, status, modification_timestamp, raw, updated_at)
+SELECT 'O' || i, 'B' || i, 'Office ' || i, '512-555-0199', 'office' || i || '@example.com',
+    'Austin', 'TX', '78701', 'Active', now(), '{}'::jsonb, now()
+FROM generate_series(0, 79) AS i
+"""
+
+
+def generate_listings(database: ScratchDatabase, listings: int) -> None:
+    params = {"base": KEY_BASE, "n": listings, "media": MEDIA_PER_LISTING}
+    with psycopg.connect(database.libpq_url) as connection:
+        connection.execute(_LISTINGS, params)
+        connection.execute(_MEDIA, params)
+        connection.execute(_MEMBERS)
+        connection.execute(_OFFICES)
+        connection.commit()
+        connection.execute("ANALYZE")
