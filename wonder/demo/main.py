@@ -184,6 +184,8 @@ def project_root() -> Path:
 
 def main() -> int:
     signal.signal(signal.SIGTERM, _terminate)
+    # Started in the background by a non-interactive shell, SIGINT arrives ignored: restore it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     root = project_root()
     os.chdir(root)
     config = DemoConfig(root=root, settings=Settings())

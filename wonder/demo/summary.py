@@ -61,7 +61,7 @@ def database_summary(database_url: str, *, sample_size: int = 3) -> DatabaseSumm
     finally:
         engine.dispose()
     sample = [
-        f"{key}  {status or '?'}  ${price or 0:,.0f}  {address or ''}, {city or ''}"
+        f"{key}  {status or '?'}  ${price or 0:,.0f}  {address or city or ''}"
         for key, status, price, city, address in rows
     ]
     return DatabaseSummary(counts, sample, rows[0][0] if rows else None)
