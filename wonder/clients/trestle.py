@@ -9,7 +9,8 @@ One instance per connection. It owns the token cache, the quota pacer and the on
   400/403/404 (and other 4xx) raise ``PermanentError`` at once;
 - pacing: the quota headers of each answer decide whether the next request must wait.
 
-Nothing here logs or raises with the client secret or the access token.
+Nothing here logs or raises with the client secret or the access token. An instance is not
+thread-safe: use one per thread (or per flow run).
 """
 
 from __future__ import annotations
