@@ -67,7 +67,9 @@ def describe_quota(quota: Any) -> str:
         limit = getattr(quota, f"{window}_limit", None)
         available = getattr(quota, f"{window}_available", None)
         if limit is not None and available is not None:
-            parts.append(f"{window}: {available}/{limit} available ({limit - available} used)")
+            parts.append(
+                f"{window}: {available}/{limit} left ({limit - available} used in this window)"
+            )
     reset_at = getattr(quota, "hour_reset_at", None)
     if reset_at is not None:
         parts.append(f"hour window resets at {reset_at.isoformat()}")

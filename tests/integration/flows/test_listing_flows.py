@@ -59,7 +59,7 @@ def test_first_load_then_incremental_then_census(
     markdown = _artifact_markdown(run_id, "listings-first-load-report")
     assert "| Property |" in markdown
     assert f"**Trestle requests this run:** {summary['requests']}" in markdown
-    assert "minute:" in markdown  # the quota the run left behind
+    assert "used in this window" in markdown  # the quota the run left behind
 
     listings_before = _count(engine, Listing)
     trestle_sandbox.sandbox.advance(seconds=600, price_changes=3, new_listings=2)
