@@ -6,6 +6,7 @@ match it exactly after each run, whatever the faults.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -46,9 +47,24 @@ def client_settings(running: RunningTrestle, page_size: int = 20) -> TrestleSett
     )
 
 
+class VirtualTime:
+    """The client's clock and sleep: waiting (quota windows after a 429) moves time, instantly."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.offset
+
+    def sleep(self, seconds: float) -> None:
+        self.offset += max(seconds, 0.0)
+
+
 @contextmanager
 def trestle_client(running: RunningTrestle, page_size: int = 20) -> Iterator[TrestleClient]:
-    with TrestleClient(client_settings(running, page_size)) as client:
+    virtual = VirtualTime()
+    settings = client_settings(running, page_size)
+    with TrestleClient(settings, clock=virtual.monotonic, sleep=virtual.sleep) as client:
         yield client
 
 
