@@ -58,8 +58,9 @@ def make_trestle_sandbox() -> Iterator[Callable[..., RunningTrestle]]:
         return running
 
     yield make
+    # Not waiting saves uvicorn's ~0.2 s shutdown per test; the daemon threads end on their own.
     for running in started:
-        running.server.stop()
+        running.server.stop(wait=False)
 
 
 @pytest.fixture

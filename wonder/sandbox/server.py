@@ -8,6 +8,7 @@ back from the listening socket. Each connection's transport is exposed to the ap
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -39,11 +40,42 @@ class TransportExposingH11Protocol(H11Protocol):
 
         self.app = app_with_transport
 
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # Without TCP_NODELAY, small responses written in two parts wait ~40 ms for delayed ACKs.
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)  # type: ignore[arg-type]
+
+
+class _ThreadServer(uvicorn.Server):
+    """uvicorn server whose main loop wakes at once when asked to stop (fast test teardown)."""
+
+    _wake: asyncio.Event | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    async def main_loop(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        counter = 0
+        while not await self.on_tick(counter):
+            counter = (counter + 1) % 864_000
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), 0.1)
+
+    def request_stop(self) -> None:
+        self.should_exit = True
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(wake.set)
+
 
 class RunningServer:
     """A uvicorn server running in a daemon thread; stop it with ``stop()`` or ``with``."""
 
-    def __init__(self, server: uvicorn.Server, thread: threading.Thread, host: str, port: int):
+    def __init__(self, server: _ThreadServer, thread: threading.Thread, host: str, port: int):
         self._server = server
         self._thread = thread
         self.host = host
@@ -53,9 +85,11 @@ class RunningServer:
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def stop(self, timeout: float = 10.0) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout)
+    def stop(self, timeout: float = 10.0, *, wait: bool = True) -> None:
+        """Ask the server to exit; with ``wait`` block until its thread ends (~0.2 s)."""
+        self._server.request_stop()
+        if wait:
+            self._thread.join(timeout)
 
     def __enter__(self) -> RunningServer:
         return self
@@ -96,7 +130,7 @@ def serve_in_thread(
     sock.bind((host, port))
     bound_port: int = sock.getsockname()[1]
     config = make_uvicorn_config(app, host, bound_port, log_level)
-    server = uvicorn.Server(config)
+    server = _ThreadServer(config)
     # uvicorn only captures signals in the main thread, so Ctrl-C still reaches the caller.
 
     def run() -> None:
