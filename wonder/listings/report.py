@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from wonder.clients.pacing import QuotaSnapshot
+
 
 @dataclass
 class IngestReport:
@@ -25,8 +27,8 @@ class IngestReport:
     media_refetch_pending: int = 0
     history_rows: int = 0
     requests: int = 0
-    # The client's last quota headers (a wonder.clients.trestle.QuotaSnapshot).
-    quota: Any = None
+    # The client's last quota headers.
+    quota: QuotaSnapshot | None = None
     held_delete_id: int | None = None
     duration_seconds: float = 0.0
 
@@ -57,7 +59,7 @@ class CensusReport:
     held: bool = False
     held_delete_id: int | None = None
     requests: int = 0
-    quota: Any = None
+    quota: QuotaSnapshot | None = None
     duration_seconds: float = 0.0
 
     def as_rows(self) -> list[dict[str, Any]]:
@@ -101,13 +103,12 @@ def _rows(report: object) -> list[dict[str, Any]]:
     return rows
 
 
-def _quota_rows(quota: Any) -> list[dict[str, Any]]:
+def _quota_rows(quota: QuotaSnapshot | None) -> list[dict[str, Any]]:
     if quota is None:
         return []
     rows: list[dict[str, Any]] = []
     for name in ("minute_limit", "minute_available", "hour_limit", "hour_available"):
-        rows.append({"metric": f"quota_{name}", "value": getattr(quota, name, None)})
-    reset_at = getattr(quota, "hour_reset_at", None)
-    if isinstance(reset_at, datetime):
-        rows.append({"metric": "quota_hour_reset_at", "value": reset_at.isoformat()})
+        rows.append({"metric": f"quota_{name}", "value": getattr(quota, name)})
+    if isinstance(quota.hour_reset_at, datetime):
+        rows.append({"metric": "quota_hour_reset_at", "value": quota.hour_reset_at.isoformat()})
     return rows

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from wonder.clients.odata import format_timestamp, keyset_filter, quote_string
+from wonder.clients.pacing import QuotaSnapshot
 from wonder.db.uow import unit_of_work
 from wonder.listings import repository as repo
 from wonder.listings.census import plan_deletes
@@ -109,7 +110,7 @@ class ODataSource(Protocol):
     def requests_made(self) -> int: ...
 
     @property
-    def quota(self) -> Any: ...
+    def quota(self) -> QuotaSnapshot | None: ...
 
 
 class HeldDeleteError(Exception):
