@@ -8,8 +8,8 @@ import pytest
 
 from wonder.sandbox.clock import to_micros
 from wonder.sandbox.trestle.odata import (
-    Bound,
     BoolOp,
+    Bound,
     Compare,
     FieldRef,
     InList,
