@@ -6,6 +6,7 @@ A frozen clock (tests) only moves when told to.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ def from_micros(value: int) -> datetime:
     return datetime.fromtimestamp(value // MICROS, tz=UTC).replace(microsecond=value % MICROS)
 
 
+@functools.lru_cache(maxsize=131_072)  # many rows share timestamps (remaps, media)
 def format_timestamp(value: int) -> str:
     """ISO 8601 in UTC with milliseconds, as Trestle serializes Edm.DateTimeOffset."""
     moment = from_micros(value)

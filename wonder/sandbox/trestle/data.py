@@ -7,13 +7,16 @@ internal value representation of ``odata`` (timestamps as epoch microseconds).
 
 from __future__ import annotations
 
+import functools
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from wonder.sandbox.clock import MICROS, from_micros
 
 Record = dict[str, Any]
+T = TypeVar("T")
 
 KEY_BASE = (
     100_000_000  # ListingKey = str(KEY_BASE + index): fixed width, so text order = index order
@@ -147,7 +150,7 @@ APPLIANCES = (
     "Dishwasher", "Refrigerator", "Microwave", "Range", "Oven", "Washer", "Dryer",
     "GasRange", "ElectricRange", "Disposal", "IceMaker", "WineRefrigerator",
 )  # fmt: skip
-COOLING = ("CentralAir", "CeilingFans", "HeatPump", "Zoned", "WindowUnits", "None")
+COOLING = ("CentralAir", "CeilingFans", "HeatPump", "Zoned", "WindowUnits")
 HEATING = ("Central", "ForcedAir", "NaturalGas", "HeatPump", "Electric", "Fireplaces", "Radiant")
 INTERIOR = (
     "BuiltinFeatures", "CeilingFans", "HighCeilings", "KitchenIsland", "OpenFloorplan",
@@ -255,6 +258,7 @@ class Roster:
 
     members: tuple[Record, ...]
     offices: tuple[Record, ...]
+    office_by_key: dict[str, Record]
 
 
 def build_roster(seed: int, listings: int, anchor: int) -> Roster:
@@ -299,13 +303,28 @@ def build_roster(seed: int, listings: int, anchor: int) -> Roster:
                 "ModificationTimestamp": anchor - rng.randint(30, 900) * DAY // 24,
             }
         )
-    return Roster(tuple(members), tuple(offices))
+    return Roster(tuple(members), tuple(offices), {o["OfficeKey"]: o for o in offices})
+
+
+def _int(rng: random.Random, low: int, high: int) -> int:
+    """Like ``randint`` at a fraction of the cost (records are built on every request)."""
+    return low + int(rng.random() * (high - low + 1))
+
+
+def _pick(rng: random.Random, options: Sequence[T]) -> T:
+    return options[int(rng.random() * len(options))]
 
 
 def _pick_some(rng: random.Random, options: tuple[str, ...], low: int, high: int) -> str:
-    return ",".join(rng.sample(options, rng.randint(low, min(high, len(options)))))
+    """Between ``low`` and ``high`` distinct options, in their declared order."""
+    bits = rng.getrandbits(len(options))
+    chosen = [option for bit, option in enumerate(options) if bits >> bit & 1][:high]
+    if len(chosen) < low:
+        chosen = list(options[:low])
+    return ",".join(chosen)
 
 
+@functools.lru_cache(maxsize=65_536)
 def _date(ts: int) -> str:
     return from_micros(ts).date().isoformat()
 
@@ -315,26 +334,26 @@ def build_property(seed: int, state: ListingState, roster: Roster) -> Record:
     rng = listing_rng(seed, state.index)
     profile = PROPERTY_TYPES[state.type_index]
     city, postal = location(seed, state.index)
-    sub_type = rng.choice(profile.sub_types)
+    sub_type = _pick(rng, profile.sub_types)
     residential = profile.property_type.startswith("Residential")
     land = profile.property_type == "Land"
-    number = str(rng.randint(100, 9899))
-    direction = rng.choice(DIRECTIONS) if rng.random() < 0.2 else None
-    street = rng.choice(STREETS)
-    suffix = rng.choice(SUFFIXES)
-    unit = str(rng.randint(1, 40)) if sub_type in ("Condominium", "Apartment") else None
-    beds = rng.randint(1, 6) if residential else None
-    baths_full = rng.randint(1, 4) if residential else None
-    baths_half = rng.randint(0, 2) if residential else None
-    living_area = None if land else rng.randint(6, 45) * 100 + rng.randint(0, 99)
+    number = str(_int(rng, 100, 9899))
+    direction = _pick(rng, DIRECTIONS) if rng.random() < 0.2 else None
+    street = _pick(rng, STREETS)
+    suffix = _pick(rng, SUFFIXES)
+    unit = str(_int(rng, 1, 40)) if sub_type in ("Condominium", "Apartment") else None
+    beds = _int(rng, 1, 6) if residential else None
+    baths_full = _int(rng, 1, 4) if residential else None
+    baths_half = _int(rng, 0, 2) if residential else None
+    living_area = None if land else _int(rng, 6, 45) * 100 + _int(rng, 0, 99)
     lot_acres = round(rng.uniform(0.08, 1.2) if not land else rng.uniform(0.5, 80), 2)
-    year_built = None if land else rng.randint(1925, 2025)
+    year_built = None if land else _int(rng, 1925, 2025)
     agent = roster.members[rng.randrange(len(roster.members))]
-    office = next(o for o in roster.offices if o["OfficeKey"] == agent["OfficeKey"])
+    office = roster.office_by_key[agent["OfficeKey"]]
     buyer = roster.members[rng.randrange(len(roster.members))]
     street_line = " ".join(p for p in (number, direction, street, suffix) if p)
     address = f"{street_line}{f' #{unit}' if unit else ''}, {city.name}, {city.state} {postal}"
-    on_market = state.entry_ts + rng.randint(0, 5) * DAY
+    on_market = state.entry_ts + _int(rng, 0, 5) * DAY
     closed = state.status == "Closed"
     off_market = state.status in ("Closed", "Canceled", "Expired", "Delete")
     end = state.status_ts if off_market else state.modified_ts
@@ -347,13 +366,13 @@ def build_property(seed: int, state: ListingState, roster: Roster) -> Record:
             // 100
             * 100
         )
-    hoa = rng.choice((None, None, 45, 120, 250, 480)) if residential else None
-    adjective = rng.choice(ADJECTIVES)
+    hoa = _pick(rng, (None, None, 45, 120, 250, 480)) if residential else None
+    adjective = _pick(rng, ADJECTIVES)
     remarks = (
         f"{adjective} {sub_type.lower()} in {city.name}"
         + (f" with {beds} bedrooms and {baths_full} baths" if beds else "")
         + (f", {living_area} sq ft" if living_area else "")
-        + f". Close to {rng.choice(STREETS)} Park and {rng.choice(STREETS)} schools."
+        + f". Close to {_pick(rng, STREETS)} Park and {_pick(rng, STREETS)} schools."
     )
     record: Record = {
         "ListingKey": listing_key(state.index),
@@ -374,9 +393,9 @@ def build_property(seed: int, state: ListingState, roster: Roster) -> Record:
         "LotSizeAcres": lot_acres,
         "LotSizeSquareFeet": round(lot_acres * 43_560),
         "YearBuilt": year_built,
-        "StoriesTotal": rng.randint(1, 3) if not land else None,
-        "GarageSpaces": rng.randint(0, 3) if residential else None,
-        "ParkingTotal": rng.randint(0, 4) if not land else None,
+        "StoriesTotal": _int(rng, 1, 3) if not land else None,
+        "GarageSpaces": _int(rng, 0, 3) if residential else None,
+        "ParkingTotal": _int(rng, 0, 4) if not land else None,
         "UnparsedAddress": address,
         "StreetNumber": number,
         "StreetDirPrefix": direction,
@@ -390,8 +409,8 @@ def build_property(seed: int, state: ListingState, roster: Roster) -> Record:
         "Country": "US",
         "Latitude": round(city.latitude + rng.uniform(-0.15, 0.15), 6),
         "Longitude": round(city.longitude + rng.uniform(-0.15, 0.15), 6),
-        "SubdivisionName": f"{rng.choice(STREETS)} {rng.choice(SUBDIVISIONS)}",
-        "MLSAreaMajor": f"{city.name} {rng.choice(('North', 'South', 'East', 'West', 'Central'))}",
+        "SubdivisionName": f"{_pick(rng, STREETS)} {_pick(rng, SUBDIVISIONS)}",
+        "MLSAreaMajor": f"{city.name} {_pick(rng, ('North', 'South', 'East', 'West', 'Central'))}",
         "PublicRemarks": remarks,
         "ListAgentKey": agent["MemberKey"],
         "ListAgentMlsId": agent["MemberMlsId"],
@@ -408,7 +427,7 @@ def build_property(seed: int, state: ListingState, roster: Roster) -> Record:
         "OffMarketDate": _date(state.status_ts) if off_market else None,
         "CloseDate": _date(state.status_ts) if closed else None,
         "DaysOnMarket": dom,
-        "CumulativeDaysOnMarket": dom + rng.choice((0, 0, 0, 14, 30)),
+        "CumulativeDaysOnMarket": dom + _pick(rng, (0, 0, 0, 14, 30)),
         "PhotosCount": state.photos_count,
         "PhotosChangeTimestamp": state.photos_ts,
         "ModificationTimestamp": state.modified_ts,
@@ -437,8 +456,8 @@ def build_property(seed: int, state: ListingState, roster: Roster) -> Record:
         "InternetEntireListingDisplayYN": rng.random() < 0.97,
         "X_ListingSourceSystem": "WonderMLS",
         "X_HOAMonthlyFee": hoa,
-        "X_ShowingInstructions": rng.choice(
-            ("Call listing agent", "Lockbox on front door", "Appointment only", None)
+        "X_ShowingInstructions": _pick(
+            rng, ("Call listing agent", "Lockbox on front door", "Appointment only", None)
         ),
     }
     if state.bad == 1:
@@ -469,7 +488,7 @@ def build_media(seed: int, state: ListingState) -> list[Record]:
                 "MediaURL": f"https://media.sandbox.example.com/trestle/{key}/{media_key}.jpg",
                 "MediaCategory": "Photo" if order > 1 or rng.random() < 0.98 else "FloorPlan",
                 "MimeType": "image/jpeg",
-                "ShortDescription": rng.choice(PHOTO_ROOMS),
+                "ShortDescription": _pick(rng, PHOTO_ROOMS),
                 "ImageWidth": 2048 if landscape else 1365,
                 "ImageHeight": 1365 if landscape else 2048,
                 "ModificationTimestamp": state.photos_ts,
@@ -490,9 +509,9 @@ def build_open_houses(seed: int, state: ListingState) -> list[Record]:
     rng = listing_rng(seed, state.index, 50_000 + state.version)
     key = listing_key(state.index)
     houses: list[Record] = []
-    for number in range(rng.randint(1, 2)):
+    for number in range(_int(rng, 1, 2)):
         day = state.modified_ts - state.modified_ts % DAY + (3 + 7 * number) * DAY
-        start = day + rng.choice((10, 11, 13, 14)) * 3_600 * MICROS + 5 * 3_600 * MICROS
+        start = day + _pick(rng, (10, 11, 13, 14)) * 3_600 * MICROS + 5 * 3_600 * MICROS
         houses.append(
             {
                 "OpenHouseKey": f"{key}-OH{state.version}-{number + 1}",
@@ -501,7 +520,7 @@ def build_open_houses(seed: int, state: ListingState) -> list[Record]:
                 "OpenHouseDate": _date(day),
                 "OpenHouseStartTime": start,
                 "OpenHouseEndTime": start + 2 * 3_600 * MICROS,
-                "OpenHouseRemarks": rng.choice(("Refreshments served", "Bring your agent", None)),
+                "OpenHouseRemarks": _pick(rng, ("Refreshments served", "Bring your agent", None)),
                 "ModificationTimestamp": state.modified_ts,
             }
         )
