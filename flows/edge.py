@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from prefect.blocks.system import Secret
+from prefect.concurrency.sync import concurrency
 from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -35,10 +36,24 @@ def load_settings(trestle_secret_block: str | None = None) -> Settings:
 
 @contextmanager
 def trestle_ingest(settings: Settings) -> Iterator[tuple[TrestleClient, sessionmaker[Session]]]:
-    """A Trestle client and a session factory, both closed when the block ends."""
+    """The ingest slot, a Trestle client and a session factory, released when the block ends.
+
+    The slot is a Prefect global concurrency limit (``settings.listings.concurrency_limit_name``,
+    1 slot), taken strictly: a missing limit is an error, not a silent no-op. Create it once per
+    Prefect server: ``prefect gcl create listings-ingest --limit 1`` (``make demo`` does).
+    """
     engine = make_engine(settings.database_url)
     try:
-        with TrestleClient(settings.trestle) as client:
+        with (
+            concurrency(
+                settings.listings.concurrency_limit_name,
+                occupy=1,
+                strict=True,
+                # A long first load must not die on one failed lease renewal.
+                raise_on_lease_renewal_failure=False,
+            ),
+            TrestleClient(settings.trestle) as client,
+        ):
             yield client, session_factory(engine)
     finally:
         engine.dispose()

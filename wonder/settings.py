@@ -37,7 +37,7 @@ class TrestleSettings(BaseModel):
     backoff_max_seconds: float = 60.0
     # Keep this many queries of the minute quota in reserve for other consumers of the connection.
     quota_reserve: int = Field(default=2, ge=0)
-    # A quota wait (hour reset, Retry-After) longer than this raises RateLimited instead of sleeping.
+    # A quota wait (hour reset, Retry-After) longer than this raises RateLimited, never sleeps.
     max_quota_wait_seconds: float = Field(default=120.0, ge=0)
 
 
@@ -51,6 +51,9 @@ class ListingIngestSettings(BaseModel):
     # ... unless it deletes no more than this many rows (small databases).
     mass_delete_min_rows: int = Field(default=50, ge=0)
     census_page_size: int = Field(default=300_000, ge=1, le=300_000)
+    # Prefect global concurrency limit (1 slot) every listing ingest flow holds, strictly: a first
+    # load, a sync and a census never write the listing tables at once, whichever worker runs them.
+    concurrency_limit_name: str = "listings-ingest"
     media_batch_size: int = Field(default=50, ge=1, le=200)
 
 

@@ -19,7 +19,6 @@ from wonder.demo.platform import (
     DemoConfig,
     check_ports,
     deploy_all,
-    grpc_available,
     start_grpc,
     start_prefect_server,
     start_sandbox,
@@ -88,7 +87,9 @@ def run_deployments(
 
 
 def _buf() -> str:
-    return "node_modules/.bin/buf" if Path("node_modules/.bin/buf").exists() else "npx buf"
+    # `make demo` installs the pinned buf when npm is there; otherwise npx fetches it.
+    local = Path("node_modules/.bin/buf")
+    return str(local) if local.exists() else "npx --yes @bufbuild/buf"
 
 
 def print_grpc_examples(config: DemoConfig, token: str, listing_key: str | None) -> None:
@@ -132,13 +133,12 @@ def print_prefect_guide(config: DemoConfig) -> None:
 
 
 def run_demo(config: DemoConfig) -> None:
-    with_grpc = grpc_available()
-    progress = Progress(total=8 if with_grpc else 7)
+    progress = Progress(total=8)
     env = config.env()
     database = make_url(config.database_url).render_as_string(hide_password=True)
     with Supervisor(config.logs) as supervisor:
         with progress.step("Checking ports"):
-            check_ports(config, with_grpc)
+            check_ports(config, with_grpc=True)
         with progress.step(f"Migrating {database}"):
             from wonder.db.migrate import upgrade
 
@@ -157,12 +157,9 @@ def run_demo(config: DemoConfig) -> None:
         ):
             run_deployments(api, config)
         listing_key = print_summary(config)
-        if with_grpc:
-            with progress.step(f"Starting the gRPC server on {HOST}:{config.settings.grpc.port}"):
-                token = start_grpc(config, supervisor, env)
-            print_grpc_examples(config, token, listing_key)
-        else:
-            print("\n(the gRPC server is not in this checkout yet: the data is shown above)")
+        with progress.step(f"Starting the gRPC server on {HOST}:{config.settings.grpc.port}"):
+            token = start_grpc(config, supervisor, env)
+        print_grpc_examples(config, token, listing_key)
         print_prefect_guide(config)
         print("Everything is up. Press Ctrl-C to stop it all.", flush=True)
         while True:

@@ -6,7 +6,6 @@ it is stopped with the rest.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shlex
@@ -93,13 +92,6 @@ def command(name: str) -> str:
     return str(candidate) if candidate.exists() else name
 
 
-def grpc_available() -> bool:
-    return all(
-        importlib.util.find_spec(module) is not None
-        for module in ("wonder.api_cli", "wonder.auth.cli", "grpc_server.server")
-    )
-
-
 def http_ok(url: str) -> bool:
     try:
         return httpx.get(url, timeout=2.0).status_code < 500
@@ -183,9 +175,10 @@ def start_prefect_server(
 def start_worker(
     config: DemoConfig, supervisor: Supervisor, env: Mapping[str, str]
 ) -> ManagedProcess:
-    """Create the process work pool if needed, then start a process worker on it."""
+    """Create the work pool and the ingest concurrency limit if needed, then start a worker."""
     with PrefectApi(config.prefect_api_url) as api:
         exists = api.work_pool_exists(WORK_POOL)
+        api.ensure_concurrency_limit(config.settings.listings.concurrency_limit_name, 1)
     if not exists:
         run_cli(
             [command("prefect"), "work-pool", "create", WORK_POOL, "--type", "process"],

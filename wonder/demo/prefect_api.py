@@ -79,6 +79,19 @@ class PrefectApi:
             raise
         return True
 
+    def ensure_concurrency_limit(self, name: str, limit: int) -> None:
+        """Create the global concurrency limit ``name`` unless it exists (flows use it strictly)."""
+        try:
+            self._request("GET", f"/v2/concurrency_limits/{name}")
+        except DemoError as exc:
+            if " answered 404" not in str(exc):
+                raise
+            self._request(
+                "POST",
+                "/v2/concurrency_limits/",
+                json={"name": name, "limit": limit, "active": True},
+            )
+
     def deployment_id(self, flow_name: str, deployment_name: str) -> str:
         body = self._request("GET", f"/deployments/name/{flow_name}/{deployment_name}")
         return str(body["id"])

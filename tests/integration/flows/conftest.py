@@ -23,7 +23,22 @@ def prefect_harness() -> Iterator[None]:
         temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
         prefect_test_harness(server_startup_timeout=120),
     ):
+        _create_ingest_limit()
         yield
+
+
+def _create_ingest_limit() -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+
+    from wonder.settings import ListingIngestSettings
+
+    with get_client(sync_client=True) as client:
+        client.create_global_concurrency_limit(
+            GlobalConcurrencyLimitCreate(
+                name=ListingIngestSettings().concurrency_limit_name, limit=1
+            )
+        )
 
 
 def trestle_environment(settings: TrestleSettings) -> dict[str, str]:

@@ -90,3 +90,18 @@ def test_the_client_secret_can_come_from_a_prefect_secret_block(
 
     assert summary["requests"] >= 3
     assert _count(engine, Listing) > 0
+
+
+def test_an_ingest_refuses_to_run_without_its_concurrency_limit(
+    engine: Engine, flow_environment: TrestleSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Strict limit: a missing limit must stop the run, never let ingests overlap silently.
+    monkeypatch.setenv("WONDER_LISTINGS__CONCURRENCY_LIMIT_NAME", "no-such-limit")
+
+    state = listings_incremental.with_options(retries=0)(return_state=True)
+
+    assert state.is_failed()
+    assert "no-such-limit" in str(state.message) or "no-such-limit" in repr(
+        state.result(raise_on_failure=False)
+    )
+    assert _count(engine, Listing) == 0
