@@ -241,8 +241,12 @@ def latency_rows(target: str, scale: GrpcScale, token: str) -> list[Row]:
         f"{scale.rounds} x {scale.round_seconds:.0f} s each"
     )
     specs = {m: opened(scale, target, m) for m in ("list", "empty")}
+    # The same query from one caller at a time: its latency without queueing, and capacity.
+    specs["list_serial"] = dataclasses.replace(
+        opened(scale, target, "list"), mode="closed", concurrency=1
+    )
     result = interleaved(specs, scale, token)
-    listing, empty = result["list"], result["empty"]
+    listing, empty, serial = result["list"], result["empty"], result["list_serial"]
     p50, p99 = listing.percentile(0.5), listing.percentile(0.99)
     ref50, ref99 = empty.percentile(0.5), empty.percentile(0.99)
     label = f"ListListings page 50 at {scale.open_rate:.0f} QPS"
@@ -261,7 +265,12 @@ def latency_rows(target: str, scale: GrpcScale, token: str) -> list[Row]:
             "p99 ≤ 10 ms",
             p99 <= 0.010 and not listing.errors,
         ),
-        Row(f"  filter: {LIST_FILTER}, order_by {LIST_ORDER}", f"{listing.calls:,} calls"),
+        Row(
+            "ListListings, 1 caller back to back: p50 / p99 (capacity)",
+            f"{fmt_ms(serial.percentile(0.5))} / {fmt_ms(serial.percentile(0.99))}"
+            f" ({fmt_rate(serial.qps, 'QPS')})" + serial.note(),
+        ),
+        Row(f"  filter: {LIST_FILTER}, order_by {LIST_ORDER}", f"{listing.calls:,} calls ok"),
     ]
 
 

@@ -149,6 +149,8 @@ async def open_loop(spec: LoadSpec, calls: list[Call]) -> LoadResult:
         except grpc.aio.AioRpcError as error:
             if index >= warmup_calls:
                 record_error(result, error)
+                # A failed call still took this long: leaving it out would flatter the tail.
+                result.latencies.append(time.perf_counter() - scheduled)
             return
         if index >= warmup_calls:
             result.calls += 1
