@@ -19,10 +19,10 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -393,96 +393,74 @@ def _expanded_media(
     return action, media
 
 
-def _ingest_member_page(
-    session: Session, records: Sequence[dict[str, Any]], now: datetime
-) -> _PageWrites:
-    writes = _PageWrites()
-    accepted: dict[str, NormalizedMember] = {}
-    for raw in records:
-        result = normalize_member(raw)
-        if isinstance(result, Rejected):
-            _reject(writes, MEMBER, raw, result)
-        elif (
-            result.member_key not in accepted
-            or result.modification_timestamp >= accepted[result.member_key].modification_timestamp
-        ):
-            accepted[result.member_key] = result
-    stored = repo.load_member_hashes(session, accepted)
-    rows = []
-    for key, member in accepted.items():
-        if _unchanged(stored.get(key), member.modification_timestamp, member.content_hash):
-            writes.unchanged += 1
-            continue
-        if key in stored:
-            writes.updated += 1
-        else:
-            writes.inserted += 1
-        rows.append(
-            {
-                "member_key": key,
-                "member_mls_id": member.member_mls_id,
-                "first_name": member.first_name,
-                "last_name": member.last_name,
-                "full_name": member.full_name,
-                "email": member.email,
-                "phone": member.phone,
-                "office_key": member.office_key,
-                "status": member.status,
-                "modification_timestamp": member.modification_timestamp,
-                "raw": member.raw,
-                "deleted_at": None,
-                "updated_at": now,
-            }
-        )
-    repo.upsert_members(session, rows)
-    repo.quarantine(session, writes.quarantine, now)
-    return writes
+class _Versioned(Protocol):
+    """A normalized Member or Office: a dataclass whose fields (but the hash) are its columns."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    @property
+    def modification_timestamp(self) -> datetime: ...
+
+    @property
+    def content_hash(self) -> str: ...
 
 
-def _ingest_office_page(
-    session: Session, records: Sequence[dict[str, Any]], now: datetime
-) -> _PageWrites:
-    writes = _PageWrites()
-    accepted: dict[str, NormalizedOffice] = {}
-    for raw in records:
-        result = normalize_office(raw)
-        if isinstance(result, Rejected):
-            _reject(writes, OFFICE, raw, result)
-        elif (
-            result.office_key not in accepted
-            or result.modification_timestamp >= accepted[result.office_key].modification_timestamp
-        ):
-            accepted[result.office_key] = result
-    stored = repo.load_office_hashes(session, accepted)
-    rows = []
-    for key, office in accepted.items():
-        if _unchanged(stored.get(key), office.modification_timestamp, office.content_hash):
-            writes.unchanged += 1
-            continue
-        if key in stored:
-            writes.updated += 1
-        else:
-            writes.inserted += 1
-        rows.append(
-            {
-                "office_key": key,
-                "office_mls_id": office.office_mls_id,
-                "name": office.name,
-                "phone": office.phone,
-                "email": office.email,
-                "city": office.city,
-                "state_or_province": office.state_or_province,
-                "postal_code": office.postal_code,
-                "status": office.status,
-                "modification_timestamp": office.modification_timestamp,
-                "raw": office.raw,
-                "deleted_at": None,
-                "updated_at": now,
+_V = TypeVar("_V", bound=_Versioned)
+
+
+@dataclass(frozen=True)
+class _EntityPages(Generic[_V]):
+    """How a page of a plain resource (no media, no history) is normalized, compared, written."""
+
+    resource: str
+    normalize: Callable[[object], _V | Rejected]
+    key: Callable[[_V], str]
+    load_hashes: Callable[[Session, Iterable[str]], dict[str, tuple[datetime, str]]]
+    upsert: Callable[[Session, Sequence[dict[str, Any]]], None]
+
+    def ingest(
+        self, session: Session, records: Sequence[dict[str, Any]], now: datetime
+    ) -> _PageWrites:
+        writes = _PageWrites()
+        accepted: dict[str, _V] = {}
+        for raw in records:
+            result = self.normalize(raw)
+            if isinstance(result, Rejected):
+                _reject(writes, self.resource, raw, result)
+                continue
+            key = self.key(result)
+            if (
+                key not in accepted
+                or result.modification_timestamp >= accepted[key].modification_timestamp
+            ):
+                accepted[key] = result
+        stored = self.load_hashes(session, accepted)
+        rows = []
+        for key, record in accepted.items():
+            if _unchanged(stored.get(key), record.modification_timestamp, record.content_hash):
+                writes.unchanged += 1
+                continue
+            if key in stored:
+                writes.updated += 1
+            else:
+                writes.inserted += 1
+            columns = {
+                name: getattr(record, name)
+                for name in record.__dataclass_fields__
+                if name != "content_hash"
             }
-        )
-    repo.upsert_offices(session, rows)
-    repo.quarantine(session, writes.quarantine, now)
-    return writes
+            rows.append({**columns, "deleted_at": None, "updated_at": now})
+        self.upsert(session, rows)
+        repo.quarantine(session, writes.quarantine, now)
+        return writes
+
+
+_MEMBER_PAGES = _EntityPages[NormalizedMember](
+    MEMBER, normalize_member, lambda m: m.member_key, repo.load_member_hashes, repo.upsert_members
+)
+_OFFICE_PAGES = _EntityPages[NormalizedOffice](
+    OFFICE, normalize_office, lambda o: o.office_key, repo.load_office_hashes, repo.upsert_offices
+)
 
 
 def _unchanged(stored: tuple[datetime, str] | None, incoming_ts: datetime, digest: str) -> bool:
@@ -503,8 +481,8 @@ class _Resource:
 
 
 _PROPERTIES = _Resource(PROPERTY, "ListingKey", _ingest_property_page)
-_MEMBERS = _Resource(MEMBER, "MemberKey", _ingest_member_page)
-_OFFICES = _Resource(OFFICE, "OfficeKey", _ingest_office_page)
+_MEMBERS = _Resource(MEMBER, "MemberKey", _MEMBER_PAGES.ingest)
+_OFFICES = _Resource(OFFICE, "OfficeKey", _OFFICE_PAGES.ingest)
 
 Position = tuple[datetime, str]
 
