@@ -1,16 +1,19 @@
 """Run an RPC handler's behaviour inside an async context manager, for every RPC shape.
 
-The interceptors of this package only need "before" and "after" around a call, so each supplies
-an ``Around`` and this module rebuilds the handler with the wrapped behaviour. Unary responses are
-awaited inside the context; streamed responses are iterated inside it, so the context covers the
-whole stream. Behaviours are expected to be async (grpc.aio servicers).
+The interceptors of this package only need "before" and "after" around a call: each subclasses
+``AroundInterceptor`` and supplies ``around(method, context)``, and this module rebuilds the
+handler with the wrapped behaviour. Unary responses are awaited inside the context; streamed
+responses are iterated inside it, so the context covers the whole stream. Behaviours are expected
+to be async (grpc.aio servicers).
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Callable
+from abc import abstractmethod
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
+from functools import partial
 from typing import Any
 
 import grpc
@@ -18,6 +21,32 @@ import grpc.aio
 
 Around = Callable[[grpc.aio.ServicerContext[Any, Any]], AbstractAsyncContextManager[None]]
 Behavior = Callable[..., Any]
+
+
+class AroundInterceptor(grpc.aio.ServerInterceptor):
+    """An interceptor that runs every call of the methods it ``applies_to`` inside ``around``."""
+
+    def applies_to(self, method: str) -> bool:
+        return True
+
+    @abstractmethod
+    def around(
+        self, method: str, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AbstractAsyncContextManager[None]:
+        """The context one call of ``method`` runs in (an ``asynccontextmanager`` method)."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[
+            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
+        ],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        handler = await continuation(handler_call_details)
+        method = handler_call_details.method
+        if handler is None or not self.applies_to(method):
+            return handler
+        return wrap_handler(handler, partial(self.around, method))
 
 
 def wrap_handler(

@@ -8,7 +8,7 @@ Statuses a servicer sets on purpose (``context.abort``) pass through untouched.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -16,7 +16,7 @@ import grpc
 import grpc.aio
 from sqlalchemy import exc as sa_exc
 
-from grpc_server.interceptors._wrap import wrap_handler
+from grpc_server.interceptors._wrap import AroundInterceptor
 
 log = logging.getLogger("wonder.grpc.errors")
 
@@ -50,32 +50,18 @@ def _is_outage_itself(error: BaseException) -> bool:
     return isinstance(error, OSError)
 
 
-class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
-    async def intercept_service(
-        self,
-        continuation: Callable[
-            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
-        ],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler[Any, Any] | None:
-        handler = await continuation(handler_call_details)
-        if handler is None:
-            return None
-        method = handler_call_details.method
-
-        @asynccontextmanager
-        async def mapped(context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[None]:
-            try:
-                yield
-            except grpc.aio.AbortError:
-                raise
-            except Exception as error:
-                if is_database_outage(error):
-                    log.warning(
-                        "database unavailable during %s: %s", method, error.__class__.__name__
-                    )
-                    await context.abort(grpc.StatusCode.UNAVAILABLE, UNAVAILABLE_MESSAGE)
-                log.exception("unhandled error in %s", method)
-                await context.abort(grpc.StatusCode.INTERNAL, INTERNAL_MESSAGE)
-
-        return wrap_handler(handler, mapped)
+class ErrorMappingInterceptor(AroundInterceptor):
+    @asynccontextmanager
+    async def around(
+        self, method: str, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[None]:
+        try:
+            yield
+        except grpc.aio.AbortError:
+            raise
+        except Exception as error:
+            if is_database_outage(error):
+                log.warning("database unavailable during %s: %s", method, error.__class__.__name__)
+                await context.abort(grpc.StatusCode.UNAVAILABLE, UNAVAILABLE_MESSAGE)
+            log.exception("unhandled error in %s", method)
+            await context.abort(grpc.StatusCode.INTERNAL, INTERNAL_MESSAGE)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -17,7 +17,7 @@ import grpc
 import grpc.aio
 
 from grpc_server.auth import current_principal
-from grpc_server.interceptors._wrap import wrap_handler
+from grpc_server.interceptors._wrap import AroundInterceptor
 from grpc_server.metrics import ServerMetrics
 
 access_log = logging.getLogger("wonder.grpc.access")
@@ -32,55 +32,43 @@ def format_access_line(
     )
 
 
-class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
+class ObservabilityInterceptor(AroundInterceptor):
     def __init__(self, metrics: ServerMetrics) -> None:
         self._metrics = metrics
 
-    async def intercept_service(
-        self,
-        continuation: Callable[
-            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
-        ],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler[Any, Any] | None:
-        handler = await continuation(handler_call_details)
-        if handler is None:
-            return None
-        method = handler_call_details.method
+    @asynccontextmanager
+    async def around(
+        self, method: str, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[None]:
+        # Each RPC runs in its own task (own context): the auth layer inside fills this in.
+        current_principal.set(None)
         metrics = self._metrics
-
-        @asynccontextmanager
-        async def observed(context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[None]:
-            # Each RPC runs in its own task (own context): the auth layer inside fills this in.
-            current_principal.set(None)
-            in_flight = metrics.in_flight.labels(method)
-            in_flight.inc()
-            started = time.perf_counter()
-            code = grpc.StatusCode.UNKNOWN
-            try:
-                yield
-                code = context.code() or grpc.StatusCode.OK
-            except grpc.aio.AbortError:
-                code = context.code() or grpc.StatusCode.UNKNOWN
-                raise
-            except (asyncio.CancelledError, GeneratorExit):
-                code = grpc.StatusCode.CANCELLED
-                raise
-            finally:
-                elapsed = time.perf_counter() - started
-                in_flight.dec()
-                metrics.handled.labels(method, code.name).inc()
-                metrics.latency.labels(method).observe(elapsed)
-                principal = current_principal.get()
-                access_log.info(
-                    "%s",
-                    format_access_line(
-                        method,
-                        principal.name if principal else None,
-                        code,
-                        elapsed * 1000,
-                        context.peer(),
-                    ),
-                )
-
-        return wrap_handler(handler, observed)
+        in_flight = metrics.in_flight.labels(method)
+        in_flight.inc()
+        started = time.perf_counter()
+        code = grpc.StatusCode.UNKNOWN
+        try:
+            yield
+            code = context.code() or grpc.StatusCode.OK
+        except grpc.aio.AbortError:
+            code = context.code() or grpc.StatusCode.UNKNOWN
+            raise
+        except (asyncio.CancelledError, GeneratorExit):
+            code = grpc.StatusCode.CANCELLED
+            raise
+        finally:
+            elapsed = time.perf_counter() - started
+            in_flight.dec()
+            metrics.handled.labels(method, code.name).inc()
+            metrics.latency.labels(method).observe(elapsed)
+            principal = current_principal.get()
+            access_log.info(
+                "%s",
+                format_access_line(
+                    method,
+                    principal.name if principal else None,
+                    code,
+                    elapsed * 1000,
+                    context.peer(),
+                ),
+            )
