@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from wonder.sandbox.clock import format_timestamp
 from wonder.sandbox.trestle.data import (
+    ListingState,
     Record,
     build_media,
     build_open_houses,
@@ -119,27 +120,23 @@ def property_candidates(
 
 
 def media_rows(store: ListingStore, query: Query) -> tuple[Iterator[RecordRow], bool]:
-    filter_node = query.filter
-    keys = key_values(filter_node, "ResourceRecordKey") if filter_node is not None else None
-    if keys is not None:
-        indexes: Iterable[int] = sorted(
-            i for i in (listing_index(k) for k in keys) if i is not None and store.exists(i)
-        )
-    else:
-        indexes = store.indexes_by_key()
-
-    def rows() -> Iterator[RecordRow]:
-        for index in indexes:
-            for media in build_media(store.seed, store.state(index)):
-                yield RecordRow(media)
-
-    natural = query.orderby in ((), (("MediaKey", False),))
-    return rows(), natural
+    return _per_listing_rows(store, query, "ResourceRecordKey", "MediaKey", build_media)
 
 
 def open_house_rows(store: ListingStore, query: Query) -> tuple[Iterator[RecordRow], bool]:
+    return _per_listing_rows(store, query, "ListingKey", "OpenHouseKey", build_open_houses)
+
+
+def _per_listing_rows(
+    store: ListingStore,
+    query: Query,
+    parent_field: str,
+    key_field: str,
+    build: Callable[[int, ListingState], list[Record]],
+) -> tuple[Iterator[RecordRow], bool]:
+    """Records built per listing (media, open houses): of the listings the filter names, if any."""
     filter_node = query.filter
-    keys = key_values(filter_node, "ListingKey") if filter_node is not None else None
+    keys = key_values(filter_node, parent_field) if filter_node is not None else None
     if keys is not None:
         indexes: Iterable[int] = sorted(
             i for i in (listing_index(k) for k in keys) if i is not None and store.exists(i)
@@ -149,10 +146,10 @@ def open_house_rows(store: ListingStore, query: Query) -> tuple[Iterator[RecordR
 
     def rows() -> Iterator[RecordRow]:
         for index in indexes:
-            for house in build_open_houses(store.seed, store.state(index)):
-                yield RecordRow(house)
+            for record in build(store.seed, store.state(index)):
+                yield RecordRow(record)
 
-    natural = query.orderby in ((), (("OpenHouseKey", False),))
+    natural = query.orderby in ((), ((key_field, False),))
     return rows(), natural
 
 
