@@ -6,11 +6,12 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
+import httpx
 from sqlalchemy.engine import make_url
 
 from wonder.demo.platform import (
@@ -36,6 +37,18 @@ DEPLOYMENT_RUNS = (
     ("listings-census", "listings-census"),
 )
 SCHEDULED = ("listings-incremental", "listings-census")
+# What the sandbox changes after the first load, so the incremental run and the census have work:
+# price and status changes (history), new photos, new listings, deletes (a 'Delete' status and
+# vanished keys) and one record with a wrong type (quarantined, not crashing the run).
+DEMO_CHANGES = {
+    "seconds": 900,
+    "price_changes": 8,
+    "status_changes": 4,
+    "media_changes": 3,
+    "new_listings": 5,
+    "removed_listings": 4,
+    "bad_records": 1,
+}
 
 
 class Progress:
@@ -57,9 +70,15 @@ class Progress:
 
 
 def run_deployments(
-    api: PrefectApi, config: DemoConfig, runs: Sequence[tuple[str, str]] = DEPLOYMENT_RUNS
+    api: PrefectApi,
+    config: DemoConfig,
+    runs: Sequence[tuple[str, str]] = DEPLOYMENT_RUNS,
+    before_run: Callable[[str], None] | None = None,
 ) -> list[FlowRunOutcome]:
-    """Run each (flow, deployment) once, in order; raise on the first run that fails."""
+    """Run each (flow, deployment) once, in order; raise on the first run that fails.
+
+    ``before_run(deployment_name)`` is called before each run is submitted.
+    """
     ids = {name: api.deployment_id(flow, name) for flow, name in DEPLOYMENT_RUNS}
     # Hold the schedules meanwhile so a scheduled run cannot race the demo's own runs.
     for name in SCHEDULED:
@@ -67,6 +86,8 @@ def run_deployments(
     outcomes = []
     try:
         for _flow, name in runs:
+            if before_run is not None:
+                before_run(name)
             started = time.monotonic()
             outcome = api.wait_for_flow_run(
                 api.run_deployment(ids[name]), timeout=config.run_timeout
@@ -84,6 +105,24 @@ def run_deployments(
         for name in SCHEDULED:
             api.set_paused(ids[name], False)
     return outcomes
+
+
+def change_sandbox_before_incremental(config: DemoConfig) -> Callable[[str], None]:
+    """Move the sandbox's data on (``DEMO_CHANGES``) right before the incremental run."""
+
+    def before_run(deployment: str) -> None:
+        if deployment != "listings-incremental":
+            return
+        response = httpx.post(f"{config.trestle_url}/_sandbox/advance", json=DEMO_CHANGES)
+        response.raise_for_status()
+        changes = ", ".join(
+            f"{count} {kind.replace('_', ' ')}"
+            for kind, count in DEMO_CHANGES.items()
+            if kind != "seconds"
+        )
+        print(f"      sandbox moved 15 minutes on: {changes}", flush=True)
+
+    return before_run
 
 
 def _buf() -> str:
@@ -155,7 +194,7 @@ def run_demo(config: DemoConfig) -> None:
             progress.step("Running each listing deployment once: first load, incremental, census"),
             PrefectApi(config.prefect_api_url) as api,
         ):
-            run_deployments(api, config)
+            run_deployments(api, config, before_run=change_sandbox_before_incremental(config))
         listing_key = print_summary(config)
         with progress.step(f"Starting the gRPC server on {HOST}:{config.settings.grpc.port}"):
             token = start_grpc(config, supervisor, env)
