@@ -25,7 +25,7 @@ from types import FrameType
 
 from grpc_server.deps import ServerDeps
 from grpc_server.server import Registrar, create_server
-from wonder.settings import Settings
+from wonder.settings import DEV_PAGE_TOKEN_SECRET, Settings
 
 log = logging.getLogger("wonder.grpc.main")
 
@@ -36,6 +36,11 @@ _KILL_MARGIN_SECONDS = 5.0
 
 def serve(settings: Settings) -> int:
     """Serve until a termination signal; returns the process exit code."""
+    if settings.grpc.page_token_secret.get_secret_value() == DEV_PAGE_TOKEN_SECRET:
+        log.warning(
+            "WONDER_GRPC__PAGE_TOKEN_SECRET is the development default: anyone who has read "
+            "this repository can forge page tokens; set a random secret in production"
+        )
     if settings.grpc.processes <= 1:
         asyncio.run(run_server(settings))
         return 0

@@ -14,6 +14,8 @@ from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE_PATH = Path("var") / "wonder.db"
+# Development default of the page-token signing key; `wonder serve` warns while it is in use.
+DEV_PAGE_TOKEN_SECRET = "change-me-page-token-secret"  # noqa: S105
 
 
 class TrestleSettings(BaseModel):
@@ -68,7 +70,7 @@ class GrpcSettings(BaseModel):
     # With a client CA the server requires and verifies client certificates (mutual TLS).
     tls_client_ca_file: Path | None = None
     # Signs page tokens so a consumer cannot forge or alter them.
-    page_token_secret: SecretStr = SecretStr("change-me-page-token-secret")
+    page_token_secret: SecretStr = SecretStr(DEV_PAGE_TOKEN_SECRET)
     metrics_port: int | None = None
     default_page_size: int = Field(default=50, ge=1)
     max_page_size: int = Field(default=1000, ge=1)

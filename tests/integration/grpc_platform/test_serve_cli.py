@@ -45,11 +45,13 @@ async def test_serve_starts_answers_and_stops_gracefully(database_url: str) -> N
         stderr=asyncio.subprocess.PIPE,
     )
     assert process.stderr is not None
+    startup: list[str] = []
     try:
         async with asyncio.timeout(60):
             while True:
                 line = (await process.stderr.readline()).decode()
                 assert line, "server exited before listening"
+                startup.append(line)
                 found = re.search(r"listening on 127\.0\.0\.1:(\d+) \((insecure)", line)
                 if found:
                     port = int(found.group(1))
@@ -65,6 +67,8 @@ async def test_serve_starts_answers_and_stops_gracefully(database_url: str) -> N
 
             stub = reflection_pb2_grpc.ServerReflectionStub(channel)
             responses = [r async for r in stub.ServerReflectionInfo(list_services(), timeout=30)]
+        # No page-token secret configured: the server says so (without printing a secret).
+        assert any("PAGE_TOKEN_SECRET is the development default" in x for x in startup)
         names = {s.name for s in responses[0].list_services_response.service}
         # The real wonder.v1 services are registered by default.
         assert "wonder.v1.ListingService" in names
