@@ -1,7 +1,9 @@
 """Reads and bulk writes of the listing tables. Never commits: the service's unit of work does.
 
 Bulk upserts use ``INSERT ... ON CONFLICT`` on both PostgreSQL and SQLite. One statement must not
-touch the same row twice (PostgreSQL refuses), so callers pass rows de-duplicated by key.
+touch the same row twice (PostgreSQL refuses), so callers pass rows de-duplicated by key. On
+PostgreSQL the big tables (listings, media, members, offices) are written through COPY
+(``wonder.listings.pg_copy``): an executemany there is one INSERT per row.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import String, Table, any_, bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -26,6 +28,7 @@ from wonder.db.models import (
     Office,
     QuarantinedRecord,
 )
+from wonder.listings import pg_copy
 from wonder.listings.changes import HistoryEntry, StoredListing
 from wonder.listings.normalize import NormalizedMedia, content_hash
 
@@ -66,6 +69,10 @@ def _chunks(items: Sequence[_T], size: int = _CHUNK) -> Iterable[Sequence[_T]]:
         yield items[start : start + size]
 
 
+def _is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def _insert(session: Session, table: Table) -> Any:
     """The dialect's INSERT (with ``on_conflict_*``) for the session's database."""
     name = session.get_bind().dialect.name
@@ -83,9 +90,16 @@ def _upsert(
     *,
     conflict: Sequence[str],
     keep: Sequence[str] = (),
+    bulk: bool = False,
 ) -> None:
-    """Insert rows; on a key conflict overwrite every column but the key and ``keep``."""
+    """Insert rows; on a key conflict overwrite every column but the key and ``keep``.
+
+    ``bulk``: a page-sized write, sent through COPY on PostgreSQL.
+    """
     if not rows:
+        return
+    if bulk and _is_postgresql(session):
+        pg_copy.copy_upsert(session.connection(), table, rows, conflict=conflict, keep=keep)
         return
     stmt = _insert(session, table)
     preserved = set(conflict) | set(keep)
@@ -152,7 +166,7 @@ def append_changes(
 
 def upsert_listings(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Insert or overwrite listings; ``first_seen_at`` keeps its first value."""
-    _upsert(session, _LISTINGS, rows, conflict=["listing_key"], keep=["first_seen_at"])
+    _upsert(session, _LISTINGS, rows, conflict=["listing_key"], keep=["first_seen_at"], bulk=True)
 
 
 def set_listing_media_synced(
@@ -181,9 +195,10 @@ def set_listing_media_synced(
 def replace_media(
     session: Session, listing_keys: Sequence[str], media: Sequence[NormalizedMedia]
 ) -> int:
-    """Replace the media of these listings with ``media``; returns the rows written."""
-    for chunk in _chunks(listing_keys):
-        session.execute(delete(_MEDIA).where(_MEDIA.c.listing_key.in_(chunk)))
+    """Replace the media of these listings with ``media``; returns the rows written.
+
+    A media key held by another listing moves to the one now sending it (the upsert's effect).
+    """
     unique = {item.media_key: item for item in media}
     rows = [
         {
@@ -201,8 +216,27 @@ def replace_media(
         }
         for item in unique.values()
     ]
+    if _is_postgresql(session):
+        # Every row is new once both sets are deleted: COPY straight into the table.
+        session.execute(
+            delete(_MEDIA).where(
+                or_(
+                    _MEDIA.c.listing_key == any_(_text_array("b_listing_keys", listing_keys)),
+                    _MEDIA.c.media_key == any_(_text_array("b_media_keys", list(unique))),
+                )
+            )
+        )
+        pg_copy.copy_into(session.connection(), _MEDIA, rows)
+        return len(rows)
+    for chunk in _chunks(listing_keys):
+        session.execute(delete(_MEDIA).where(_MEDIA.c.listing_key.in_(chunk)))
     _upsert(session, _MEDIA, rows, conflict=["media_key"])
     return len(rows)
+
+
+def _text_array(name: str, values: Sequence[str]) -> Any:
+    """One PostgreSQL ``text[]`` parameter (instead of one parameter per value)."""
+    return bindparam(name, list(values), type_=postgresql.ARRAY(String))
 
 
 def insert_history(session: Session, entries: Sequence[HistoryEntry], recorded_at: datetime) -> int:
@@ -305,11 +339,11 @@ def _load_hashes(
 
 
 def upsert_members(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    _upsert(session, _MEMBERS, rows, conflict=["member_key"])
+    _upsert(session, _MEMBERS, rows, conflict=["member_key"], bulk=True)
 
 
 def upsert_offices(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    _upsert(session, _OFFICES, rows, conflict=["office_key"])
+    _upsert(session, _OFFICES, rows, conflict=["office_key"], bulk=True)
 
 
 # -- quarantine -----------------------------------------------------------------------------
