@@ -25,7 +25,11 @@ class ServerDeps:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ServerDeps:
-        engine = make_async_engine(settings.database_url)
+        engine = make_async_engine(
+            settings.database_url,
+            pool_size=settings.grpc.database_pool_size,
+            max_overflow=settings.grpc.database_max_overflow,
+        )
         return cls(settings=settings, engine=engine, sessions=async_session_factory(engine))
 
     async def aclose(self) -> None:

@@ -63,16 +63,28 @@ def normalize_async_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_async_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An asyncio engine (used by the gRPC server) with the same per-dialect setup."""
+def make_async_engine(
+    url: str, *, pool_size: int = 10, max_overflow: int = 10, **kwargs: Any
+) -> AsyncEngine:
+    """An asyncio engine (used by the gRPC server) with the same per-dialect setup.
+
+    No pre-ping on checkout: it would cost a round trip on every call (a fifth of a
+    ``GetListing``'s) to spare one error per database outage. Without it a call that meets a
+    connection the server has dropped fails with a disconnect error, which the server answers
+    UNAVAILABLE (retryable), and SQLAlchemy then invalidates the whole pool so the next calls
+    connect afresh; the health probe (``SELECT 1`` every few seconds on the same pool) usually
+    meets the dead connection first and repairs the pool before any call does.
+    """
     url = normalize_async_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    kwargs.setdefault("pool_pre_ping", False)
+    # Bounded age, so connections cut by idle-timeout middleboxes are replaced quietly.
+    kwargs.setdefault("pool_recycle", 1800)
+    return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, **kwargs)
 
 
 def async_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

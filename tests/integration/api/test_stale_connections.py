@@ -1,0 +1,58 @@
+"""The server's pool does not pre-ping: a connection the database dropped costs one UNAVAILABLE.
+
+PostgreSQL only: there the server keeps connections in a pool, and the database can drop them
+(restart, failover, an administrator's pg_terminate_backend) while they sit idle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+import grpc.aio
+import pytest
+from sqlalchemy import Engine, text
+
+from tests.integration.api.conftest import MakeApi, make_listing, seed
+from wonder.v1 import listing_service_pb2 as pb
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def engine(pg_engine: Engine) -> Engine:
+    return pg_engine
+
+
+def terminate_other_connections(engine: Engine) -> int:
+    with engine.connect() as connection:
+        killed = connection.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar_one()
+    return int(killed)
+
+
+async def test_a_dropped_pool_costs_one_unavailable_call_then_recovers(
+    make_api: MakeApi, pg_engine: Engine
+) -> None:
+    # No background probe during the test: the call itself must meet the dead connections.
+    api = await make_api(health_check_interval_seconds=3600)
+    seed(api.sessions, make_listing("L1"))
+    request = pb.GetListingRequest(name="listings/L1")
+    # Concurrent calls leave several connections in the pool, all about to be dropped.
+    calls = (api.stub.GetListing(request, metadata=api.metadata, timeout=10) for _ in range(6))
+    assert all(listing.name for listing in await asyncio.gather(*calls))
+    assert api.deps.engine.pool.checkedin() > 1  # type: ignore[attr-defined]
+
+    assert terminate_other_connections(pg_engine) >= 1
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await api.stub.GetListing(request, metadata=api.metadata, timeout=10)
+    assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+
+    # The disconnect invalidated the whole pool: the retries connect afresh and succeed.
+    for _ in range(3):
+        listing = await api.stub.GetListing(request, metadata=api.metadata, timeout=10)
+        assert listing.listing_key == "L1"
