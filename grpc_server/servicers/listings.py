@@ -37,10 +37,10 @@ from wonder.listings.read_repository import (
     MEDIA_ORDER,
     ListingReadRepository,
     SortColumn,
-    apply_statement_timeout,
     compile_filter,
     listing_sort_columns,
     position_of,
+    read_only_transaction,
 )
 from wonder.pagetoken import PageTokenCodec, PageTokenError, query_fingerprint
 from wonder.v1 import listing_pb2, listing_service_pb2, listing_service_pb2_grpc
@@ -69,8 +69,10 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
     @asynccontextmanager
     async def _repository(self, context: Context) -> AsyncIterator[ListingReadRepository]:
         """A read-only session whose statements cannot outlive the caller's deadline."""
-        async with self._deps.sessions() as session:
-            await apply_statement_timeout(session, remaining_seconds(context))
+        async with (
+            self._deps.sessions() as session,
+            read_only_transaction(session, remaining_seconds(context)),
+        ):
             yield ListingReadRepository(session)
 
     def _page_size(self, requested: int) -> int:

@@ -7,7 +7,8 @@ the position of the last row of a page becomes a "strictly after" predicate in t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     false,
-    func,
     not_,
     or_,
     select,
@@ -160,16 +160,34 @@ HISTORY_ORDER = (
 # --- the repository --------------------------------------------------------------------------
 
 
-async def apply_statement_timeout(session: AsyncSession, seconds: float | None) -> None:
-    """Bound every statement of the session's transaction by the caller's remaining time.
+@asynccontextmanager
+async def read_only_transaction(
+    session: AsyncSession, timeout_seconds: float | None
+) -> AsyncIterator[None]:
+    """The session's statements, bounded by the caller's remaining time, in few round trips.
 
-    PostgreSQL only (``SET LOCAL statement_timeout`` via ``set_config(..., is_local => true)``,
-    with the value bound); SQLite has no server to cancel on.
+    On PostgreSQL the connection runs in autocommit mode, so the driver sends no BEGIN and no
+    ROLLBACK of its own. Without a deadline every statement is its own transaction (READ
+    COMMITTED gives each statement its own snapshot anyway). With one, a single round trip opens
+    a read-only transaction and bounds its statements (``SET LOCAL statement_timeout``, gone
+    with the transaction), and a COMMIT ends it: psycopg drops its prepared statements on every
+    ROLLBACK, on COMMIT it keeps them. On failure the session's rollback ends the transaction.
+    SQLite has no server to cancel on: a plain transaction.
     """
-    if seconds is None or session.get_bind().dialect.name != "postgresql":
+    if session.get_bind().dialect.name != "postgresql":
+        yield
         return
-    milliseconds = max(1, int(seconds * 1000))
-    await session.execute(select(func.set_config("statement_timeout", str(milliseconds), True)))
+    connection = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    if timeout_seconds is None:
+        yield
+        return
+    # An int, so formatting it into the statement is safe (SET takes no bound parameters).
+    milliseconds = max(1, int(timeout_seconds * 1000))
+    await connection.exec_driver_sql(
+        f"BEGIN READ ONLY; SET LOCAL statement_timeout = {milliseconds}"
+    )
+    yield
+    await connection.exec_driver_sql("COMMIT")
 
 
 class ListingReadRepository:

@@ -24,7 +24,7 @@ from tests.integration.api.conftest import (
 )
 from wonder.db.engine import async_session_factory, make_async_engine
 from wonder.db.models import ListingHistory, ListingMedia, Member, Office
-from wonder.listings.read_repository import apply_statement_timeout
+from wonder.listings.read_repository import read_only_transaction
 from wonder.v1 import listing_pb2, listing_service_pb2
 
 pb = listing_service_pb2
@@ -307,13 +307,17 @@ async def test_statement_timeout_follows_the_deadline_on_postgres(pg_engine: Eng
     sessions = async_session_factory(engine)
     try:
         async with sessions() as session:
-            await apply_statement_timeout(session, 1.5)
-            assert (await session.execute(text("SHOW statement_timeout"))).scalar_one() == "1500ms"
-            await session.rollback()
+            async with read_only_transaction(session, 1.5):
+                timeout = await session.execute(text("SHOW statement_timeout"))
+                assert timeout.scalar_one() == "1500ms"
+                read_only = await session.execute(text("SHOW transaction_read_only"))
+                assert read_only.scalar_one() == "on"
             # SET LOCAL: the next transaction is back to the server default.
             assert (await session.execute(text("SHOW statement_timeout"))).scalar_one() == "0"
-        async with sessions() as session:
-            await apply_statement_timeout(session, 0.05)
+        async with sessions() as session, read_only_transaction(session, None):
+            # No deadline, no bound (and no transaction round trips).
+            assert (await session.execute(text("SHOW statement_timeout"))).scalar_one() == "0"
+        async with sessions() as session, read_only_transaction(session, 0.05):
             with pytest.raises(DBAPIError) as caught:
                 await session.execute(text("SELECT pg_sleep(5)"))
             # The servicers answer this one with DEADLINE_EXCEEDED, never UNAVAILABLE.
