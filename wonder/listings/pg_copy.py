@@ -4,7 +4,8 @@ psycopg runs an executemany as one INSERT per row; COPY streams a whole page in 
 is about ten times faster. Values first go through the columns' own SQLAlchemy bind processors
 (``Money`` quantizes to cents, ``UTCDateTime`` refuses naive datetimes, JSON is wrapped as
 ``Jsonb``), and the binary COPY is typed with the target columns' types read from the catalog,
-so a row lands exactly as the same row passed to an INSERT would.
+so a row lands exactly as the same row passed to an INSERT would. JSON text comes from
+``json_text.json_dumps`` (orjson where it agrees with ``json.dumps``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from typing import Any
 
 import psycopg
 from psycopg import Cursor, sql
+from psycopg.types.json import set_json_dumps
 from sqlalchemy import Connection, Table
+
+from wonder.listings.json_text import json_dumps
 
 _Processor = Callable[[Any], Any] | None
 
@@ -89,7 +93,9 @@ def _cursor(connection: Connection) -> Cursor[Any]:
     dbapi = connection.connection.dbapi_connection
     if not isinstance(dbapi, psycopg.Connection):
         raise TypeError(f"COPY needs a psycopg 3 connection, not {type(dbapi).__name__}")
-    return dbapi.cursor()
+    cursor = dbapi.cursor()
+    set_json_dumps(json_dumps, context=cursor)
+    return cursor
 
 
 def _qualified(table: Table) -> sql.Composable:

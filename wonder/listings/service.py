@@ -40,6 +40,7 @@ from wonder.listings.changes import (
     decide_media,
     deleted_at_after,
 )
+from wonder.listings.json_text import json_dumps
 from wonder.listings.normalize import (
     MEDIA_NAVIGATION,
     NormalizedListing,
@@ -47,7 +48,6 @@ from wonder.listings.normalize import (
     NormalizedMember,
     NormalizedOffice,
     Rejected,
-    canonical_json,
     content_hash,
     normalize_media,
     normalize_member,
@@ -360,8 +360,9 @@ def _ingest_property_page(
 
 def _normalize_listing(raw: dict[str, Any]) -> NormalizedListing | Rejected:
     result = normalize_property(raw)
-    if isinstance(result, NormalizedListing) and "\\u0000" in canonical_json(result.raw):
-        # PostgreSQL cannot store NUL in JSON text: such a record cannot be kept as is.
+    if isinstance(result, NormalizedListing) and b"\\u0000" in json_dumps(result.raw):
+        # PostgreSQL cannot store NUL in JSON text: such a record cannot be kept as is. (The
+        # fast encoder escapes exactly as canonical_json does; only key order differs.)
         return Rejected("raw: contains a NUL character", result.listing_key)
     return result
 

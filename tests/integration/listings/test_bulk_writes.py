@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import Engine, Table, delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -163,6 +164,13 @@ def test_copy_refuses_naive_timestamps_like_an_insert(pg_sessions: sessionmaker[
     naive = listing_row("K1", updated_at=datetime(2026, 3, 1, 12, 0))
     with pg_sessions() as session, pytest.raises(ValueError, match="naive datetime"):
         pg_copy.copy_into(session.connection(), LISTINGS, [naive])
+
+
+def test_copy_refuses_nan_in_json_like_an_insert(pg_sessions: sessionmaker[Session]) -> None:
+    # Never stored as null: PostgreSQL refuses the NaN token, as it does through an INSERT.
+    bad = listing_row("K1", raw={"Price": [float("nan")]})
+    with pg_sessions() as session, pytest.raises(psycopg.errors.DataError):
+        pg_copy.copy_into(session.connection(), LISTINGS, [bad])
 
 
 def media(key: str, listing_key: str, order: int) -> NormalizedMedia:

@@ -1,0 +1,60 @@
+"""Fast JSON text (orjson) for documents that must read back exactly as ``json.dumps`` wrote them.
+
+orjson is about ten times faster than the standard encoder, but differs on three inputs a decoded
+document can hold: integers beyond 64 bits and lone surrogates (orjson raises) and NaN/Infinity
+(orjson writes ``null``, silently). Those go through ``json.dumps`` instead, so the text always
+means what the standard encoder's text means (and PostgreSQL still rejects NaN, as it did).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+# Types orjson would write but json.dumps refuses (datetimes, dataclasses) or writes its own way
+# (subclasses of str, int, dict, list) are passed to json.dumps too.
+_PASSTHROUGH = (
+    orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+
+
+def json_dumps(value: Any) -> bytes:
+    """Compact UTF-8 JSON of ``value``, equal as JSON to ``json.dumps(value)``."""
+    try:
+        if _finite(value):
+            return orjson.dumps(value, option=_PASSTHROUGH)
+    except TypeError:  # orjson.JSONEncodeError: big ints, surrogates, unsupported types
+        pass
+    return json.dumps(value).encode()
+
+
+def _finite(value: Any) -> bool:
+    """False when a float in ``value`` is NaN or infinite (orjson would write it as null)."""
+    kind = type(value)
+    if kind is dict:
+        items: Any = value.values()
+    elif kind is list:
+        items = value
+    elif isinstance(value, float):
+        return math.isfinite(value)
+    elif isinstance(value, Mapping):
+        items = value.values()
+    elif isinstance(value, list | tuple):
+        items = value
+    else:
+        return True
+    # A plain loop with exact type checks: this runs over every document written, and all()
+    # over a generator measured 2-3x slower here.
+    for item in items:  # noqa: SIM110
+        if type(item) not in _PLAIN and not _finite(item):
+            return False
+    return True
+
+
+_PLAIN = frozenset({str, int, bool, type(None)})
