@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import String, Table, any_, bindparam, delete, or_, select, update
+from sqlalchemy import String, Table, any_, bindparam, delete, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -312,6 +312,19 @@ def soft_delete(session: Session, keys: Sequence[str], now: datetime) -> int:
     for batch in _chunks(params):
         session.execute(stmt, list(batch))
     return len(live)
+
+
+def analyze_listing_tables(session: Session) -> None:
+    """Refresh the planner's statistics after a bulk load (PostgreSQL; SQLite needs none).
+
+    Autovacuum analyzes late after a first load, and until it does the read path gets plans
+    made for empty tables.
+    """
+    if not _is_postgresql(session):
+        return
+    tables = (_LISTINGS, _MEDIA, _HISTORY, _CHANGES, _MEMBERS, _OFFICES)
+    preparer = session.get_bind().dialect.identifier_preparer
+    session.execute(text("ANALYZE " + ", ".join(preparer.format_table(t) for t in tables)))
 
 
 # -- members and offices --------------------------------------------------------------------

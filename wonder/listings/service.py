@@ -132,6 +132,8 @@ def first_load(
     reports = [_first_load_properties(client, sessions, settings, progress, clock)]
     reports.append(_sync_keyset(client, sessions, _MEMBERS, "first_load", 0, progress, clock))
     reports.append(_sync_keyset(client, sessions, _OFFICES, "first_load", 0, progress, clock))
+    with unit_of_work(sessions) as session:
+        repo.analyze_listing_tables(session)
     return reports
 
 
@@ -203,6 +205,8 @@ def census(
             )
         else:
             report.deleted = repo.soft_delete(session, plan.deletes, clock())
+    with unit_of_work(sessions) as session:
+        repo.analyze_listing_tables(session)
     report.requests = client.requests_made - requests_before
     report.quota = client.quota
     report.duration_seconds = time.monotonic() - started
