@@ -56,6 +56,7 @@ from wonder.listings.normalize import (
     parse_timestamp,
     record_key,
 )
+from wonder.listings.read_ahead import read_ahead
 from wonder.listings.report import CensusReport, IngestReport, ProgressEvent
 from wonder.settings import ListingIngestSettings
 
@@ -594,32 +595,36 @@ def _first_load_properties(
         high_water, last_key = cursor.modification_timestamp, cursor.last_key
         logger.info("resuming the first load after ListingKey %r", last_key)
     query_filter = None if last_key is None else f"ListingKey gt {quote_string(last_key)}"
-    for page in client.pages(
+    replication = client.pages(
         PROPERTY,
         filter=query_filter,
         orderby="ListingKey",
         expand=MEDIA_NAVIGATION,
         replication=True,
-    ):
-        report.pages += 1
-        report.fetched += len(page.records)
-        if not page.records:
-            continue
-        keys = [k for k in (record_key(r, "ListingKey") for r in page.records) if k is not None]
-        if keys and (last_key is None or max(keys) > last_key):
-            last_key = max(keys)
-        now = clock()
-        with unit_of_work(sessions) as session:
-            _ingest_property_page(session, page.records, now).add_to(report)
-            repo.save_cursor(
-                session,
-                FIRST_LOAD_CURSOR,
-                modification_timestamp=high_water,
-                last_key=last_key,
-                state={"done": False},
-                now=now,
-            )
-        _notify(progress, PROPERTY, "first_load", report.pages, report.fetched, last_key)
+    )
+    # The next page downloads while this one is written (the client stays on one thread at a
+    # time: the reader's, until the block ends).
+    with read_ahead(replication, name="first-load-pages") as pages:
+        for page in pages:
+            report.pages += 1
+            report.fetched += len(page.records)
+            if not page.records:
+                continue
+            keys = [k for k in (record_key(r, "ListingKey") for r in page.records) if k is not None]
+            if keys and (last_key is None or max(keys) > last_key):
+                last_key = max(keys)
+            now = clock()
+            with unit_of_work(sessions) as session:
+                _ingest_property_page(session, page.records, now).add_to(report)
+                repo.save_cursor(
+                    session,
+                    FIRST_LOAD_CURSOR,
+                    modification_timestamp=high_water,
+                    last_key=last_key,
+                    state={"done": False},
+                    now=now,
+                )
+            _notify(progress, PROPERTY, "first_load", report.pages, report.fetched, last_key)
     with unit_of_work(sessions) as session:
         now = clock()
         repo.save_cursor(
