@@ -13,7 +13,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import String, Table, any_, bindparam, delete, or_, select, text, update
+from sqlalchemy import (
+    String,
+    Table,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -152,6 +164,8 @@ def append_changes(
     seqs: dict[str, int] = {}
     if not changes:
         return seqs
+    if _is_postgresql(session):
+        return _append_changes_unnest(session, changes, changed_at)
     stmt = _insert(session, _CHANGES).returning(
         _CHANGES.c.seq, _CHANGES.c.listing_key, sort_by_parameter_order=True
     )
@@ -161,6 +175,37 @@ def append_changes(
         ]
         for seq, key in session.execute(stmt, params):
             seqs[key] = seq
+    return seqs
+
+
+def _append_changes_unnest(
+    session: Session, changes: Sequence[tuple[str, str]], changed_at: datetime
+) -> dict[str, int]:
+    """One ``INSERT ... SELECT FROM unnest(...)`` for the page (psycopg would send a batch of
+    multi-row INSERTs); seqs are drawn in the order of ``changes``."""
+    rows = (
+        func.unnest(
+            _text_array("b_change_keys", [key for key, _ in changes]),
+            _text_array("b_change_kinds", [kind for _, kind in changes]),
+        )
+        .table_valued("listing_key", "kind", with_ordinality="position")
+        .render_derived()
+    )
+    stmt = (
+        insert(_CHANGES)
+        .from_select(
+            ["listing_key", "kind", "changed_at"],
+            select(
+                rows.c.listing_key,
+                rows.c.kind,
+                bindparam("b_changed_at", changed_at, type_=_CHANGES.c.changed_at.type),
+            ).order_by(rows.c.position),
+        )
+        .returning(_CHANGES.c.seq, _CHANGES.c.listing_key)
+    )
+    seqs: dict[str, int] = {}
+    for seq, key in session.execute(stmt):
+        seqs[key] = max(seq, seqs.get(key, seq))  # a key listed twice keeps its last change
     return seqs
 
 

@@ -12,13 +12,14 @@ from sqlalchemy import Engine, Table, delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from wonder.db.engine import session_factory
-from wonder.db.models import Listing, ListingMedia
+from wonder.db.models import Listing, ListingChange, ListingMedia
 from wonder.listings import pg_copy
 from wonder.listings import repository as repo
 from wonder.listings.normalize import NormalizedMedia
 
 LISTINGS: Table = Listing.__table__  # type: ignore[assignment]
 MEDIA: Table = ListingMedia.__table__  # type: ignore[assignment]
+CHANGES: Table = ListingChange.__table__  # type: ignore[assignment]
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 # Values that a careless COPY would change: cents, half-cents, ints as money, floats, non-UTC
@@ -223,3 +224,24 @@ def test_replace_media_with_nothing_clears(sessions: sessionmaker[Session]) -> N
         assert repo.replace_media(session, ["L1"], []) == 0
     with sessions() as session:
         assert read_all(session, MEDIA) == []
+
+
+def test_append_changes_draws_seqs_in_order(sessions: sessionmaker[Session]) -> None:
+    later = T0 + timedelta(microseconds=1)
+    with sessions.begin() as session:
+        first = repo.append_changes(session, [("A", "upsert")], T0)
+        seqs = repo.append_changes(
+            session, [("C", "upsert"), ("B", "delete"), ("D", "upsert"), ("C", "delete")], later
+        )
+    assert first["A"] < seqs["B"] < seqs["D"] < seqs["C"]  # C's last change is the newest
+    with sessions() as session:
+        stored = read_all(session, CHANGES)
+    assert [(row["listing_key"], row["kind"]) for row in stored] == [
+        ("A", "upsert"),
+        ("C", "upsert"),
+        ("B", "delete"),
+        ("D", "upsert"),
+        ("C", "delete"),
+    ]
+    assert [row["changed_at"] for row in stored] == [T0] + [later] * 4
+    assert stored[-1]["seq"] == seqs["C"]
