@@ -1,4 +1,4 @@
-"""ORM rows -> wonder.v1 messages. Pure functions; no queries."""
+"""Read records -> wonder.v1 messages. Pure functions; no queries."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ from decimal import Decimal
 from google.protobuf.timestamp_pb2 import Timestamp
 from google.type import date_pb2, latlng_pb2, money_pb2
 
-from wonder.db.models import Listing, ListingChange, ListingHistory, ListingMedia, Member, Office
+from wonder.listings.read_repository import (
+    AgentRecord,
+    ChangeRecord,
+    HistoryRecord,
+    ListingRecord,
+    MediaRecord,
+    OfficeRecord,
+)
 from wonder.v1 import listing_pb2, listing_service_pb2
 
 CURRENCY = "USD"
@@ -61,12 +68,12 @@ def calendar_date(value: date | None) -> date_pb2.Date | None:
 
 
 def listing_to_proto(
-    row: Listing,
+    row: ListingRecord,
     *,
     full: bool,
-    media: Sequence[ListingMedia] = (),
-    agent: Member | None = None,
-    office: Office | None = None,
+    media: Sequence[MediaRecord] = (),
+    agent: AgentRecord | None = None,
+    office: OfficeRecord | None = None,
 ) -> listing_pb2.Listing:
     """A Listing message; the FULL-only fields are filled when ``full``."""
     message = listing_pb2.Listing(
@@ -117,7 +124,7 @@ def listing_to_proto(
     return message
 
 
-def media_to_proto(row: ListingMedia) -> listing_pb2.ListingMedia:
+def media_to_proto(row: MediaRecord) -> listing_pb2.ListingMedia:
     return listing_pb2.ListingMedia(
         name=f"{listing_name(row.listing_key)}/media/{row.media_key}",
         media_key=row.media_key,
@@ -132,7 +139,7 @@ def media_to_proto(row: ListingMedia) -> listing_pb2.ListingMedia:
     )
 
 
-def agent_to_proto(row: Member) -> listing_pb2.Agent:
+def agent_to_proto(row: AgentRecord) -> listing_pb2.Agent:
     return listing_pb2.Agent(
         name=agent_name(row.member_key),
         member_key=row.member_key,
@@ -150,7 +157,7 @@ def agent_to_proto(row: Member) -> listing_pb2.Agent:
     )
 
 
-def office_to_proto(row: Office) -> listing_pb2.Office:
+def office_to_proto(row: OfficeRecord) -> listing_pb2.Office:
     return listing_pb2.Office(
         name=office_name(row.office_key),
         office_key=row.office_key,
@@ -168,7 +175,7 @@ def office_to_proto(row: Office) -> listing_pb2.Office:
     )
 
 
-def history_to_proto(row: ListingHistory) -> listing_pb2.ListingHistoryEntry:
+def history_to_proto(row: HistoryRecord) -> listing_pb2.ListingHistoryEntry:
     return listing_pb2.ListingHistoryEntry(
         name=f"{listing_name(row.listing_key)}/history/{row.id}",
         field=_HISTORY_FIELDS.get(row.field, listing_pb2.ListingHistoryEntry.FIELD_UNSPECIFIED),
@@ -180,7 +187,7 @@ def history_to_proto(row: ListingHistory) -> listing_pb2.ListingHistoryEntry:
 
 
 def change_to_proto(
-    row: ListingChange, listing: listing_pb2.Listing | None
+    row: ChangeRecord, listing: listing_pb2.Listing | None
 ) -> listing_service_pb2.ListingChange:
     kind = _CHANGE_KINDS.get(row.kind, listing_service_pb2.ListingChange.KIND_UNSPECIFIED)
     message = listing_service_pb2.ListingChange(

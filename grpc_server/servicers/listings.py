@@ -15,7 +15,6 @@ from grpc_server.servicers.rpc_errors import (
     remaining_seconds,
     translated_errors,
 )
-from wonder.db.models import Listing
 from wonder.listings.change_stream import GapGate
 from wonder.listings.query import (
     HISTORY_POSITION,
@@ -36,6 +35,7 @@ from wonder.listings.read_repository import (
     HISTORY_ORDER,
     MEDIA_ORDER,
     ListingReadRepository,
+    ListingWithParties,
     SortColumn,
     compile_filter,
     listing_sort_columns,
@@ -71,9 +71,9 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
         """A read-only session whose statements cannot outlive the caller's deadline."""
         async with (
             self._deps.sessions() as session,
-            read_only_transaction(session, remaining_seconds(context)),
+            read_only_transaction(session, remaining_seconds(context)) as connection,
         ):
-            yield ListingReadRepository(session)
+            yield ListingReadRepository(connection)
 
     def _page_size(self, requested: int) -> int:
         return resolve_page_size(
@@ -105,22 +105,23 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
         return self._tokens.encode(fingerprint, position)
 
     async def _render(
-        self, repo: ListingReadRepository, rows: Sequence[Listing], full: bool
+        self, repo: ListingReadRepository, rows: Sequence[ListingWithParties], full: bool
     ) -> dict[str, listing_pb2.Listing]:
-        """Messages by listing key; FULL view loads media, agents and offices in three queries."""
+        """Messages by listing key; the FULL view (rows read with their agent and office) loads
+        the media of all ``rows`` in one query."""
         if not full:
-            return {row.listing_key: mappers.listing_to_proto(row, full=False) for row in rows}
-        keys = [row.listing_key for row in rows]
-        media = await repo.media_by_listing(keys)
-        agents = await repo.members_by_key([r.list_agent_key for r in rows if r.list_agent_key])
-        offices = await repo.offices_by_key([r.list_office_key for r in rows if r.list_office_key])
+            return {
+                row.listing.listing_key: mappers.listing_to_proto(row.listing, full=False)
+                for row in rows
+            }
+        media = await repo.media_by_listing([row.listing.listing_key for row in rows])
         return {
-            row.listing_key: mappers.listing_to_proto(
-                row,
+            row.listing.listing_key: mappers.listing_to_proto(
+                row.listing,
                 full=True,
-                media=media[row.listing_key],
-                agent=agents.get(row.list_agent_key or ""),
-                office=offices.get(row.list_office_key or ""),
+                media=media[row.listing.listing_key],
+                agent=row.agent,
+                office=row.office,
             )
             for row in rows
         }
@@ -138,7 +139,7 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
             key = parse_resource_name(request.name, "listings")
             full = _is_full(request.view, _FULL)
             async with self._repository(context) as repo:
-                rows = await repo.listings_by_key([key])
+                rows = await repo.listings_by_key([key], full=full)
                 if key not in rows:
                     raise NotFound("wonder.v1.Listing", [request.name])
                 return (await self._render(repo, [rows[key]], full))[key]
@@ -159,7 +160,7 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
             ]
             full = _is_full(request.view, _FULL)
             async with self._repository(context) as repo:
-                rows = await repo.listings_by_key(keys)
+                rows = await repo.listings_by_key(keys, full=full)
                 missing = [n for n, k in zip(request.names, keys, strict=True) if k not in rows]
                 if missing:
                     raise NotFound("wonder.v1.Listing", list(dict.fromkeys(missing)))
@@ -192,14 +193,16 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
                     after=after,
                     limit=page_size + 1,
                     show_deleted=request.show_deleted,
+                    full=full,
                 )
                 page = rows[:page_size]
                 rendered = await self._render(repo, page, full)
+            listings = [row.listing for row in page]
             token = self._next_token(
-                fingerprint, fields, listing_sort_columns(order), page, len(rows) > page_size
+                fingerprint, fields, listing_sort_columns(order), listings, len(rows) > page_size
             )
             return listing_service_pb2.ListListingsResponse(
-                listings=[rendered[row.listing_key] for row in page], next_page_token=token
+                listings=[rendered[row.listing_key] for row in listings], next_page_token=token
             )
 
     async def ListListingMedia(
@@ -282,7 +285,7 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
                         )
                     ]
                     upserted = await repo.listings_by_key(
-                        [row.listing_key for row in ready if row.kind == "upsert"]
+                        [row.listing_key for row in ready if row.kind == "upsert"], full=full
                     )
                     listings = await self._render(repo, list(upserted.values()), full)
                 for row in ready:

@@ -1,16 +1,23 @@
-"""Read queries for the listing API (async SQLAlchemy).
+"""Read queries for the listing API (async SQLAlchemy Core).
 
 Every query is built from the typed AST of :mod:`wonder.listings.query` with SQLAlchemy
 expressions, so every value travels as a bound parameter. Paging is keyset only (no OFFSET):
 the position of the last row of a page becomes a "strictly after" predicate in the sort order.
+
+Rows come back as typed records (named tuples of the columns the API shows), not ORM objects:
+no identity map, no attribute instrumentation, and never the large ``raw`` source documents.
+The fixed statements are built once at import; the FULL view reads a listing's agent and office
+in the listing's own query (outer joins) and its media in one more.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -18,14 +25,19 @@ from sqlalchemy import (
     bindparam,
     false,
     not_,
+    null,
     or_,
     select,
     true,
     tuple_,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql import Executable, Select
+from sqlalchemy.sql.elements import BindParameter
 
+from wonder.db.base import Base
 from wonder.db.models import Listing, ListingChange, ListingHistory, ListingMedia, Member, Office
 from wonder.listings.query import (
     And,
@@ -157,14 +169,212 @@ HISTORY_ORDER = (
 )
 
 
+# --- records ---------------------------------------------------------------------------------
+
+
+class ListingRecord(NamedTuple):
+    """A listing as the API shows it: every column but ``raw`` and the ingest's media marker.
+
+    ``public_remarks`` (FULL view only) is None in rows read for the BASIC view.
+    """
+
+    listing_key: str
+    listing_id: str | None
+    standard_status: str | None
+    mls_status: str | None
+    property_type: str | None
+    property_sub_type: str | None
+    list_price: Decimal | None
+    original_list_price: Decimal | None
+    close_price: Decimal | None
+    bedrooms_total: int | None
+    bathrooms_total: int | None
+    living_area: float | None
+    lot_size_acres: float | None
+    year_built: int | None
+    unparsed_address: str | None
+    street_number: str | None
+    street_name: str | None
+    unit_number: str | None
+    city: str | None
+    state_or_province: str | None
+    postal_code: str | None
+    country: str | None
+    latitude: float | None
+    longitude: float | None
+    public_remarks: str | None
+    list_agent_key: str | None
+    list_office_key: str | None
+    listing_contract_date: date | None
+    close_date: date | None
+    photos_count: int | None
+    photos_change_timestamp: datetime | None
+    modification_timestamp: datetime
+    deleted_at: datetime | None
+    first_seen_at: datetime
+    updated_at: datetime
+    change_seq: int
+
+
+class MediaRecord(NamedTuple):
+    media_key: str
+    listing_key: str
+    order: int | None
+    media_url: str | None
+    media_category: str | None
+    mime_type: str | None
+    short_description: str | None
+    image_width: int | None
+    image_height: int | None
+    modification_timestamp: datetime | None
+
+
+class AgentRecord(NamedTuple):
+    member_key: str
+    member_mls_id: str | None
+    first_name: str | None
+    last_name: str | None
+    full_name: str | None
+    email: str | None
+    phone: str | None
+    office_key: str | None
+    status: str | None
+    modification_timestamp: datetime
+    deleted_at: datetime | None
+    updated_at: datetime
+
+
+class OfficeRecord(NamedTuple):
+    office_key: str
+    office_mls_id: str | None
+    name: str | None
+    phone: str | None
+    email: str | None
+    city: str | None
+    state_or_province: str | None
+    postal_code: str | None
+    status: str | None
+    modification_timestamp: datetime
+    deleted_at: datetime | None
+    updated_at: datetime
+
+
+class HistoryRecord(NamedTuple):
+    id: int
+    listing_key: str
+    field: str
+    old_value: str | None
+    new_value: str | None
+    changed_at: datetime
+    recorded_at: datetime
+
+
+class ChangeRecord(NamedTuple):
+    seq: int
+    listing_key: str
+    kind: str
+    changed_at: datetime
+
+
+class ListingWithParties(NamedTuple):
+    """A listing and, when read for the FULL view, its listing agent and office (if stored)."""
+
+    listing: ListingRecord
+    agent: AgentRecord | None = None
+    office: OfficeRecord | None = None
+
+
+# --- statements ------------------------------------------------------------------------------
+
+
+def record_columns(model: type[Base], record: type[tuple[Any, ...]]) -> list[ColumnElement[Any]]:
+    """The table columns behind ``record``'s fields, in field order (labelled by field)."""
+    mapped = model.__mapper__.columns  # keyed by attribute name
+    fields: tuple[str, ...] = record._fields  # type: ignore[attr-defined]
+    return [mapped[name].label(name) for name in fields]
+
+
+_LISTING = record_columns(Listing, ListingRecord)
+_AGENT = record_columns(Member, AgentRecord)
+_OFFICE = record_columns(Office, OfficeRecord)
+_MEDIA = record_columns(ListingMedia, MediaRecord)
+_HISTORY = record_columns(ListingHistory, HistoryRecord)
+_CHANGE = record_columns(ListingChange, ChangeRecord)
+_AGENT_AT = len(_LISTING)
+_OFFICE_AT = _AGENT_AT + len(_AGENT)
+
+_REMARKS_AT = ListingRecord._fields.index("public_remarks")
+_BASIC_COLUMNS = [
+    null().label("public_remarks") if i == _REMARKS_AT else column
+    for i, column in enumerate(_LISTING)
+]
+_LISTINGS_BASIC = select(*_BASIC_COLUMNS)
+_LISTINGS_FULL = select(*_LISTING, *_AGENT, *_OFFICE).select_from(
+    Listing.__table__.outerjoin(Member, Member.member_key == Listing.list_agent_key).outerjoin(
+        Office, Office.office_key == Listing.list_office_key
+    )
+)
+
+
+def _listings(full: bool) -> Select[Any]:
+    return _LISTINGS_FULL if full else _LISTINGS_BASIC
+
+
+_ONE_KEY: BindParameter[Any] = bindparam("key")
+_KEYS: BindParameter[Any] = bindparam("keys", expanding=True)
+_LISTING_BY_KEY = {
+    full: _listings(full).where(Listing.listing_key == _ONE_KEY) for full in (False, True)
+}
+_LISTINGS_BY_KEYS = {
+    full: _listings(full).where(Listing.listing_key.in_(_KEYS)) for full in (False, True)
+}
+_LISTING_EXISTS = select(Listing.listing_key).where(Listing.listing_key == _ONE_KEY)
+_MEDIA_ORDER_BY = (ListingMedia.listing_key, *order_clauses(MEDIA_ORDER))
+_MEDIA_OF_ONE = (
+    select(*_MEDIA).where(ListingMedia.listing_key == _ONE_KEY).order_by(*_MEDIA_ORDER_BY)
+)
+_MEDIA_OF_MANY = (
+    select(*_MEDIA).where(ListingMedia.listing_key.in_(_KEYS)).order_by(*_MEDIA_ORDER_BY)
+)
+_MEMBERS_BY_KEYS = select(*_AGENT).where(Member.member_key.in_(_KEYS))
+_OFFICES_BY_KEYS = select(*_OFFICE).where(Office.office_key.in_(_KEYS))
+_CHANGES_AFTER = (
+    select(*_CHANGE)
+    .where(ListingChange.seq > bindparam("cursor"))
+    .order_by(ListingChange.seq)
+    .limit(bindparam("limit"))
+)
+
+
+def _with_parties(row: Sequence[Any]) -> ListingWithParties:
+    """Split a FULL-view row (listing, agent, office columns) into its records."""
+    agent = row[_AGENT_AT:_OFFICE_AT]
+    office = row[_OFFICE_AT:]
+    return ListingWithParties(
+        ListingRecord._make(row[:_AGENT_AT]),
+        None if agent[0] is None else AgentRecord._make(agent),
+        None if office[0] is None else OfficeRecord._make(office),
+    )
+
+
+def _listing_rows(rows: Iterable[Sequence[Any]], full: bool) -> list[ListingWithParties]:
+    if full:
+        return [_with_parties(row) for row in rows]
+    return [ListingWithParties(ListingRecord._make(row)) for row in rows]
+
+
+def _key_params(keys: Sequence[str]) -> dict[str, Any]:
+    return {"keys": sorted(set(keys))}
+
+
 # --- the repository --------------------------------------------------------------------------
 
 
 @asynccontextmanager
 async def read_only_transaction(
     session: AsyncSession, timeout_seconds: float | None
-) -> AsyncIterator[None]:
-    """The session's statements, bounded by the caller's remaining time, in few round trips.
+) -> AsyncIterator[AsyncConnection]:
+    """The session's connection, its statements bounded by the caller's remaining time.
 
     On PostgreSQL the connection runs in autocommit mode, so the driver sends no BEGIN and no
     ROLLBACK of its own. Without a deadline every statement is its own transaction (READ
@@ -175,40 +385,46 @@ async def read_only_transaction(
     SQLite has no server to cancel on: a plain transaction.
     """
     if session.get_bind().dialect.name != "postgresql":
-        yield
+        yield await session.connection()
         return
     connection = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     if timeout_seconds is None:
-        yield
+        yield connection
         return
     # An int, so formatting it into the statement is safe (SET takes no bound parameters).
     milliseconds = max(1, int(timeout_seconds * 1000))
     await connection.exec_driver_sql(
         f"BEGIN READ ONLY; SET LOCAL statement_timeout = {milliseconds}"
     )
-    yield
+    yield connection
     await connection.exec_driver_sql("COMMIT")
 
 
 class ListingReadRepository:
     """Reads listings, media, history, agents, offices and the change feed. Never writes."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
 
-    async def listings_by_key(self, keys: Sequence[str]) -> dict[str, Listing]:
+    async def _rows(
+        self, statement: Executable, params: dict[str, Any] | None = None
+    ) -> Sequence[Row[Any]]:
+        return (await self._connection.execute(statement, params)).all()
+
+    async def listings_by_key(
+        self, keys: Sequence[str], *, full: bool
+    ) -> dict[str, ListingWithParties]:
+        """The stored listings among ``keys``; agent and office too when ``full``."""
         if not keys:
             return {}
-        rows = await self._session.scalars(
-            select(Listing).where(Listing.listing_key.in_(set(keys)))
-        )
-        return {row.listing_key: row for row in rows}
+        if len(keys) == 1:
+            rows = await self._rows(_LISTING_BY_KEY[full], {"key": keys[0]})
+        else:
+            rows = await self._rows(_LISTINGS_BY_KEYS[full], _key_params(keys))
+        return {row.listing.listing_key: row for row in _listing_rows(rows, full)}
 
     async def listing_exists(self, key: str) -> bool:
-        found = await self._session.scalar(
-            select(Listing.listing_key).where(Listing.listing_key == key)
-        )
-        return found is not None
+        return bool(await self._rows(_LISTING_EXISTS, {"key": key}))
 
     async def list_listings(
         self,
@@ -218,67 +434,63 @@ class ListingReadRepository:
         after: Sequence[SortValue] | None,
         limit: int,
         show_deleted: bool,
-    ) -> list[Listing]:
+        full: bool,
+    ) -> list[ListingWithParties]:
         columns = listing_sort_columns(order)
-        query = select(Listing).where(where)
+        query = _listings(full).where(where)
         if not show_deleted:
             query = query.where(Listing.deleted_at.is_(None))
         if after is not None:
             query = query.where(after_position(columns, after))
         query = query.order_by(*order_clauses(columns)).limit(limit)
-        return list(await self._session.scalars(query))
+        return _listing_rows(await self._rows(query), full)
 
-    async def media_by_listing(self, keys: Sequence[str]) -> dict[str, list[ListingMedia]]:
-        result: dict[str, list[ListingMedia]] = {key: [] for key in keys}
+    async def media_by_listing(self, keys: Sequence[str]) -> dict[str, list[MediaRecord]]:
+        result: dict[str, list[MediaRecord]] = {key: [] for key in keys}
         if not keys:
             return result
-        rows = await self._session.scalars(
-            select(ListingMedia)
-            .where(ListingMedia.listing_key.in_(set(keys)))
-            .order_by(ListingMedia.listing_key, *order_clauses(MEDIA_ORDER))
-        )
+        if len(keys) == 1:
+            rows = await self._rows(_MEDIA_OF_ONE, {"key": keys[0]})
+        else:
+            rows = await self._rows(_MEDIA_OF_MANY, _key_params(keys))
         for row in rows:
-            result[row.listing_key].append(row)
+            record = MediaRecord._make(row)
+            result[record.listing_key].append(record)
         return result
 
     async def list_media(
         self, listing_key: str, after: Sequence[SortValue] | None, limit: int
-    ) -> list[ListingMedia]:
-        query = select(ListingMedia).where(ListingMedia.listing_key == listing_key)
+    ) -> list[MediaRecord]:
+        query = select(*_MEDIA).where(ListingMedia.listing_key == listing_key)
         if after is not None:
             query = query.where(after_position(MEDIA_ORDER, after))
         query = query.order_by(*order_clauses(MEDIA_ORDER)).limit(limit)
-        return list(await self._session.scalars(query))
+        return [MediaRecord._make(row) for row in await self._rows(query)]
 
     async def list_history(
         self, listing_key: str, after: Sequence[SortValue] | None, limit: int
-    ) -> list[ListingHistory]:
-        query = select(ListingHistory).where(ListingHistory.listing_key == listing_key)
+    ) -> list[HistoryRecord]:
+        query = select(*_HISTORY).where(ListingHistory.listing_key == listing_key)
         if after is not None:
             query = query.where(after_position(HISTORY_ORDER, after))
         query = query.order_by(*order_clauses(HISTORY_ORDER)).limit(limit)
-        return list(await self._session.scalars(query))
+        return [HistoryRecord._make(row) for row in await self._rows(query)]
 
-    async def members_by_key(self, keys: Sequence[str]) -> dict[str, Member]:
+    async def members_by_key(self, keys: Sequence[str]) -> dict[str, AgentRecord]:
         if not keys:
             return {}
-        rows = await self._session.scalars(select(Member).where(Member.member_key.in_(set(keys))))
-        return {row.member_key: row for row in rows}
+        rows = await self._rows(_MEMBERS_BY_KEYS, _key_params(keys))
+        return {row.member_key: row for row in map(AgentRecord._make, rows)}
 
-    async def offices_by_key(self, keys: Sequence[str]) -> dict[str, Office]:
+    async def offices_by_key(self, keys: Sequence[str]) -> dict[str, OfficeRecord]:
         if not keys:
             return {}
-        rows = await self._session.scalars(select(Office).where(Office.office_key.in_(set(keys))))
-        return {row.office_key: row for row in rows}
+        rows = await self._rows(_OFFICES_BY_KEYS, _key_params(keys))
+        return {row.office_key: row for row in map(OfficeRecord._make, rows)}
 
-    async def changes_after(self, cursor: int, limit: int) -> list[ListingChange]:
-        rows = await self._session.scalars(
-            select(ListingChange)
-            .where(ListingChange.seq > cursor)
-            .order_by(ListingChange.seq)
-            .limit(limit)
-        )
-        return list(rows)
+    async def changes_after(self, cursor: int, limit: int) -> list[ChangeRecord]:
+        rows = await self._rows(_CHANGES_AFTER, {"cursor": cursor, "limit": limit})
+        return [ChangeRecord._make(row) for row in rows]
 
 
 def sort_value(row: object, column: SortColumn) -> SortValue:

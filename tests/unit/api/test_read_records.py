@@ -1,0 +1,37 @@
+"""The read records carry every column the API can show, and nothing else."""
+
+from __future__ import annotations
+
+import pytest
+
+from wonder.db.base import Base
+from wonder.db.models import Listing, ListingChange, ListingHistory, ListingMedia, Member, Office
+from wonder.listings.read_repository import (
+    AgentRecord,
+    ChangeRecord,
+    HistoryRecord,
+    ListingRecord,
+    MediaRecord,
+    OfficeRecord,
+)
+
+# Never read for the API: the source documents and the ingest's own bookkeeping.
+NOT_SHOWN = {"raw", "media_synced_timestamp"}
+
+
+@pytest.mark.parametrize(
+    ("model", "record"),
+    [
+        (Listing, ListingRecord),
+        (ListingMedia, MediaRecord),
+        (Member, AgentRecord),
+        (Office, OfficeRecord),
+        (ListingHistory, HistoryRecord),
+        (ListingChange, ChangeRecord),
+    ],
+)
+def test_record_fields_follow_the_model(
+    model: type[Base], record: type[tuple[object, ...]]
+) -> None:
+    columns = {attribute.key for attribute in model.__mapper__.column_attrs} - NOT_SHOWN
+    assert set(record._fields) == columns  # type: ignore[attr-defined]
