@@ -286,23 +286,55 @@ def _reject(writes: _PageWrites, resource: str, raw: Any, rejected: Rejected) ->
     logger.warning("quarantined %s %s: %s", resource, rejected.key or "(no key)", rejected.reason)
 
 
-def _ingest_property_page(
-    session: Session, records: Sequence[dict[str, Any]], now: datetime
-) -> _PageWrites:
-    """Normalize, compare with what we hold and write one page of Property records."""
-    writes = _PageWrites()
+@dataclass(frozen=True)
+class _PreparedPage:
+    """A page of Property records normalized: the pure part of its ingest (no database).
+
+    ``expanded`` holds each accepted listing's expanded media, each item with its normalized
+    form or rejection (None: the record came without a Media array).
+    """
+
+    rejected: list[tuple[Any, Rejected]]
+    accepted: dict[str, NormalizedListing]
+    expanded: dict[str, list[tuple[Any, NormalizedMedia | Rejected]] | None]
+
+
+def _prepare_property_page(records: Sequence[dict[str, Any]]) -> _PreparedPage:
+    rejected: list[tuple[Any, Rejected]] = []
     accepted: dict[str, NormalizedListing] = {}
-    expanded: dict[str, list[Any] | None] = {}
+    media_of: dict[str, list[Any] | None] = {}
     for raw in records:
         result = _normalize_listing(raw)
         if isinstance(result, Rejected):
-            _reject(writes, PROPERTY, raw, result)
+            rejected.append((raw, result))
             continue
         previous = accepted.get(result.listing_key)
         if previous is None or result.modification_timestamp >= previous.modification_timestamp:
             accepted[result.listing_key] = result
             media = raw.get(MEDIA_NAVIGATION)
-            expanded[result.listing_key] = media if isinstance(media, list) else None
+            media_of[result.listing_key] = media if isinstance(media, list) else None
+    expanded = {
+        key: None
+        if items is None
+        else [(item, normalize_media(item, listing_key=key)) for item in items]
+        for key, items in media_of.items()
+    }
+    return _PreparedPage(rejected, accepted, expanded)
+
+
+def _ingest_property_page(
+    session: Session, records: Sequence[dict[str, Any]], now: datetime
+) -> _PageWrites:
+    """Normalize, compare with what we hold and write one page of Property records."""
+    return _write_property_page(session, _prepare_property_page(records), now)
+
+
+def _write_property_page(session: Session, page: _PreparedPage, now: datetime) -> _PageWrites:
+    """Compare a normalized page with what we hold and write it."""
+    writes = _PageWrites()
+    for raw, rejected in page.rejected:
+        _reject(writes, PROPERTY, raw, rejected)
+    accepted, expanded = page.accepted, page.expanded
 
     stored = repo.load_listing_states(session, accepted)
     rows: list[dict[str, Any]] = []
@@ -377,7 +409,7 @@ def _expanded_media(
     key: str,
     listing: NormalizedListing,
     current: StoredListing | None,
-    items: list[Any] | None,
+    items: list[tuple[Any, NormalizedMedia | Rejected]] | None,
 ) -> tuple[MediaAction, list[NormalizedMedia]]:
     """The media that came expanded in a listing, and whether they replace what we hold."""
     action = decide_media(
@@ -390,8 +422,7 @@ def _expanded_media(
     if action is not MediaAction.REPLACE or items is None:
         return action, []
     media: list[NormalizedMedia] = []
-    for item in items:
-        result = normalize_media(item, listing_key=key)
+    for item, result in items:
         if isinstance(result, Rejected):
             _reject(writes, MEDIA, item, result)
         else:
@@ -602,10 +633,10 @@ def _first_load_properties(
         expand=MEDIA_NAVIGATION,
         replication=True,
     )
-    # The next page downloads while this one is written (the client stays on one thread at a
-    # time: the reader's, until the block ends).
-    with read_ahead(replication, name="first-load-pages") as pages:
-        for page in pages:
+    # The next page is downloaded and normalized while this one is written (the client stays
+    # on one thread at a time: the reader's, until the block ends).
+    with read_ahead(_prepared(replication), name="first-load-pages") as pages:
+        for page, prepared in pages:
             report.pages += 1
             report.fetched += len(page.records)
             if not page.records:
@@ -615,7 +646,7 @@ def _first_load_properties(
                 last_key = max(keys)
             now = clock()
             with unit_of_work(sessions) as session:
-                _ingest_property_page(session, page.records, now).add_to(report)
+                _write_property_page(session, prepared, now).add_to(report)
                 repo.save_cursor(
                     session,
                     FIRST_LOAD_CURSOR,
@@ -647,6 +678,11 @@ def _first_load_properties(
     report.quota = client.quota
     report.duration_seconds = time.monotonic() - started
     return report
+
+
+def _prepared(pages: Iterable[PageLike]) -> Iterator[tuple[PageLike, _PreparedPage]]:
+    for page in pages:
+        yield page, _prepare_property_page(page.records)
 
 
 def _source_high_water(client: ODataSource) -> datetime | None:
