@@ -80,7 +80,8 @@ class Listing(Base):
 
     __table_args__ = (
         Index("ix_listings_modification", "modification_timestamp", "listing_key"),
-        Index("ix_listings_status_price", "standard_status", "list_price"),
+        # Status filter + price order + the keyset tiebreak (migration 0002).
+        Index("ix_listings_status_price_key", "standard_status", "list_price", "listing_key"),
         Index("ix_listings_city", "city"),
         Index("ix_listings_postal_code", "postal_code"),
         Index("ix_listings_list_price", "list_price", "listing_key"),
