@@ -3,7 +3,8 @@
 The sandbox (fast profile, so its quota never binds) and each ingest run are separate processes:
 ``wonder listings first-load`` / ``sync`` are timed and their peak RSS read from ``wait4``.
 The COPY reference copies the rows the ingest just wrote (binary, into memory) and times loading
-them into empty twins of the same tables (``CREATE TABLE ... (LIKE ... INCLUDING ALL)``).
+them into empty twins of the same tables (``CREATE TABLE ... (LIKE ... INCLUDING ALL)`` plus the
+media → listings foreign key, which LIKE does not copy).
 """
 
 from __future__ import annotations
@@ -76,6 +77,12 @@ def time_copy(database: ScratchDatabase, tables: tuple[str, ...]) -> CopyTiming:
                     buffer.write(chunk)
             dumps[table] = buffer.getvalue()
             connection.execute(f"CREATE TABLE bench_copy_{table} (LIKE {table} INCLUDING ALL)")
+        if {"listings", "listing_media"} <= set(tables):
+            # LIKE copies no foreign keys: add the one the real load checks, so both sides pay it.
+            connection.execute(
+                "ALTER TABLE bench_copy_listing_media ADD FOREIGN KEY (listing_key)"
+                " REFERENCES bench_copy_listings (listing_key) ON DELETE CASCADE"
+            )
         connection.commit()
         started = time.perf_counter()
         with connection.transaction():
@@ -89,7 +96,7 @@ def time_copy(database: ScratchDatabase, tables: tuple[str, ...]) -> CopyTiming:
         for table in tables:
             found = connection.execute(f"SELECT count(*) FROM bench_copy_{table}").fetchone()
             rows += int(found[0]) if found else 0
-            connection.execute(f"DROP TABLE bench_copy_{table}")
+            connection.execute(f"DROP TABLE bench_copy_{table} CASCADE")
         connection.commit()
     return CopyTiming(rows, seconds)
 
