@@ -10,7 +10,6 @@ for ``grace`` seconds and stops the metrics exporter.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -29,6 +28,7 @@ from grpc_server.interceptors import (
     ObservabilityInterceptor,
 )
 from grpc_server.metrics import MetricsExporter, ServerMetrics
+from grpc_server.servicers import METHOD_SCOPES, register_all
 from grpc_server.tls import TlsMode, server_credentials, tls_mode
 from wonder.auth.verifier import TokenVerifier
 from wonder.settings import GrpcSettings, Settings
@@ -57,20 +57,6 @@ def server_options(settings: GrpcSettings) -> list[tuple[str, Any]]:
         # Only worker processes share a port; a single server must fail on a port in use.
         ("grpc.so_reuseport", 1 if settings.processes > 1 else 0),
     ]
-
-
-def default_services() -> tuple[Registrar | None, Mapping[str, str]]:
-    """``register_all`` and ``METHOD_SCOPES`` from grpc_server.servicers, if it exists yet."""
-    try:
-        module = importlib.import_module("grpc_server.servicers")
-    except ModuleNotFoundError as error:
-        if error.name != "grpc_server.servicers":
-            raise
-        log.warning("grpc_server.servicers not found: serving health and reflection only")
-        return None, {}
-    registrar: Registrar = module.register_all
-    scopes: Mapping[str, str] = module.METHOD_SCOPES
-    return registrar, scopes
 
 
 class PlatformServer(grpc.aio.Server):
@@ -146,7 +132,7 @@ def create_server(
     """
     grpc_settings = settings.grpc
     if registrar is None and method_scopes is None:
-        registrar, method_scopes = default_services()
+        registrar, method_scopes = register_all, METHOD_SCOPES
     metrics = ServerMetrics.create()
     if verifier is None:
         verifier = TokenVerifier(sessions=lambda: deps.sessions, clock=deps.clock)
