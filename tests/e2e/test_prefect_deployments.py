@@ -25,7 +25,8 @@ from wonder.demo.prefect_api import PrefectApi
 from wonder.demo.processes import DemoError, Supervisor, free_port
 from wonder.settings import SandboxSettings, Settings
 
-pytestmark = [pytest.mark.prefect, pytest.mark.slow]
+# A Prefect server, a worker, a deploy and two flow runs: allow for a loaded machine.
+pytestmark = [pytest.mark.prefect, pytest.mark.slow, pytest.mark.timeout(900)]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
