@@ -352,7 +352,7 @@ def soft_delete(session: Session, keys: Sequence[str], now: datetime) -> int:
         live.extend(
             session.scalars(
                 select(Listing.listing_key).where(
-                    Listing.listing_key.in_(chunk), Listing.deleted_at.is_(None)
+                    _key_in(session, Listing.listing_key, chunk), Listing.deleted_at.is_(None)
                 )
             )
         )
