@@ -33,11 +33,11 @@ from bench.support import (
     ScratchDatabase,
     Service,
     child_env,
-    free_port,
     progress,
     wait_until,
 )
 from bench.table import Row, fmt_ms, fmt_rate, fmt_ratio, ratio
+from wonder.demo.processes import free_port
 
 
 @dataclass(frozen=True)

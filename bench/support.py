@@ -1,4 +1,4 @@
-"""What every benchmark needs: progress lines, free ports, a scratch database, child processes.
+"""What every benchmark needs: progress lines, a scratch database, child processes.
 
 Every component under test runs in its own process (sandbox, ingest, gRPC server, load
 generator) so the CPU and memory of one are never counted in another's figures.
@@ -11,7 +11,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -25,6 +24,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from wonder.db.engine import normalize_url
+from wonder.demo.processes import free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -34,12 +34,6 @@ _STARTED = time.monotonic()
 def progress(message: str) -> None:
     """A timestamped progress line on stderr (tables go to stdout)."""
     print(f"[{time.monotonic() - _STARTED:7.1f}s] {message}", file=sys.stderr, flush=True)
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 # -- scratch PostgreSQL database -------------------------------------------------------------
