@@ -74,6 +74,7 @@ def _list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _revoke(settings: Settings, args: argparse.Namespace) -> int:
+    from wonder.auth.cache import DEFAULT_TTL_SECONDS
     from wonder.auth.store import TokenNotFoundError, revoke_token
 
     with _unit_of_work(settings) as session:
@@ -83,8 +84,8 @@ def _revoke(settings: Settings, args: argparse.Namespace) -> int:
             print(f"error: {error}", file=sys.stderr)
             return 1
     print(
-        f"revoked token {args.name!r}; running servers stop accepting it within 30 s"
-        " (their verification cache TTL)"
+        f"revoked token {args.name!r}; running servers stop accepting it within"
+        f" {DEFAULT_TTL_SECONDS:g} s (their verification cache TTL)"
     )
     return 0
 
