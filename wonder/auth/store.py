@@ -17,13 +17,7 @@ from sqlalchemy.orm import Session
 
 from wonder.auth.principal import Principal
 from wonder.auth.scopes import format_scopes, parse_scopes, scopes_from_column
-from wonder.auth.tokens import (
-    display_prefix,
-    generate_token,
-    hash_token,
-    hashes_match,
-    is_well_formed,
-)
+from wonder.auth.tokens import display_prefix, generate_token, hash_token, is_well_formed
 from wonder.db.models import ApiToken
 
 # last_used_at is refreshed at most this often per token (it costs a write).
@@ -117,9 +111,8 @@ def verify_token(session: Session, token: str, now: datetime) -> Principal | Non
     """The principal of an active token, else None; refreshes last_used_at at most once a minute."""
     if not is_well_formed(token):
         return None
-    presented = hash_token(token)
-    row = session.scalar(_active_by_hash(presented))
-    if row is None or not hashes_match(row.token_hash, presented):
+    row = session.scalar(_active_by_hash(hash_token(token)))
+    if row is None:
         return None
     if should_touch(row.last_used_at, now):
         session.execute(_touch(row.id, now))
@@ -131,7 +124,7 @@ async def lookup_principal_async(
 ) -> Principal | None:
     """``verify_token`` for an already hashed, well-formed token, on an async session."""
     row = await session.scalar(_active_by_hash(token_hash))
-    if row is None or not hashes_match(row.token_hash, token_hash):
+    if row is None:
         return None
     if should_touch(row.last_used_at, now):
         await session.execute(_touch(row.id, now))

@@ -7,7 +7,6 @@ and a short display prefix are ever stored.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 import secrets
 
@@ -33,7 +32,3 @@ def hash_token(token: str) -> str:
 def display_prefix(token: str) -> str:
     """The first characters, enough to recognise a token in a listing, never enough to use it."""
     return token[:DISPLAY_PREFIX_LENGTH]
-
-
-def hashes_match(expected_hash: str, presented_hash: str) -> bool:
-    return hmac.compare_digest(expected_hash.encode("ascii"), presented_hash.encode("ascii"))
