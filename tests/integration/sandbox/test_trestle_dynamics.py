@@ -245,12 +245,14 @@ def test_empty_expand_fault_hides_media_of_photographed_listings(
     url = f"{trestle_sandbox.odata_url}/Property"
     params = {"$expand": "Media", "$top": "20", "$filter": "PhotosCount gt 0"}
     normal = http.get(url, params=params, headers=headers).json()["value"]
+    assert normal
     for row in normal:
         assert len(row["Media"]) == row["PhotosCount"]
         assert [m["Order"] for m in row["Media"]] == list(range(1, row["PhotosCount"] + 1))
         assert {m["ResourceRecordKey"] for m in row["Media"]} == {row["ListingKey"]}
     trestle_sandbox.sandbox.set_faults(empty_expand_rate=1.0)
     faulted = http.get(url, params=params, headers=headers).json()["value"]
+    assert [row["ListingKey"] for row in faulted] == [row["ListingKey"] for row in normal]
     assert all(row["Media"] == [] and row["PhotosCount"] > 0 for row in faulted)
 
 
@@ -275,6 +277,9 @@ def test_advance_semantics(trestle_sandbox: RunningTrestle, http: httpx.Client) 
     assert response.status_code == 200
     changes = response.json()
     after = sandbox.truth()
+    assert len(changes["price_changes"]) == 4
+    assert len(changes["media_changes"]) == 3
+    assert len(changes["new_listings"]) == 2
     for key in changes["price_changes"]:
         if key in after and key not in changes["removed_listings"]:
             assert after[key]["ModificationTimestamp"] > before[key]["ModificationTimestamp"]

@@ -103,6 +103,7 @@ def test_mass_update_rebuilds_index() -> None:
 def test_media_changes_move_photos_timestamp_and_keys() -> None:
     s = store()
     result = s.advance(seconds=60, media_changes=3)
+    assert len(result.media_changes) == 3
     for key in result.media_changes:
         index = listing_index(key)
         assert index is not None
