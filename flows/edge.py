@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from prefect.blocks.system import Secret
 from prefect.concurrency.sync import concurrency
@@ -14,7 +12,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from wonder.clients.trestle import TrestleClient
 from wonder.db.engine import make_engine, session_factory
-from wonder.listings.report import ProgressEvent
 from wonder.settings import Settings
 
 
@@ -57,21 +54,3 @@ def trestle_ingest(settings: Settings) -> Iterator[tuple[TrestleClient, sessionm
             yield client, session_factory(engine)
     finally:
         engine.dispose()
-
-
-def page_logger(
-    logger: logging.Logger | logging.LoggerAdapter[Any],
-) -> Callable[[ProgressEvent], None]:
-    """A ``progress`` callback for the ingest service: one log line per committed page."""
-
-    def log_progress(event: ProgressEvent) -> None:
-        logger.info(
-            "%s %s: page %d committed, %d records so far (cursor %s)",
-            event.resource,
-            event.mode,
-            event.pages,
-            event.records,
-            event.cursor,
-        )
-
-    return log_progress

@@ -12,9 +12,9 @@ from typing import Any
 from prefect import flow, get_run_logger
 
 from flows.artifacts import publish_report_artifact
-from flows.edge import load_settings, page_logger, trestle_ingest
+from flows.edge import load_settings, trestle_ingest
 from wonder.listings import service
-from wonder.listings.report import CensusReport, IngestReport
+from wonder.listings.report import CensusReport, IngestReport, progress_logger
 
 
 def _run_ingest(
@@ -30,7 +30,7 @@ def _run_ingest(
     logger = get_run_logger()
     settings = load_settings(trestle_secret_block)
     with trestle_ingest(settings) as (client, sessions):
-        result = call(client, sessions, settings.listings, progress=page_logger(logger))
+        result = call(client, sessions, settings.listings, progress=progress_logger(logger))
         reports = [result] if isinstance(result, CensusReport) else result
         summary = publish_report_artifact(name, reports, client)
     logger.info("%s done: %s", done, summary)

@@ -71,20 +71,11 @@ def _sessions(settings: Settings) -> Iterator[Any]:
 def _run_ingest(settings: Settings, run: Callable[..., Any]) -> int:
     from wonder.clients.errors import ClientError
     from wonder.clients.trestle import TrestleClient
-
-    def progress(event: Any) -> None:
-        logger.info(
-            "%s %s: page %d committed, %d records, cursor %s",
-            event.resource,
-            event.mode,
-            event.pages,
-            event.records,
-            event.cursor,
-        )
+    from wonder.listings.report import progress_logger
 
     with _sessions(settings) as sessions, TrestleClient(settings.trestle) as client:
         try:
-            result = run(client, sessions, settings.listings, progress=progress)
+            result = run(client, sessions, settings.listings, progress=progress_logger(logger))
         except ClientError as error:
             print(f"error: {error.__class__.__name__}: {error}", file=sys.stderr)
             return 2

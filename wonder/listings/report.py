@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -87,6 +89,24 @@ class ProgressEvent:
     pages: int
     records: int
     cursor: str | None
+
+
+def progress_logger(
+    logger: logging.Logger | logging.LoggerAdapter[Any],
+) -> Callable[[ProgressEvent], None]:
+    """A ``progress`` callback for the ingest service: one log line per committed page."""
+
+    def log_progress(event: ProgressEvent) -> None:
+        logger.info(
+            "%s %s: page %d committed, %d records so far (cursor %s)",
+            event.resource,
+            event.mode,
+            event.pages,
+            event.records,
+            event.cursor,
+        )
+
+    return log_progress
 
 
 def _rows(report: object) -> list[dict[str, Any]]:
