@@ -70,7 +70,6 @@ class PlatformServer(grpc.aio.Server):
         metrics: ServerMetrics,
         services: Sequence[str],
         tls: TlsMode,
-        verifier: TokenVerifier,
     ) -> None:
         self.inner = inner
         self.settings = settings
@@ -78,7 +77,6 @@ class PlatformServer(grpc.aio.Server):
         self.metrics = metrics
         self.services = tuple(services)
         self.tls_mode = tls
-        self.verifier = verifier
         self.metrics_exporter: MetricsExporter | None = None
 
     def add_generic_rpc_handlers(
@@ -165,5 +163,5 @@ def create_server(
         port = inner.add_insecure_port(address)
     else:
         port = inner.add_secure_port(address, credentials)
-    server = PlatformServer(inner, settings, health, metrics, services, mode, verifier)
+    server = PlatformServer(inner, settings, health, metrics, services, mode)
     return server, port
