@@ -7,6 +7,8 @@ import signal
 import threading
 from types import FrameType
 
+from pydantic import SecretStr
+
 from wonder.settings import Settings
 
 PUBLIC_SANDBOX_SECRET = "sandbox-secret"  # noqa: S105 (the documented sandbox default)
@@ -45,7 +47,8 @@ def run_trestle(settings: Settings, args: argparse.Namespace) -> int:
         print(f"Trestle sandbox on {server.base_url}", flush=True)
         print(f"  token:  POST {server.base_url}/trestle/oidc/connect/token", flush=True)
         print(f"  odata:  {server.base_url}/trestle/odata", flush=True)
-        print(f"  client_id={config.client_id} client_secret={_shown_secret(config)}", flush=True)
+        secret = _shown_secret(config.client_secret)
+        print(f"  client_id={config.client_id} client_secret={secret}", flush=True)
         print(
             f"  listings={config.listings} seed={config.seed} profile={config.profile}"
             " (Ctrl-C stops)",
@@ -61,14 +64,10 @@ def run_trestle(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _shown_secret(config: object) -> str:
+def _shown_secret(secret: SecretStr) -> str:
     """The public default sandbox secret is printed; anything configured stays hidden."""
-    from wonder.sandbox.trestle import TrestleSandboxConfig
-
-    assert isinstance(config, TrestleSandboxConfig)
-    secret = config.client_secret.get_secret_value()
-    if secret == PUBLIC_SANDBOX_SECRET:
-        return secret
+    if secret.get_secret_value() == PUBLIC_SANDBOX_SECRET:
+        return PUBLIC_SANDBOX_SECRET
     return "(configured: WONDER_TRESTLE__CLIENT_SECRET)"
 
 
