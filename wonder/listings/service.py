@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from wonder.clients.odata import format_timestamp, keyset_filter, quote_string
 from wonder.clients.pacing import QuotaSnapshot
+from wonder.db.models import HeldDelete
 from wonder.db.uow import unit_of_work
 from wonder.listings import repository as repo
 from wonder.listings.census import plan_deletes
@@ -236,7 +237,7 @@ def reject_held_delete(
         return len(held.keys)
 
 
-def _pending_held(session: Session, held_id: int) -> Any:
+def _pending_held(session: Session, held_id: int) -> HeldDelete:
     held = repo.get_held_delete(session, held_id)
     if held is None:
         raise HeldDeleteError(f"no held delete #{held_id}")
@@ -698,14 +699,7 @@ def _source_high_water(client: ODataSource) -> datetime | None:
             )
         )
     )
-    for record in page.records:
-        value = record.get(TIMESTAMP_FIELD)
-        if isinstance(value, str):
-            try:
-                return parse_timestamp(value)
-            except ValueError:
-                return None
-    return None
+    return _record_timestamp(page.records[0]) if page.records else None
 
 
 def _refresh_media(
@@ -766,14 +760,21 @@ def _last_position(records: Sequence[dict[str, Any]], key_field: str) -> Positio
     """(ModificationTimestamp, key) of the last record having both: the next page starts after."""
     for record in reversed(records):
         key = record_key(record, key_field)
-        value = record.get(TIMESTAMP_FIELD)
-        if key is None or not isinstance(value, str):
-            continue
-        try:
-            return parse_timestamp(value), key
-        except ValueError:
-            continue
+        timestamp = _record_timestamp(record)
+        if key is not None and timestamp is not None:
+            return timestamp, key
     return None
+
+
+def _record_timestamp(record: dict[str, Any]) -> datetime | None:
+    """The record's ModificationTimestamp, or None when it is missing or unparseable."""
+    value = record.get(TIMESTAMP_FIELD)
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_timestamp(value)
+    except ValueError:
+        return None
 
 
 def _notify(
