@@ -78,8 +78,6 @@ class TrestleClient:
         sleep: Callable[[float], None] = time.sleep,
         wall_clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
-        max_quota_wait_seconds: float | None = None,
-        minute_window_seconds: float = 60.0,
     ) -> None:
         self._settings = settings
         self._clock = clock
@@ -91,18 +89,13 @@ class TrestleClient:
             max_seconds=settings.backoff_max_seconds,
             max_retries=settings.max_retries,
         )
-        self._max_quota_wait = (
-            settings.max_quota_wait_seconds
-            if max_quota_wait_seconds is None
-            else max_quota_wait_seconds
-        )
+        self._max_quota_wait = settings.max_quota_wait_seconds
         self._pacer = QuotaPacer(
             reserve=settings.quota_reserve,
             max_wait_seconds=self._max_quota_wait,
             clock=clock,
             sleep=sleep,
             wall_clock=wall_clock,
-            window_seconds=minute_window_seconds,
         )
         base = httpx.URL(settings.base_url.rstrip("/") + "/")
         self._origin = (base.scheme, base.host, base.port)
