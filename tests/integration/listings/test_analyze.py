@@ -66,3 +66,9 @@ def test_first_load_and_census_analyze(pg_engine: Engine) -> None:
 def test_analyze_is_a_no_op_on_sqlite(sqlite_engine: Engine) -> None:
     with session_factory(sqlite_engine).begin() as session:
         repo.analyze_listing_tables(session)
+    # SQLite's ANALYZE would create sqlite_stat1: the call must not have run one.
+    with sqlite_engine.connect() as conn:
+        stats = conn.exec_driver_sql(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'"
+        ).scalar()
+    assert stats == 0

@@ -58,8 +58,9 @@ def test_first_load_survives_sigkill(
     tmp_path: Path,
 ) -> None:
     running = make_trestle_sandbox(listings=150, seed=3)
-    # Slow answers so the kill lands in the middle of the walk.
-    running.sandbox.set_faults(latency_ms=60)
+    # Slow answers so the kill lands in the middle of the walk: the pages left after the third
+    # take seconds, far longer than one poll of the loop below.
+    running.sandbox.set_faults(latency_ms=200)
     env = cli_env(running, database_url)
     command = [str(WONDER), "listings", "first-load"]
 
