@@ -22,6 +22,9 @@ class ServerDeps:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     clock: Callable[[], datetime] = field(default=utc_now)
+    # The health probe's own connection: it must never queue behind request traffic for the
+    # pool, or a busy server would report its database "unreachable". None: share ``engine``.
+    health_engine: AsyncEngine | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ServerDeps:
@@ -30,7 +33,17 @@ class ServerDeps:
             pool_size=settings.grpc.database_pool_size,
             max_overflow=settings.grpc.database_max_overflow,
         )
-        return cls(settings=settings, engine=engine, sessions=async_session_factory(engine))
+        health_engine = make_async_engine(
+            settings.database_url, pool_size=1, max_overflow=0, pool_pre_ping=True
+        )
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=async_session_factory(engine),
+            health_engine=health_engine,
+        )
 
     async def aclose(self) -> None:
         await self.engine.dispose()
+        if self.health_engine is not None:
+            await self.health_engine.dispose()

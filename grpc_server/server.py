@@ -26,6 +26,9 @@ from grpc_server.interceptors import (
     AuthInterceptor,
     ErrorMappingInterceptor,
     ObservabilityInterceptor,
+    RequestGuardInterceptor,
+    StreamBudget,
+    StreamLimitInterceptor,
 )
 from grpc_server.metrics import MetricsExporter, ServerMetrics
 from grpc_server.servicers import METHOD_SCOPES, register_all
@@ -38,7 +41,6 @@ log = logging.getLogger("wonder.grpc.server")
 # register_all(server, deps) -> full names of the services it added.
 Registrar = Callable[[grpc.aio.Server, ServerDeps], list[str]]
 
-MAX_RECEIVE_MESSAGE_BYTES = 4 * 1024 * 1024
 MAX_SEND_MESSAGE_BYTES = 16 * 1024 * 1024
 # Clients may ping at most this often; faster pingers get GOAWAY (too_many_pings).
 MIN_CLIENT_PING_INTERVAL_MS = 10_000
@@ -52,7 +54,7 @@ def server_options(settings: GrpcSettings) -> list[tuple[str, Any]]:
         ("grpc.keepalive_permit_without_calls", 1),
         ("grpc.http2.min_ping_interval_without_data_ms", MIN_CLIENT_PING_INTERVAL_MS),
         ("grpc.http2.max_ping_strikes", 2),
-        ("grpc.max_receive_message_length", MAX_RECEIVE_MESSAGE_BYTES),
+        ("grpc.max_receive_message_length", settings.max_request_bytes),
         ("grpc.max_send_message_length", MAX_SEND_MESSAGE_BYTES),
         # Only worker processes share a port; a single server must fail on a port in use.
         ("grpc.so_reuseport", 1 if settings.processes > 1 else 0),
@@ -78,6 +80,7 @@ class PlatformServer(grpc.aio.Server):
         self.services = tuple(services)
         self.tls_mode = tls
         self.metrics_exporter: MetricsExporter | None = None
+        self.streams: StreamBudget | None = None
 
     def add_generic_rpc_handlers(
         self, generic_rpc_handlers: Iterable[grpc.GenericRpcHandler]
@@ -134,11 +137,15 @@ def create_server(
     metrics = ServerMetrics.create()
     if verifier is None:
         verifier = TokenVerifier(sessions=lambda: deps.sessions, clock=deps.clock)
+    streams = StreamBudget(grpc_settings.max_streams, grpc_settings.max_streams_per_consumer)
     inner = grpc.aio.server(
+        # Outermost first. Every service added later inherits all of these.
         interceptors=[
             ObservabilityInterceptor(metrics),
             ErrorMappingInterceptor(),
             AuthInterceptor(verifier, method_scopes or {}),
+            StreamLimitInterceptor(streams, grpc_settings.stream_write_timeout_seconds),
+            RequestGuardInterceptor(grpc_settings.max_request_field_chars),
         ],
         options=server_options(grpc_settings),
     )
@@ -150,7 +157,7 @@ def create_server(
     health = DatabaseHealth(
         health_servicer,
         services,
-        probe=lambda: probe_database(deps.engine, timeout),
+        probe=lambda: probe_database(deps.health_engine or deps.engine, timeout),
         interval_seconds=grpc_settings.health_check_interval_seconds,
     )
     health_name: str = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
@@ -164,4 +171,5 @@ def create_server(
     else:
         port = inner.add_secure_port(address, credentials)
     server = PlatformServer(inner, settings, health, metrics, services, mode)
+    server.streams = streams
     return server, port

@@ -89,6 +89,18 @@ class GrpcSettings(BaseModel):
     # Database connections of one server process: kept open, and extra ones under bursts.
     database_pool_size: int = Field(default=10, ge=1)
     database_max_overflow: int = Field(default=10, ge=0)
+    # Limits no caller can exceed (documented in the protos and the README). A request body over
+    # max_request_bytes is refused by gRPC (RESOURCE_EXHAUSTED); a string field over
+    # max_request_field_chars is INVALID_ARGUMENT naming the field.
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_request_field_chars: int = Field(default=4096, ge=64)
+    # Server streams: at most this many open at once per server and per consumer (more are
+    # RESOURCE_EXHAUSTED), and a stream whose reader has not taken a message for
+    # stream_write_timeout_seconds is ended with RESOURCE_EXHAUSTED (what it buffers is bounded
+    # by HTTP/2 flow control meanwhile).
+    max_streams: int = Field(default=64, ge=1)
+    max_streams_per_consumer: int = Field(default=8, ge=1)
+    stream_write_timeout_seconds: float = Field(default=30.0, gt=0)
 
 
 class SandboxSettings(BaseModel):

@@ -21,8 +21,32 @@ from grpc_server.interceptors._wrap import AroundInterceptor
 log = logging.getLogger("wonder.grpc.errors")
 
 UNAVAILABLE_MESSAGE = "the database is unavailable; retry later"
+REQUEST_REFUSED_MESSAGE = "the database cannot evaluate a value or expression in this request"
 INTERNAL_MESSAGE = "internal error"
 _MAX_CHAIN = 8
+
+
+# SQLite reports an over-complex statement as OperationalError, the class of its outages too.
+_SQLITE_REQUEST_ERRORS = ("parser stack overflow", "expression tree is too large", "too many")
+
+
+def is_caused_by_request(error: BaseException) -> bool:
+    """True when the database refused what the request asked (a retry would fail the same way).
+
+    The parsers bound every literal and the filter's depth, so this is the backstop: PostgreSQL
+    data exceptions (SQLSTATE class 22: out-of-range numbers and times, NUL in text), values no
+    driver can bind, and SQLite's parser limits. A caller's mistake is never UNAVAILABLE.
+    """
+    if isinstance(error, sa_exc.DataError):
+        return True
+    if isinstance(error, sa_exc.StatementError) and isinstance(
+        error.orig, OverflowError | ArithmeticError
+    ):
+        return True
+    if isinstance(error, sa_exc.OperationalError):
+        message = str(error.orig).lower()
+        return any(marker in message for marker in _SQLITE_REQUEST_ERRORS)
+    return False
 
 
 def is_database_outage(error: BaseException) -> bool:
@@ -60,6 +84,13 @@ class ErrorMappingInterceptor(AroundInterceptor):
         except grpc.aio.AbortError:
             raise
         except Exception as error:
+            if is_caused_by_request(error):
+                log.warning(
+                    "request refused by the database in %s: %s",
+                    method,
+                    type(getattr(error, "orig", error)).__name__,
+                )
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, REQUEST_REFUSED_MESSAGE)
             if is_database_outage(error):
                 log.warning("database unavailable during %s: %s", method, error.__class__.__name__)
                 await context.abort(grpc.StatusCode.UNAVAILABLE, UNAVAILABLE_MESSAGE)

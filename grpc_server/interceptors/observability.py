@@ -17,6 +17,7 @@ import grpc
 import grpc.aio
 
 from grpc_server.auth import current_principal
+from grpc_server.call_info import CallInfo, current_call
 from grpc_server.interceptors._wrap import AroundInterceptor
 from grpc_server.metrics import ServerMetrics
 
@@ -42,6 +43,9 @@ class ObservabilityInterceptor(AroundInterceptor):
     ) -> AsyncIterator[None]:
         # Each RPC runs in its own task (own context): the auth layer inside fills this in.
         current_principal.set(None)
+        # Read the context now: after a cancelled stream, context.peer() can crash the process.
+        call = CallInfo.capture(method, context)
+        current_call.set(call)
         metrics = self._metrics
         in_flight = metrics.in_flight.labels(method)
         in_flight.inc()
@@ -54,7 +58,10 @@ class ObservabilityInterceptor(AroundInterceptor):
             code = context.code() or grpc.StatusCode.UNKNOWN
             raise
         except (asyncio.CancelledError, GeneratorExit):
-            code = grpc.StatusCode.CANCELLED
+            # gRPC cancels the handler when the deadline passes as well as when the client goes.
+            code = (
+                grpc.StatusCode.DEADLINE_EXCEEDED if call.expired() else grpc.StatusCode.CANCELLED
+            )
             raise
         finally:
             elapsed = time.perf_counter() - started
@@ -69,6 +76,6 @@ class ObservabilityInterceptor(AroundInterceptor):
                     principal.name if principal else None,
                     code,
                     elapsed * 1000,
-                    context.peer(),
+                    call.peer,
                 ),
             )

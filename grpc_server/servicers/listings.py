@@ -36,6 +36,7 @@ from wonder.listings.read_repository import (
     MEDIA_ORDER,
     ListingReadRepository,
     ListingWithParties,
+    MediaRecord,
     SortColumn,
     compile_filter,
     listing_sort_columns,
@@ -63,6 +64,8 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
         self._settings = deps.settings.grpc
         secret = self._settings.page_token_secret.get_secret_value().encode("utf-8")
         self._tokens = PageTokenCodec(secret)
+        # Backlog streams share at most half of the pool.
+        self._stream_slots = asyncio.Semaphore(max(1, self._settings.database_pool_size // 2))
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -104,17 +107,25 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
         position = position_to_json(fields, position_of(rows[-1], columns))
         return self._tokens.encode(fingerprint, position)
 
-    async def _render(
-        self, repo: ListingReadRepository, rows: Sequence[ListingWithParties], full: bool
-    ) -> dict[str, listing_pb2.Listing]:
-        """Messages by listing key; the FULL view (rows read with their agent and office) loads
-        the media of all ``rows`` in one query."""
+    @staticmethod
+    async def _media_for(
+        repo: ListingReadRepository, rows: Sequence[ListingWithParties], full: bool
+    ) -> dict[str, list[MediaRecord]] | None:
+        """The media of all ``rows`` in one query for the FULL view; None for BASIC."""
         if not full:
+            return None
+        return await repo.media_by_listing([row.listing.listing_key for row in rows])
+
+    @staticmethod
+    def _render(
+        rows: Sequence[ListingWithParties], media: dict[str, list[MediaRecord]] | None
+    ) -> dict[str, listing_pb2.Listing]:
+        """Messages by listing key (pure CPU: run it after the transaction has ended)."""
+        if media is None:
             return {
                 row.listing.listing_key: mappers.listing_to_proto(row.listing, full=False)
                 for row in rows
             }
-        media = await repo.media_by_listing([row.listing.listing_key for row in rows])
         return {
             row.listing.listing_key: mappers.listing_to_proto(
                 row.listing,
@@ -142,7 +153,8 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
                 rows = await repo.listings_by_key([key], full=full)
                 if key not in rows:
                     raise NotFound("wonder.v1.Listing", [request.name])
-                return (await self._render(repo, [rows[key]], full))[key]
+                media = await self._media_for(repo, [rows[key]], full)
+            return self._render([rows[key]], media)[key]
 
     async def BatchGetListings(
         self, request: listing_service_pb2.BatchGetListingsRequest, context: Context
@@ -164,7 +176,8 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
                 missing = [n for n, k in zip(request.names, keys, strict=True) if k not in rows]
                 if missing:
                     raise NotFound("wonder.v1.Listing", list(dict.fromkeys(missing)))
-                rendered = await self._render(repo, list(rows.values()), full)
+                media = await self._media_for(repo, list(rows.values()), full)
+            rendered = self._render(list(rows.values()), media)
             return listing_service_pb2.BatchGetListingsResponse(
                 listings=[rendered[key] for key in keys]
             )
@@ -196,7 +209,8 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
                     full=full,
                 )
                 page = rows[:page_size]
-                rendered = await self._render(repo, page, full)
+                media = await self._media_for(repo, page, full)
+            rendered = self._render(page, media)
             listings = [row.listing for row in page]
             token = self._next_token(
                 fingerprint, fields, listing_sort_columns(order), listings, len(rows) > page_size
@@ -276,8 +290,10 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
             gate = GapGate(self._settings.change_stream_gap_grace_seconds)
             cursor = request.start_cursor
             while True:
-                # One short transaction per poll; no connection is held while the client reads.
-                async with self._repository(context) as repo:
+                # One short transaction per poll, and only while holding one of the streams'
+                # database slots, so streams never take the pool from unary calls or hold a
+                # connection while their reader catches up. Mapping happens after the commit.
+                async with self._stream_slots, self._repository(context) as repo:
                     fetched = await repo.changes_after(cursor, batch_size)
                     ready = fetched[
                         : gate.releasable(
@@ -287,7 +303,8 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
                     upserted = await repo.listings_by_key(
                         [row.listing_key for row in ready if row.kind == "upsert"], full=full
                     )
-                    listings = await self._render(repo, list(upserted.values()), full)
+                    media = await self._media_for(repo, list(upserted.values()), full)
+                listings = self._render(list(upserted.values()), media)
                 for row in ready:
                     yield mappers.change_to_proto(row, listings.get(row.listing_key))
                     cursor = row.seq

@@ -18,13 +18,16 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 from sqlalchemy.exc import DBAPIError
 
-from wonder.listings.query import InvalidArgument
+from grpc_server.call_info import current_call
+from wonder.listings.query import InvalidArgument, echo
 from wonder.pagetoken import PageTokenError
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
-# One ResourceInfo per missing name is plenty for a consumer to act on.
+# One ResourceInfo per missing name, for the first few, is plenty for a consumer to act on; the
+# status travels in trailers, which clients refuse past a few KiB, so everything echoed is cut.
 MAX_NOT_FOUND_DETAILS = 10
+MAX_MESSAGE_CHARS = 1000
 _QUERY_CANCELED = "57014"  # PostgreSQL SQLSTATE, raised when statement_timeout fires
 
 
@@ -32,9 +35,17 @@ class NotFound(Exception):
     """One or more requested resources do not exist."""
 
     def __init__(self, resource_type: str, names: Sequence[str]) -> None:
-        super().__init__(f"{resource_type} not found: {', '.join(names)}")
+        shown = ", ".join(echo(name) for name in names[:MAX_NOT_FOUND_DETAILS])
+        more = len(names) - MAX_NOT_FOUND_DETAILS
+        super().__init__(
+            f"{resource_type} not found: {shown}" + (f" and {more} more" if more > 0 else "")
+        )
         self.resource_type = resource_type
         self.names = list(names)
+
+
+def _bounded(text: str) -> str:
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 3] + "..."
 
 
 def _packed(message: Any) -> any_pb2.Any:
@@ -44,10 +55,12 @@ def _packed(message: Any) -> any_pb2.Any:
 
 
 async def abort_invalid_argument(context: Context, field: str, description: str) -> NoReturn:
-    violation = error_details_pb2.BadRequest.FieldViolation(field=field, description=description)
+    violation = error_details_pb2.BadRequest.FieldViolation(
+        field=_bounded(field), description=_bounded(description)
+    )
     status = status_pb2.Status(
         code=code_pb2.INVALID_ARGUMENT,
-        message=f"invalid {field}: {description}",
+        message=_bounded(f"invalid {field}: {description}"),
         details=[_packed(error_details_pb2.BadRequest(field_violations=[violation]))],
     )
     await context.abort_with_status(rpc_status.to_status(status))
@@ -59,8 +72,8 @@ async def abort_not_found(context: Context, error: NotFound) -> NoReturn:
         _packed(
             error_details_pb2.ResourceInfo(
                 resource_type=error.resource_type,
-                resource_name=name,
-                description=f"no {error.resource_type} named {name!r}",
+                resource_name=_bounded(name),
+                description=f"no {error.resource_type} named {echo(name)}",
             )
         )
         for name in error.names[:MAX_NOT_FOUND_DETAILS]
@@ -96,7 +109,9 @@ async def translated_errors(context: Context) -> AsyncIterator[None]:
 
 def remaining_seconds(context: Context) -> float | None:
     """Seconds left before the caller's deadline (None: no deadline). Expired: DeadlineExpired."""
-    remaining = context.time_remaining()
+    call = current_call.get()
+    # The snapshot taken when the call started: the context is not asked again (see call_info).
+    remaining = call.remaining() if call is not None else context.time_remaining()
     if remaining is not None and remaining <= 0:
         raise DeadlineExpired
     return remaining

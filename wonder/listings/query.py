@@ -14,6 +14,7 @@ Callers turn :class:`InvalidArgument` into INVALID_ARGUMENT with a BadRequest fi
 from __future__ import annotations
 
 import enum
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,8 +25,23 @@ from types import MappingProxyType
 from wonder.pagetoken import JsonScalar
 
 MAX_FILTER_LENGTH = 2000
-MAX_FILTER_DEPTH = 32
+# Parentheses and NOTs together; deeper filters are refused before they reach Python's recursion
+# limit or SQLite's parser stack (which overflowed from 45 nested NOTs).
+MAX_FILTER_DEPTH = 16
 MAX_KEY_LENGTH = 64
+MAX_ORDER_BY_LENGTH = 512
+# What an error message repeats of a caller's input, at most.
+MAX_ECHO_CHARS = 80
+# NUMERIC(14, 2): money columns hold at most 12 digits before the point.
+MAX_MONEY = Decimal("1e12")
+_INT64 = 2**63
+
+
+def echo(value: str) -> str:
+    """``value`` quoted for an error message, cut to MAX_ECHO_CHARS."""
+    if len(value) <= MAX_ECHO_CHARS:
+        return repr(value)
+    return repr(value[:MAX_ECHO_CHARS]) + f"... ({len(value)} characters)"
 
 
 class InvalidArgument(ValueError):
@@ -339,18 +355,28 @@ class _Parser:
             operands.append(self._term())
         return operands[0] if len(operands) == 1 else Or(tuple(operands))
 
+    def _enter(self, token: _Token) -> None:
+        self._depth += 1
+        if self._depth > MAX_FILTER_DEPTH:
+            raise FilterError(
+                f"nested deeper than {MAX_FILTER_DEPTH} levels (parentheses and NOTs)",
+                token.position,
+            )
+
     def _term(self) -> FilterExpr:
-        if self._peek().kind is _Kind.NOT:
+        token = self._peek()
+        if token.kind is _Kind.NOT:
             self._next()
-            return Not(self._term())
+            self._enter(token)
+            operand = self._term()
+            self._depth -= 1
+            return Not(operand)
         return self._simple()
 
     def _simple(self) -> FilterExpr:
         token = self._next()
         if token.kind is _Kind.LPAREN:
-            self._depth += 1
-            if self._depth > MAX_FILTER_DEPTH:
-                raise FilterError(f"nested deeper than {MAX_FILTER_DEPTH} levels", token.position)
+            self._enter(token)
             expr = self._expression()
             self._expect(_Kind.RPAREN, "')'")
             self._depth -= 1
@@ -408,7 +434,7 @@ class _Parser:
         if field is None:
             known = ", ".join(sorted(FILTER_FIELDS))
             raise FilterError(
-                f"unknown field '{name.text}' (filterable fields: {known})", name.position
+                f"unknown field {echo(name.text)} (filterable fields: {known})", name.position
             )
         op_token = self._next()
         if op_token.kind is not _Kind.OP:
@@ -440,6 +466,8 @@ def _convert(field: FieldSpec, token: _Token) -> FilterValue:
         raise wrong("a value")
     match field.type:
         case FieldType.STRING:
+            if "\x00" in token.text:
+                raise wrong("text without NUL characters")
             return token.text
         case FieldType.INTEGER:
             if token.kind is not _Kind.NUMBER or not _INTEGER_RE.fullmatch(token.text):
@@ -451,11 +479,17 @@ def _convert(field: FieldSpec, token: _Token) -> FilterValue:
         case FieldType.DECIMAL:
             if token.kind is not _Kind.NUMBER or not _MONEY_RE.fullmatch(token.text):
                 raise wrong("a USD amount with at most two decimals, e.g. 525000 or 525000.50")
-            return Decimal(token.text)
+            amount = Decimal(token.text)
+            if abs(amount) >= MAX_MONEY:
+                raise wrong(f"an amount below {MAX_MONEY:,.0f} in absolute value")
+            return amount
         case FieldType.FLOAT:
             if token.kind is not _Kind.NUMBER:
                 raise wrong("a number")
-            return float(token.text)
+            real = float(token.text)
+            if not math.isfinite(real):
+                raise wrong("a finite number")
+            return real
         case FieldType.TIMESTAMP:
             if token.kind is not _Kind.STRING:
                 raise wrong('an RFC 3339 timestamp in double quotes, e.g. "2024-05-01T00:00:00Z"')
@@ -476,7 +510,7 @@ def parse_rfc3339(text: str) -> datetime | None:
     zone = "+00:00" if offset in ("Z", "z") else offset
     try:
         return datetime.fromisoformat(f"{day}T{clock}.{micros}{zone}").astimezone(UTC)
-    except ValueError:
+    except (ValueError, OverflowError):  # e.g. 0001-01-01T00:00:00+00:01 is before year 1 in UTC
         return None
 
 
@@ -494,6 +528,8 @@ DEFAULT_ORDER: tuple[OrderKey, ...] = (OrderKey(LISTING_KEY),)
 
 def parse_order_by(text: str) -> tuple[OrderKey, ...]:
     """``"list_price desc, modification_time"`` -> keys, ending with ``listing_key``."""
+    if len(text) > MAX_ORDER_BY_LENGTH:
+        raise InvalidArgument("order_by", f"longer than {MAX_ORDER_BY_LENGTH} characters")
     if not text.strip():
         return DEFAULT_ORDER
     keys: list[OrderKey] = []
@@ -503,16 +539,16 @@ def parse_order_by(text: str) -> tuple[OrderKey, ...]:
             raise InvalidArgument("order_by", "empty sort field (stray ',')")
         if len(words) > 2 or (len(words) == 2 and words[1] not in ("asc", "desc")):
             raise InvalidArgument(
-                "order_by", f"'{part.strip()}': expected '<field>' or '<field> desc'"
+                "order_by", f"{echo(part.strip())}: expected '<field>' or '<field> desc'"
             )
         field = ORDER_FIELDS.get(words[0])
         if field is None:
             known = ", ".join(sorted(ORDER_FIELDS))
             raise InvalidArgument(
-                "order_by", f"unknown sort field '{words[0]}' (sortable fields: {known})"
+                "order_by", f"unknown sort field {echo(words[0])} (sortable fields: {known})"
             )
         if any(key.field == field for key in keys):
-            raise InvalidArgument("order_by", f"field '{words[0]}' appears twice")
+            raise InvalidArgument("order_by", f"field {echo(words[0])} appears twice")
         keys.append(OrderKey(field, descending=len(words) == 2 and words[1] == "desc"))
     if not any(key.field == LISTING_KEY for key in keys):
         keys.append(OrderKey(LISTING_KEY))
@@ -552,23 +588,34 @@ def position_from_json(fields: Sequence[FieldSpec], raw: Sequence[JsonScalar]) -
                 raise ValueError(f"{field.name} cannot be null")
             values.append(None)
             continue
-        match field.type:
-            case FieldType.STRING if isinstance(value, str):
-                values.append(value)
-            case FieldType.INTEGER if isinstance(value, int) and not isinstance(value, bool):
-                values.append(value)
-            case FieldType.FLOAT if isinstance(value, int | float) and not isinstance(value, bool):
-                values.append(float(value))
-            case FieldType.DECIMAL if isinstance(value, str):
-                try:
-                    values.append(Decimal(value))
-                except InvalidOperation as exc:
-                    raise ValueError(f"bad decimal for {field.name}") from exc
-            case FieldType.TIMESTAMP if isinstance(value, str):
-                values.append(datetime.fromisoformat(value).astimezone(UTC))
-            case _:
-                raise ValueError(f"bad value for {field.name}")
+        values.append(_position_value(field, value))
     return values
+
+
+def _position_value(field: FieldSpec, value: JsonScalar) -> SortValue:
+    """One decoded sort key, checked against what its column can hold (a signed token is still
+    input: it must never reach the database as NaN, an overflowing number or an odd time)."""
+    match field.type:
+        case FieldType.STRING if isinstance(value, str) and "\x00" not in value:
+            return value
+        case FieldType.INTEGER if isinstance(value, int) and not isinstance(value, bool):
+            if -_INT64 <= value < _INT64:
+                return value
+        case FieldType.FLOAT if isinstance(value, int | float) and not isinstance(value, bool):
+            if math.isfinite(value) and abs(value) < 1e300:
+                return float(value)
+        case FieldType.DECIMAL if isinstance(value, str):
+            try:
+                amount = Decimal(value)
+            except InvalidOperation as exc:
+                raise ValueError(f"bad decimal for {field.name}") from exc
+            if amount.is_finite() and abs(amount) < MAX_MONEY:
+                return amount
+        case FieldType.TIMESTAMP if isinstance(value, str):
+            parsed = parse_rfc3339(value)
+            if parsed is not None:
+                return parsed
+    raise ValueError(f"bad value for {field.name}")
 
 
 # --- names and sizes -------------------------------------------------------------------------
@@ -580,7 +627,7 @@ def parse_resource_name(name: str, collection: str, field: str = "name") -> str:
     key = name[len(prefix) :] if name.startswith(prefix) else ""
     if not key or "/" in key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise InvalidArgument(
-            field, f"expected a resource name of the form '{collection}/{{key}}', got {name!r}"
+            field, f"expected a resource name of the form '{collection}/{{key}}', got {echo(name)}"
         )
     return key
 

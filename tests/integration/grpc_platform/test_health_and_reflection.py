@@ -34,9 +34,10 @@ async def test_health_flips_with_database_reachability(
     assert (await anext(statuses)).status == SERVING
 
     healthy_engine, healthy_sessions = platform.deps.engine, platform.deps.sessions
+    healthy_probe_engine = platform.deps.health_engine
     unreachable = make_async_engine(f"postgresql+psycopg://nobody@127.0.0.1:{closed_port()}/none")
     try:
-        platform.deps.engine = unreachable
+        platform.deps.engine = platform.deps.health_engine = unreachable
         platform.deps.sessions = async_session_factory(unreachable)
         # The background probe notices on its own; Watch streams the change (bounded wait).
         async with asyncio.timeout(30):
@@ -44,12 +45,14 @@ async def test_health_flips_with_database_reachability(
         assert await check(channel, SERVICE) == NOT_SERVING
 
         platform.deps.engine, platform.deps.sessions = healthy_engine, healthy_sessions
+        platform.deps.health_engine = healthy_probe_engine
         async with asyncio.timeout(30):
             assert (await anext(statuses)).status == SERVING
         assert await check(channel, SERVICE) == SERVING
     finally:
         watch.cancel()
         platform.deps.engine, platform.deps.sessions = healthy_engine, healthy_sessions
+        platform.deps.health_engine = healthy_probe_engine
         await unreachable.dispose()
 
 
