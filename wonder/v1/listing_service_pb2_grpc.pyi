@@ -38,6 +38,14 @@ class ListingServiceStub:
     `google.rpc.ResourceInfo` detail; a call whose deadline passes is DEADLINE_EXCEEDED (queries
     are bounded by the caller's deadline); a database outage is UNAVAILABLE (safe to retry with
     backoff, every method is read-only and idempotent).
+
+    Limits (server settings, defaults shown): a request body of at most 1 MiB (more is
+    RESOURCE_EXHAUSTED); every string field at most 4,096 characters, `filter` at most 2,000,
+    `order_by` at most 512, a resource key at most 64 (more is INVALID_ARGUMENT); a filter nests
+    at most 16 levels of parentheses and NOTs; literals must fit their column (money below
+    10^12 with two decimals, integers within 32 bits, finite numbers, RFC 3339 times that stay
+    within years 1 to 9999 in UTC, text without NUL). Error messages quote at most 80 characters
+    of any value they repeat.
     """
 
     @_typing.overload
@@ -70,6 +78,10 @@ class ListingServiceStub:
     stream ends only when the client cancels it or its deadline passes (DEADLINE_EXCEEDED).
     To resume, reconnect with the `cursor` of the last change you processed: no change is
     skipped and none is sent twice.
+
+    Limits: at most 8 open streams per token and 64 per server (one more is
+    RESOURCE_EXHAUSTED at once); a stream whose reader takes no message for 30 s is ended with
+    RESOURCE_EXHAUSTED (reconnect from your last cursor when you are ready to read).
     """
 
 @_typing.type_check_only
@@ -84,6 +96,14 @@ class ListingServiceAsyncStub(ListingServiceStub):
     `google.rpc.ResourceInfo` detail; a call whose deadline passes is DEADLINE_EXCEEDED (queries
     are bounded by the caller's deadline); a database outage is UNAVAILABLE (safe to retry with
     backoff, every method is read-only and idempotent).
+
+    Limits (server settings, defaults shown): a request body of at most 1 MiB (more is
+    RESOURCE_EXHAUSTED); every string field at most 4,096 characters, `filter` at most 2,000,
+    `order_by` at most 512, a resource key at most 64 (more is INVALID_ARGUMENT); a filter nests
+    at most 16 levels of parentheses and NOTs; literals must fit their column (money below
+    10^12 with two decimals, integers within 32 bits, finite numbers, RFC 3339 times that stay
+    within years 1 to 9999 in UTC, text without NUL). Error messages quote at most 80 characters
+    of any value they repeat.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -113,6 +133,10 @@ class ListingServiceAsyncStub(ListingServiceStub):
     stream ends only when the client cancels it or its deadline passes (DEADLINE_EXCEEDED).
     To resume, reconnect with the `cursor` of the last change you processed: no change is
     skipped and none is sent twice.
+
+    Limits: at most 8 open streams per token and 64 per server (one more is
+    RESOURCE_EXHAUSTED at once); a stream whose reader takes no message for 30 s is ended with
+    RESOURCE_EXHAUSTED (reconnect from your last cursor when you are ready to read).
     """
 
 class ListingServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -126,6 +150,14 @@ class ListingServiceServicer(metaclass=_abc_1.ABCMeta):
     `google.rpc.ResourceInfo` detail; a call whose deadline passes is DEADLINE_EXCEEDED (queries
     are bounded by the caller's deadline); a database outage is UNAVAILABLE (safe to retry with
     backoff, every method is read-only and idempotent).
+
+    Limits (server settings, defaults shown): a request body of at most 1 MiB (more is
+    RESOURCE_EXHAUSTED); every string field at most 4,096 characters, `filter` at most 2,000,
+    `order_by` at most 512, a resource key at most 64 (more is INVALID_ARGUMENT); a filter nests
+    at most 16 levels of parentheses and NOTs; literals must fit their column (money below
+    10^12 with two decimals, integers within 32 bits, finite numbers, RFC 3339 times that stay
+    within years 1 to 9999 in UTC, text without NUL). Error messages quote at most 80 characters
+    of any value they repeat.
     """
 
     @_abc_1.abstractmethod
@@ -201,6 +233,10 @@ class ListingServiceServicer(metaclass=_abc_1.ABCMeta):
         stream ends only when the client cancels it or its deadline passes (DEADLINE_EXCEEDED).
         To resume, reconnect with the `cursor` of the last change you processed: no change is
         skipped and none is sent twice.
+
+        Limits: at most 8 open streams per token and 64 per server (one more is
+        RESOURCE_EXHAUSTED at once); a stream whose reader takes no message for 30 s is ended with
+        RESOURCE_EXHAUSTED (reconnect from your last cursor when you are ready to read).
         """
 
 def add_ListingServiceServicer_to_server(servicer: ListingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
