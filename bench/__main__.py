@@ -13,7 +13,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import grpc_bench, ingest
+from bench import abuse, grpc_bench, ingest
 from bench.support import progress, scratch_database
 from bench.table import Row, render_markdown, render_text
 
@@ -23,7 +23,7 @@ QUICK_LISTINGS = 5_000
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--only", choices=("ingest", "grpc"), help="run one area only")
+    parser.add_argument("--only", choices=("ingest", "grpc", "abuse"), help="run one area only")
     parser.add_argument(
         "--listings",
         type=int,
@@ -53,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         tables.append((title, rows))
         print(render_text(title, rows) + "\n", flush=True)
 
-    if args.only == "grpc":
+    if args.only == "abuse":
+        show("Careless stream clients", abuse.standalone(listings))
+    elif args.only == "grpc":
         rows = grpc_bench.standalone(listings, scale)
         show(f"gRPC API over {listings:,} generated listings", rows)
     else:
@@ -64,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"gRPC API over the {listings:,} ingested listings",
                     grpc_bench.run(database, scale),
                 )
+                show("Careless stream clients", abuse.run(database))
     elapsed = (datetime.now(UTC) - started).total_seconds()
     progress(f"done in {elapsed / 60:.1f} min")
     if args.markdown is not None:

@@ -304,9 +304,11 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
                         [row.listing_key for row in ready if row.kind == "upsert"], full=full
                     )
                     media = await self._media_for(repo, list(upserted.values()), full)
-                listings = self._render(list(upserted.values()), media)
                 for row in ready:
-                    yield mappers.change_to_proto(row, listings.get(row.listing_key))
+                    # One message at a time: a stream holds its rows, never a rendered batch.
+                    listed = upserted.get(row.listing_key)
+                    rendered = self._render([listed], media)[row.listing_key] if listed else None
+                    yield mappers.change_to_proto(row, rendered)
                     cursor = row.seq
                 if len(ready) < batch_size:
                     await asyncio.sleep(self._settings.change_stream_poll_seconds)
