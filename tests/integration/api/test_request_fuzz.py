@@ -1,0 +1,815 @@
+"""Fuzz every request field of every ListingService RPC over loopback gRPC (hypothesis).
+
+Each test starts the real server once (the ``api`` fixture: auth, interceptors, SQLite and
+PostgreSQL), seeds a small catalogue, then sends generated requests: arbitrary text (NUL, control
+characters, unicode, strings of up to 20k characters), filters built from the AIP-160 grammar
+(typed and mistyped comparisons, huge numbers, timestamps at years 0001/9999 with offsets, deep
+nesting), order_by lists, any int32 page size and view, page tokens (junk, base64, tampered, and
+re-signed with the test secret around positions holding any JSON value), resource names, BatchGet
+lists of 0 to 1200 names, any int64 stream cursor, and raw malformed protobuf bodies. The fields
+a test is not about are drawn valid four times in five, so most requests reach the database.
+
+A caller's mistake must never look like a server fault: no call may end INTERNAL, UNKNOWN,
+UNAVAILABLE or DEADLINE_EXCEEDED, and RESOURCE_EXHAUSTED only for a request larger than the
+server's grpc.max_receive_message_length (a too-long field is INVALID_ARGUMENT). After the
+examples of each test the server must still answer SERVING on grpc.health.v1 over the wire.
+Examples are derandomized: every run sends the same requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any, TypeAlias, TypeVar
+
+import grpc
+import grpc.aio
+import pytest
+from google.protobuf.message import Message
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from grpc_server.server import server_options
+from tests.integration.api.conftest import T0, ListingApi, add_change, make_listing, seed
+from wonder.db.models import ListingHistory, ListingMedia, Member, Office
+from wonder.v1 import listing_pb2, listing_service_pb2, listing_service_pb2_grpc
+
+pb = listing_service_pb2
+SERVICE = pb.DESCRIPTOR.services_by_name["ListingService"]
+C = grpc.StatusCode
+View: TypeAlias = listing_pb2.ListingView.ValueType
+T = TypeVar("T")
+
+# Never the answer to a request, however malformed.
+SERVER_FAULTS = frozenset({C.INTERNAL, C.UNKNOWN, C.UNAVAILABLE, C.DEADLINE_EXCEEDED})
+UNARY_TIMEOUT = 10.0  # generous: a unary call that needs it all is a fault
+STREAM_TIMEOUT = 10.0
+STREAM_READ_SECONDS = 0.25  # then the stream is cancelled (an idle feed sends nothing)
+MAX_TEXT = 20_000
+TAG_BYTES = 16  # wonder.pagetoken: the JSON payload, then HMAC-SHA256 truncated to 16 bytes
+# A default client accepts response metadata (the trailers carrying the status message and
+# details) up to 8 KiB, rejects it above 16 KiB, and in between rejects it at random
+# (RESOURCE_EXHAUSTED). The fuzz client rejects anything above 8 KiB, so the verdict is
+# deterministic: a server must never make a default client fail, not even sometimes.
+METADATA_LIMIT = 8 * 1024
+STRICT_CLIENT = [
+    ("grpc.max_metadata_size", METADATA_LIMIT),
+    ("grpc.absolute_max_metadata_size", METADATA_LIMIT),
+]
+
+FUZZ = settings(
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=False,
+    # No explain phase: it reruns each failure hundreds of times to annotate it, without news.
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
+
+
+def mostly(valid: st.SearchStrategy[T], junk: st.SearchStrategy[T]) -> st.SearchStrategy[T]:
+    """``valid`` four times in five, else ``junk`` (shrinks towards ``valid``)."""
+    return st.tuples(st.integers(0, 4), valid, junk).map(lambda t: t[2] if t[0] == 4 else t[1])
+
+
+# --- strategies: text, numbers, names --------------------------------------------------------
+
+utf8 = st.characters(codec="utf-8")
+huge_text = st.builds(
+    lambda chunk, n: (chunk * n)[:MAX_TEXT],
+    st.text(utf8, min_size=1, max_size=8),
+    st.integers(1, MAX_TEXT),
+)
+any_text = st.one_of(
+    st.text(utf8),
+    st.text(st.characters(max_codepoint=0x9F)),  # ASCII, C0/C1 control characters, NUL
+    st.builds(lambda a, b: f"{a}\x00{b}", st.text(utf8, max_size=8), st.text(utf8, max_size=8)),
+    huge_text,
+)
+int32s = st.one_of(
+    st.sampled_from([0, 1, 2, 3, -1, 1000, 1001, 2**31 - 1, -(2**31)]),
+    st.integers(-(2**31), 2**31 - 1),
+)
+int64s = st.one_of(
+    st.sampled_from([0, 1, 2, 3, 4, -1, 2**31, 2**63 - 1, -(2**63)]),
+    st.integers(-(2**63), 2**63 - 1),
+)
+page_sizes = mostly(st.integers(0, 1200), int32s)
+views = mostly(st.sampled_from([0, 1, 2]), int32s)  # an open enum: any int32 goes on the wire
+
+
+# What str.isprintable() accepts, so well-formed names get past parsing and reach the database.
+key_characters = st.characters(
+    codec="utf-8",
+    exclude_categories=("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp", "Zs"),
+    exclude_characters="/",
+)
+
+
+def resource_names(collection: str) -> st.SearchStrategy[str]:
+    well_formed = st.one_of(
+        st.sampled_from([f"{collection}/{key}" for key in ("L1", "L2", "L4", "M1", "O1")]),
+        st.text(key_characters, min_size=1, max_size=64).map(f"{collection}/".__add__),
+        st.sampled_from([f"{collection}/{'k' * 64}", f"{collection}/{'é' * 64}"]),
+    )
+    prefixes = st.sampled_from(
+        [
+            *(f"{collection}{tail}" for tail in ("/", "", "//")),
+            *(f"/{collection}/", f"{collection.upper()}/", "", "listings/", "agents/", "offices/"),
+        ]
+    )
+    keys = st.one_of(st.sampled_from(["", "k" * 65, "a/b", " L1", "L1 "]), any_text)
+    return mostly(well_formed, st.one_of(st.builds(lambda p, k: p + k, prefixes, keys), any_text))
+
+
+listing_names = resource_names("listings")
+name_lists = st.one_of(
+    st.lists(listing_names, max_size=10),
+    st.builds(lambda name, n: [name] * n, listing_names, st.integers(0, 1200)),
+    st.builds(
+        lambda n, width: [f"listings/{i:0{width}d}" for i in range(n)],
+        st.integers(0, 1200),
+        st.integers(1, 80),
+    ),
+)
+
+# --- strategies: filter ----------------------------------------------------------------------
+
+TEXT_FIELDS = [
+    "standard_status",
+    "property_type",
+    "property_sub_type",
+    "city",
+    "state_or_province",
+    "postal_code",
+    "list_agent_key",
+    "list_office_key",
+]
+INT_FIELDS = ["bedrooms_total", "bathrooms_total", "year_built"]
+TIME_FIELDS = ["modification_time", "modification_timestamp", "update_time"]
+FILTER_FIELDS = [*TEXT_FIELDS, *INT_FIELDS, *TIME_FIELDS, "list_price", "living_area"]
+JUNK_FIELDS = ["listing_key", "raw", "deleted_at", "Standard_Status", "x" * 300, "within", "and"]
+OPERATORS = ["=", "!=", "<", "<=", ">", ">="]
+HUGE_NUMBERS = [10**30, -(10**30), 2**31, 2**31 - 1, -(2**31), 2**63, 2**64, 10**400]
+spaces = st.sampled_from([" ", "", "  ", "\t", "\n", "\u3000"])
+
+
+def quoted(text: str, quote: str = '"') -> str:
+    return quote + text.replace("\\", "\\\\").replace(quote, "\\" + quote) + quote
+
+
+integer_literals = st.one_of(st.integers().map(str), st.sampled_from(HUGE_NUMBERS).map(str))
+money_literals = st.one_of(
+    st.decimals(places=2, allow_nan=False, allow_infinity=False).map(str),
+    st.sampled_from([*HUGE_NUMBERS, "-0", "525000.50", "9" * 40 + ".99"]).map(str),
+    integer_literals,
+)
+numbers = st.one_of(
+    money_literals,
+    st.decimals(allow_nan=False, allow_infinity=False).map(str),  # 1E+10, -0E-7, ...
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.sampled_from(["1e309", "-1e309", "1e-400", ".5", "5.", "0.001", "1e2147483648"]),
+    st.sampled_from(["1" + "0" * 1500, "0." + "0" * 300 + "1"]),
+)
+EDGE_TIMES = [
+    "0001-01-01T00:00:00Z",
+    "0001-01-01T00:00:00+00:01",
+    "0001-01-01T00:00:00-00:01",
+    "9999-12-31T23:59:59Z",
+    "9999-12-31T23:59:59-00:01",
+    "9999-12-31T23:59:59+00:01",
+    "9999-12-31T23:59:59.999999999Z",
+    "0000-01-01T00:00:00Z",
+    "2024-02-30T00:00:00Z",
+    "2024-12-31T23:59:60Z",
+    "2024-05-01T00:00:00+24:00",
+]
+offsets = st.one_of(
+    st.sampled_from(["Z", "z", "+00:00", "-00:00", "+00:01", "-00:01", "+23:59", "-23:59"]),
+    st.builds(
+        lambda sign, h, m: f"{sign}{h:02d}:{m:02d}",
+        st.sampled_from("+-"),
+        st.integers(0, 99),
+        st.integers(0, 99),
+    ),
+)
+timestamps = st.one_of(
+    st.sampled_from(EDGE_TIMES),
+    st.builds(
+        lambda y, mo, d, sep, h, mi, s, frac, off: (
+            f"{y:04d}-{mo:02d}-{d:02d}{sep}{h:02d}:{mi:02d}:{s:02d}{frac}{off}"
+        ),
+        st.one_of(st.sampled_from([0, 1, 2, 1970, 2024, 9998, 9999]), st.integers(0, 9999)),
+        st.integers(0, 13),
+        st.integers(0, 32),
+        st.sampled_from("Tt "),
+        st.integers(0, 25),
+        st.integers(0, 61),
+        st.integers(0, 61),
+        st.one_of(st.just(""), st.text("0123456789", min_size=1, max_size=12).map(".".__add__)),
+        offsets,
+    ),
+)
+text_values = st.one_of(
+    st.sampled_from(["Active", "Austin", "Closed", '"Single Family Residence"', "''"]),
+    st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,20}", fullmatch=True),
+    any_text.map(quoted),
+    any_text.map(lambda t: quoted(t, "'")),
+)
+any_values = st.one_of(
+    numbers,
+    text_values,
+    timestamps.map(quoted),
+    timestamps,
+    st.sampled_from(["", "(", ")", ",", "=", '"', '"\\', "NOT", "AND", "null", "true", "NaN"]),
+)
+
+
+def comparisons(
+    fields: list[str], values: st.SearchStrategy[str], operators: st.SearchStrategy[str]
+) -> st.SearchStrategy[str]:
+    return st.builds(
+        lambda f, s1, op, s2, v: f"{f}{s1}{op}{s2}{v}",
+        st.sampled_from(fields),
+        spaces,
+        operators,
+        spaces,
+        values,
+    )
+
+
+def within(name: str, args: list[str]) -> str:
+    return f"{name}({', '.join(args)})"
+
+
+ops = st.sampled_from(OPERATORS)
+# Comparisons a well-meaning caller might write, including edge values: mostly valid filters.
+typed_atoms = st.one_of(
+    comparisons(TEXT_FIELDS, text_values, ops),
+    comparisons(INT_FIELDS, integer_literals, ops),
+    comparisons(["list_price"], money_literals, ops),
+    comparisons(["living_area"], numbers, ops),
+    comparisons(TIME_FIELDS, timestamps.map(quoted), ops),
+    st.builds(
+        lambda name, lat, lon: within(
+            name, [repr(min(lat)), repr(lon[0]), repr(max(lat)), repr(lon[1])]
+        ),
+        st.sampled_from(["within", "bbox"]),
+        st.tuples(st.floats(-90, 90), st.floats(-90, 90)),
+        st.tuples(st.floats(-180, 180), st.floats(-180, 180)),
+    ),
+)
+junk_atoms = st.one_of(
+    comparisons(
+        FILTER_FIELDS + JUNK_FIELDS,
+        any_values,
+        st.one_of(ops, st.sampled_from(["==", "=~", ":", "<>", "=<", ""])),
+    ),
+    st.builds(
+        within,
+        st.sampled_from(["within", "bbox", "WITHIN", "near"]),
+        st.lists(st.one_of(numbers, st.sampled_from(["nan", "inf", "-90", "180"])), max_size=6),
+    ),
+)
+
+
+def expressions(atoms: st.SearchStrategy[str], joins: list[str]) -> st.SearchStrategy[str]:
+    return st.recursive(
+        atoms,
+        lambda inner: st.one_of(
+            inner.map("NOT ".__add__),
+            inner.map(lambda e: f"({e})"),
+            st.builds(lambda a, op, b: f"{a}{op}{b}", inner, st.sampled_from(joins), inner),
+        ),
+        max_leaves=6,
+    )
+
+
+def repeat_around(prefix: str, suffix: str, most: int) -> st.SearchStrategy[str]:
+    return st.builds(
+        lambda n, atom: prefix * n + atom + suffix * n,
+        st.one_of(st.integers(0, most), st.integers(0, 10 * most)),
+        typed_atoms,
+    )
+
+
+JOINS = [" AND ", " OR ", " AND NOT ", " OR NOT "]
+# One comparison with an edge value: control characters and NUL in text, numbers beyond any
+# column type, the first and last representable instants shifted by an offset.
+edge_comparisons = st.one_of(
+    comparisons(
+        TEXT_FIELDS,
+        st.one_of(
+            st.text(st.characters(max_codepoint=0x1F), min_size=1, max_size=4),
+            st.builds(lambda a, b: f"{a}\x00{b}", st.text(max_size=3), st.text(max_size=3)),
+        ).map(quoted),
+        ops,
+    ),
+    comparisons(
+        [*INT_FIELDS, "list_price", "living_area"],
+        st.one_of(st.sampled_from(HUGE_NUMBERS).map(str), st.integers(2**31).map(str)),
+        ops,
+    ),
+    comparisons(["list_price"], st.integers(10**15, 10**40).map(str), ops),
+    comparisons(TIME_FIELDS, st.sampled_from(EDGE_TIMES).map(quoted), ops),
+)
+# Nesting and chaining up to and far beyond what the filter's length limit lets through.
+deep_expressions = st.one_of(
+    repeat_around("NOT ", "", 500),
+    repeat_around("(", ")", 40),
+    repeat_around("NOT (", ")", 40),
+    repeat_around("(NOT ", ")", 40),
+    st.builds(
+        lambda n, atom, op: op.join([atom] * n),
+        st.one_of(st.integers(1, 200), st.integers(1, 2000)),
+        typed_atoms,
+        st.sampled_from(JOINS),
+    ),
+    st.builds(lambda n: "(" * n, st.integers(0, 3000)),
+)
+FILTER_TOKENS = ["(", ")", ",", "AND", "OR", "NOT", *OPERATORS, "within", "city", "list_price"]
+FILTER_TOKENS += ['"', "'", "\\", "1", "-", ".", "e", "\x00", '"2024-05-01T00:00:00Z"']
+filters = st.one_of(
+    st.just(""),
+    expressions(typed_atoms, JOINS),
+    edge_comparisons,
+    deep_expressions,
+    expressions(st.one_of(typed_atoms, junk_atoms), [*JOINS, " and ", " ", "AND", "OR OR"]),
+    st.one_of(st.lists(st.sampled_from(FILTER_TOKENS), max_size=40).map(" ".join), any_text),
+)
+
+# --- strategies: order_by --------------------------------------------------------------------
+
+ORDER_FIELDS = [
+    "listing_key",
+    "list_price",
+    "modification_time",
+    "update_time",
+    "bedrooms_total",
+    "bathrooms_total",
+    "living_area",
+    "year_built",
+    "city",
+    "postal_code",
+]
+valid_order_bys = st.builds(
+    lambda keys: ", ".join(f"{key}{direction}" for key, direction in keys),
+    st.lists(
+        st.tuples(st.sampled_from(ORDER_FIELDS), st.sampled_from(["", " desc", " asc"])),
+        max_size=4,
+        unique_by=lambda key: key[0],
+    ),
+)
+order_keys = st.builds(
+    lambda f, d: f + d,
+    st.sampled_from([*ORDER_FIELDS, "modification_timestamp", "standard_status", "raw", ""]),
+    st.sampled_from(["", " desc", " asc", " DESC", " desc desc", "\tdesc"]),
+)
+junk_order_bys = st.one_of(
+    st.builds(
+        lambda keys, sep: sep.join(keys),
+        st.lists(order_keys, max_size=12),
+        st.sampled_from([", ", ",", " , ", ",,", " "]),
+    ),
+    st.builds(lambda key, n: ", ".join([key] * n), order_keys, st.integers(1, 3000)),
+    any_text,
+)
+
+# --- strategies: page tokens -----------------------------------------------------------------
+
+FINGERPRINT = "<the fingerprint of the bound request>"
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.sampled_from([*HUGE_NUMBERS, -(2**63) - 1]),
+    st.floats(),  # NaN and Infinity too: json.loads accepts them
+    st.text(utf8, max_size=20),
+    timestamps,
+    st.sampled_from(["NaN", "sNaN", "-Infinity", "1E+999999999", "1e-999999999", "9" * 400]),
+    st.sampled_from(["2024-05-01", "2024-05-01T12:00:00", "12:00", " 1", "1_000", "", "\x00"]),
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=3), inner)
+    ),
+    max_leaves=4,
+)
+documents = st.one_of(
+    st.fixed_dictionaries(
+        {
+            "v": st.one_of(st.just(1), json_scalars),
+            "q": st.one_of(st.just(FINGERPRINT), json_scalars),
+            "p": st.one_of(st.lists(json_values, max_size=5), json_values),
+        }
+    ),
+    json_values,
+)
+
+
+@dataclass(frozen=True)
+class PageToken:
+    """A page_token built from a real one the server issued. ``kind``: ``real`` (as issued),
+    ``tampered`` (one character replaced), ``mutated`` (its position with one element replaced
+    by ``value``, re-signed), ``forged`` (the JSON document ``value``, signed), ``forged_raw``
+    (the payload bytes ``value``, signed). Unless ``keep_request``, the request takes the fields
+    the real token is bound to, so the token gets past the server's query check."""
+
+    kind: str
+    value: Any = None
+    index: int = 0
+    keep_request: bool = False
+
+
+def bound_tokens(kind: str, values: st.SearchStrategy[Any]) -> st.SearchStrategy[PageToken]:
+    return st.builds(
+        PageToken,
+        kind=st.just(kind),
+        value=values,
+        index=st.integers(0, 15),
+        keep_request=st.sampled_from([False, False, False, True]),
+    )
+
+
+page_tokens = st.one_of(
+    bound_tokens("real", st.none()),
+    bound_tokens("tampered", st.tuples(st.integers(0, 200), st.sampled_from("A_-=+/.!\x00é"))),
+    bound_tokens("mutated", st.tuples(st.integers(0, 7), json_values)),
+    bound_tokens("mutated", st.tuples(st.integers(0, 7), timestamps)),
+    bound_tokens("forged", documents),
+    bound_tokens("forged_raw", st.binary(max_size=64)),
+)
+junk_page_tokens = st.one_of(
+    any_text,
+    st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/"),
+    st.binary(max_size=300).map(lambda b: base64.urlsafe_b64encode(b).decode()),
+)
+
+# --- the server under test -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A real next_page_token, and the request fields (besides paging) it is bound to."""
+
+    fields: dict[str, Any]
+    token: str
+
+
+@dataclass(repr=False)
+class Fuzz:
+    api: ListingApi
+    channel: grpc.aio.Channel  # to api.target, with STRICT_CLIENT options
+    secret: bytes  # signs page tokens (the test settings' page_token_secret)
+    max_request_bytes: int  # the server's grpc.max_receive_message_length
+    bindings: dict[str, list[Binding]] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # hypothesis prints it with every failing example
+        return f"<server on port {self.api.port}>"
+
+    @property
+    def stub(self) -> Any:
+        return listing_service_pb2_grpc.ListingServiceStub(self.channel)
+
+    def apply(self, choice: PageToken, method: str, request: Any) -> None:
+        """Set ``request.page_token`` (and, for a bound token, its bound fields)."""
+        binding = self.bindings[method][choice.index % len(self.bindings[method])]
+        if not choice.keep_request:
+            for name, value in binding.fields.items():
+                setattr(request, name, value)
+        request.page_token = self._token(choice, binding.token)
+
+    def _token(self, choice: PageToken, real: str) -> str:
+        if choice.kind == "real":
+            return real
+        if choice.kind == "tampered":
+            at, char = choice.value
+            at %= len(real)
+            return real[:at] + char + real[at + 1 :]
+        if choice.kind == "forged_raw":
+            return self.sign(choice.value)
+        known = decode_token(real)
+        if known is None:  # the token format changed: forge around an empty document
+            known = {"v": None, "q": None, "p": [None]}
+        if choice.kind == "mutated":
+            at, value = choice.value
+            position = list(known["p"]) or [None]
+            position[at % len(position)] = value
+            document: Any = {**known, "p": position}
+        else:
+            document = choice.value
+            if isinstance(document, dict) and document.get("q") == FINGERPRINT:
+                document = {**document, "q": known["q"]}
+        return self.sign(json.dumps(document, separators=(",", ":")).encode())
+
+    def sign(self, payload: bytes) -> str:
+        tag = hmac.new(self.secret, payload, hashlib.sha256).digest()[:TAG_BYTES]
+        return base64.urlsafe_b64encode(payload + tag).decode("ascii").rstrip("=")
+
+
+def decode_token(token: str) -> dict[str, Any] | None:
+    """The JSON document of a server-issued token (None if its format is not the known one)."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        document = json.loads(raw[:-TAG_BYTES])
+    except ValueError:
+        return None
+    if not isinstance(document, dict) or not isinstance(document.get("p"), list):
+        return None
+    return document
+
+
+def seed_catalogue(api: ListingApi) -> None:
+    seed(
+        api.sessions,
+        Office(
+            office_key="O1", name="Wonder Realty", modification_timestamp=T0, raw={}, updated_at=T0
+        ),
+        Member(
+            member_key="M1",
+            full_name="Jane Doe",
+            office_key="O1",
+            modification_timestamp=T0,
+            raw={},
+            updated_at=T0,
+        ),
+        make_listing("L1", list_agent_key="M1", list_office_key="O1", public_remarks="Pool."),
+        make_listing("L2", list_price=None, bedrooms_total=None, living_area=None, city=None),
+        make_listing("L3", list_price=Decimal("1.00"), modification_timestamp=T0 + timedelta(1)),
+        make_listing("L4", deleted_at=T0, standard_status="Closed"),
+        *(
+            ListingMedia(media_key=f"P{i}", listing_key="L1", order=order, raw={})
+            for i, order in enumerate([1, 2, None])
+        ),
+        *(
+            ListingHistory(
+                listing_key="L1",
+                field="list_price",
+                old_value=str(500 + day),
+                new_value=str(501 + day),
+                changed_at=T0 + timedelta(days=day),
+                recorded_at=T0 + timedelta(days=day),
+            )
+            for day in range(3)
+        ),
+    )
+    for key, kind in [("L1", "upsert"), ("L2", "upsert"), ("L4", "delete")]:
+        add_change(api.sessions, key, kind)
+
+
+def listing_query(
+    filter_: str = "", order_by: str = "", view: int = 0, show_deleted: bool = False
+) -> dict[str, Any]:
+    return {"filter": filter_, "order_by": order_by, "view": view, "show_deleted": show_deleted}
+
+
+# Requests the server answers with a next_page_token (page_size=1 over the seeded catalogue).
+BOUND_REQUESTS: dict[str, list[dict[str, Any]]] = {
+    "ListListings": [
+        listing_query(),
+        listing_query("list_price > 0", "list_price desc, modification_time"),
+        listing_query(order_by="update_time desc, living_area", view=2),
+        listing_query(order_by="bedrooms_total, year_built desc, city, postal_code desc"),
+        listing_query(order_by="modification_timestamp desc, listing_key desc", show_deleted=True),
+    ],
+    "ListListingMedia": [{"parent": "listings/L1"}],
+    "ListListingHistory": [{"parent": "listings/L1"}],
+}
+
+
+@pytest.fixture
+async def fuzz(api: ListingApi) -> AsyncIterator[Fuzz]:
+    """The api over a seeded catalogue; afterwards, health over the wire must still be SERVING."""
+    seed_catalogue(api)
+    grpc_settings = api.deps.settings.grpc
+    secret = grpc_settings.page_token_secret.get_secret_value().encode()
+    max_request_bytes = dict(server_options(grpc_settings))["grpc.max_receive_message_length"]
+    channel = grpc.aio.insecure_channel(api.target, options=STRICT_CLIENT)
+    state = Fuzz(api, channel, secret, max_request_bytes)
+    try:
+        for method, requests in BOUND_REQUESTS.items():
+            request_class = getattr(pb, f"{method}Request")
+            bindings = []
+            for fields in requests:
+                response = await getattr(state.stub, method)(
+                    request_class(page_size=1, **fields),
+                    metadata=api.metadata,
+                    timeout=UNARY_TIMEOUT,
+                )
+                assert response.next_page_token, (method, fields)
+                bindings.append(Binding(fields, response.next_page_token))
+            state.bindings[method] = bindings
+        yield state
+    finally:
+        await channel.close()
+    health = health_pb2_grpc.HealthStub(api.channel)
+    for service in ("", SERVICE.full_name):
+        answer = await health.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
+        assert answer.status == health_pb2.HealthCheckResponse.SERVING, service
+
+
+# --- calls and the property ------------------------------------------------------------------
+
+
+def shorten(text: str | None, limit: int = 300) -> str:
+    text = text or ""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+class ServerFault(AssertionError):
+    """A call ended with a status no request may cause."""
+
+
+# One exception class per status code, so hypothesis reports (and shrinks) each one separately.
+FAULTS = {code: type(f"{code.name}_answered", (ServerFault,), {}) for code in C}
+
+
+def check_status(
+    fuzz: Fuzz, method: str, size: int, code: grpc.StatusCode, details: str | None
+) -> None:
+    if code == C.RESOURCE_EXHAUSTED and size > fuzz.max_request_bytes:
+        return  # the whole request is over the server's receive limit
+    if code in SERVER_FAULTS or code == C.RESOURCE_EXHAUSTED:
+        raise FAULTS[code](
+            f"{method} answered {code.name} ({shorten(details)!r}) to a {size}-byte request"
+        )
+
+
+async def call_unary(fuzz: Fuzz, method: str, request: Message) -> None:
+    try:
+        await getattr(fuzz.stub, method)(request, metadata=fuzz.api.metadata, timeout=UNARY_TIMEOUT)
+    except grpc.aio.AioRpcError as error:
+        check_status(fuzz, method, request.ByteSize(), error.code(), error.details())
+
+
+async def read_stream(fuzz: Fuzz, method: str, call: Any, size: int) -> None:
+    """Read at most one message for a moment, then cancel; the stream must not fail on its own."""
+    try:
+        message = await asyncio.wait_for(call.read(), STREAM_READ_SECONDS)
+        if message is grpc.aio.EOF:
+            check_status(fuzz, method, size, await call.code(), await call.details())
+    except TimeoutError:
+        pass  # nothing to send (the feed is idle past this cursor): the stream waits
+    except grpc.aio.AioRpcError as error:
+        check_status(fuzz, method, size, error.code(), error.details())
+    finally:
+        call.cancel()
+
+
+@settings(FUZZ, max_examples=60)
+@given(name=listing_names, view=views)
+async def test_get_listing(fuzz: Fuzz, name: str, view: View) -> None:
+    await call_unary(fuzz, "GetListing", pb.GetListingRequest(name=name, view=view))
+
+
+@settings(FUZZ, max_examples=40)
+@given(names=name_lists, view=views)
+async def test_batch_get_listings(fuzz: Fuzz, names: list[str], view: View) -> None:
+    request = pb.BatchGetListingsRequest(names=names, view=view)
+    await call_unary(fuzz, "BatchGetListings", request)
+
+
+@settings(FUZZ, max_examples=300)
+@given(
+    filter_=filters,
+    order_by=mostly(valid_order_bys, junk_order_bys),
+    page_size=page_sizes,
+    view=views,
+    show_deleted=st.booleans(),
+    page_token=mostly(st.just(""), junk_page_tokens),
+)
+async def test_list_listings(
+    fuzz: Fuzz,
+    filter_: str,
+    order_by: str,
+    page_size: int,
+    view: View,
+    show_deleted: bool,
+    page_token: str,
+) -> None:
+    request = pb.ListListingsRequest(
+        filter=filter_,
+        order_by=order_by,
+        page_size=page_size,
+        view=view,
+        show_deleted=show_deleted,
+        page_token=page_token,
+    )
+    await call_unary(fuzz, "ListListings", request)
+
+
+@settings(FUZZ, max_examples=80)
+@given(token=page_tokens, page_size=page_sizes)
+async def test_list_listings_page_token(fuzz: Fuzz, token: PageToken, page_size: int) -> None:
+    request = pb.ListListingsRequest(page_size=page_size)
+    fuzz.apply(token, "ListListings", request)
+    await call_unary(fuzz, "ListListings", request)
+
+
+@pytest.mark.parametrize("method", ["ListListingMedia", "ListListingHistory"])
+@settings(FUZZ, max_examples=40)
+@given(
+    parent=listing_names,
+    page_size=page_sizes,
+    page_token=st.one_of(st.just(""), junk_page_tokens, page_tokens),
+)
+async def test_list_sub_collections(
+    fuzz: Fuzz, method: str, parent: str, page_size: int, page_token: str | PageToken
+) -> None:
+    request = getattr(pb, f"{method}Request")(parent=parent, page_size=page_size)
+    if isinstance(page_token, PageToken):
+        fuzz.apply(page_token, method, request)
+    else:
+        request.page_token = page_token
+    await call_unary(fuzz, method, request)
+
+
+@settings(FUZZ, max_examples=30)
+@given(name=resource_names("agents"))
+async def test_get_agent(fuzz: Fuzz, name: str) -> None:
+    await call_unary(fuzz, "GetAgent", pb.GetAgentRequest(name=name))
+
+
+@settings(FUZZ, max_examples=30)
+@given(name=resource_names("offices"))
+async def test_get_office(fuzz: Fuzz, name: str) -> None:
+    await call_unary(fuzz, "GetOffice", pb.GetOfficeRequest(name=name))
+
+
+@settings(FUZZ, max_examples=20)
+@given(start_cursor=int64s, view=views)
+async def test_stream_listing_changes(fuzz: Fuzz, start_cursor: int, view: View) -> None:
+    request = pb.StreamListingChangesRequest(start_cursor=start_cursor, view=view)
+    call = fuzz.stub.StreamListingChanges(
+        request, metadata=fuzz.api.metadata, timeout=STREAM_TIMEOUT
+    )
+    await read_stream(fuzz, "StreamListingChanges", call, request.ByteSize())
+
+
+# --- raw protobuf ------------------------------------------------------------------------------
+
+
+def varint(value: int) -> bytes:
+    value &= 2**64 - 1
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+small_fields = st.integers(0, 8)
+wire_chunks = st.one_of(
+    st.binary(max_size=32),
+    st.builds(
+        lambda f, wire, tail: varint(f << 3 | wire) + tail,
+        st.one_of(small_fields, st.integers(0, 2**29 - 1)),
+        st.integers(0, 7),
+        st.binary(max_size=16),
+    ),
+    # A length-delimited field holding arbitrary bytes (invalid UTF-8 in a string field).
+    st.builds(
+        lambda f, body: varint(f << 3 | 2) + varint(len(body)) + body,
+        small_fields,
+        st.binary(max_size=64),
+    ),
+    # A length prefix beyond the end of the message.
+    st.builds(lambda f, n: varint(f << 3 | 2) + varint(n), small_fields, st.integers(0, 2**64)),
+    # Varints of any value in any field (enum out of range, negative sizes and cursors).
+    st.builds(lambda f, v: varint(f << 3) + varint(v), small_fields, st.integers()),
+    st.sampled_from([b"\xff" * 11, b"\x08" + b"\x80" * 10 + b"\x01", b"\x0a\x02\xc3\x28"]),
+    st.sampled_from([b"\x0b", b"\x0c", b"\x00", b"\x0a\x01\x80", b"\x0a\x05\xed\xa0\x80ab"]),
+)
+raw_messages = st.one_of(st.lists(wire_chunks, max_size=6).map(b"".join), st.binary(max_size=512))
+
+
+@settings(FUZZ, max_examples=80)
+@given(method=st.sampled_from([m.name for m in SERVICE.methods]), payload=raw_messages)
+async def test_raw_malformed_protobuf(fuzz: Fuzz, method: str, payload: bytes) -> None:
+    metadata = fuzz.api.metadata
+    path = f"/{SERVICE.full_name}/{method}"
+    if SERVICE.methods_by_name[method].server_streaming:
+        stream: grpc.aio.UnaryStreamMultiCallable[bytes, bytes] = fuzz.channel.unary_stream(path)
+        call = stream(payload, metadata=metadata, timeout=STREAM_TIMEOUT)
+        await read_stream(fuzz, method, call, len(payload))
+        return
+    try:
+        unary: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = fuzz.channel.unary_unary(path)
+        await unary(payload, metadata=metadata, timeout=UNARY_TIMEOUT)
+    except grpc.aio.AioRpcError as error:
+        check_status(fuzz, method, len(payload), error.code(), error.details())
