@@ -51,18 +51,19 @@ def test_every_method_has_a_request() -> None:
 async def status_of(
     api: ListingApi, method: str, metadata: tuple[tuple[str, str], ...]
 ) -> grpc.StatusCode:
-    request = REQUESTS[method]()
-    kwargs = {"request_serializer": type(request).SerializeToString}
+    body = REQUESTS[method]().SerializeToString()
     try:
         if method in STREAMING:
-            call = api.channel.unary_stream(method, **kwargs)(
-                request, metadata=metadata, timeout=1.0
+            stream: grpc.aio.UnaryStreamMultiCallable[bytes, bytes] = api.channel.unary_stream(
+                method
             )
+            call = stream(body, metadata=metadata, timeout=1.0)
             async for _ in call:
                 break
             call.cancel()
             return grpc.StatusCode.OK
-        await api.channel.unary_unary(method, **kwargs)(request, metadata=metadata, timeout=10)
+        unary: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = api.channel.unary_unary(method)
+        await unary(body, metadata=metadata, timeout=10)
     except grpc.aio.AioRpcError as error:
         return error.code()
     return grpc.StatusCode.OK
