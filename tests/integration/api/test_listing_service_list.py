@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -20,6 +21,7 @@ from tests.integration.api.conftest import (
     seed,
 )
 from wonder.db.models import Listing
+from wonder.pagetoken import PageTokenCodec
 from wonder.v1 import listing_pb2, listing_service_pb2
 
 pb = listing_service_pb2
@@ -305,3 +307,26 @@ async def test_tampered_and_mismatched_page_tokens_are_invalid(api: ListingApi) 
         metadata=api.metadata,
     )
     assert [listing.listing_key for listing in second.listings] == ["K2", "K3", "K4"]
+
+
+async def test_a_page_token_with_an_altered_position_or_another_secret_is_refused(
+    api: ListingApi,
+) -> None:
+    """The payload stays well-formed JSON: only the signature check can refuse these."""
+    seed(api.sessions, *(make_listing(f"K{i}") for i in range(6)))
+    first = await api.stub.ListListings(pb.ListListingsRequest(page_size=2), metadata=api.metadata)
+    token = first.next_page_token
+    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    payload, tag = raw[:-16], raw[-16:]
+    document = json.loads(payload)
+    assert document["p"] == ["K1"]
+    document["p"] = ["K3"]  # skip ahead: a forged position, same query fingerprint
+    altered = json.dumps(document, separators=(",", ":")).encode() + tag
+    other_secret = PageTokenCodec(b"not-the-server-secret").encode(document["q"], ["K3"])
+    for forged in (base64.urlsafe_b64encode(altered).decode().rstrip("="), other_secret):
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await api.stub.ListListings(
+                pb.ListListingsRequest(page_size=2, page_token=forged), metadata=api.metadata
+            )
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "altered" in field_violations(caught.value)["page_token"]
