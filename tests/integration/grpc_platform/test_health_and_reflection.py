@@ -56,8 +56,17 @@ async def test_health_flips_with_database_reachability(
         await unreachable.dispose()
 
 
-async def test_health_reports_not_serving_on_shutdown(platform: Platform) -> None:
-    await platform.server.stop(0)
+async def test_health_reports_not_serving_on_shutdown(
+    platform: Platform, channel: grpc.aio.Channel
+) -> None:
+    """Over the wire: a load balancer watching health sees NOT_SERVING before the server goes."""
+    watch = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(service=""))
+    statuses = watch.__aiter__()
+    assert (await anext(statuses)).status == SERVING
+    stopping = asyncio.create_task(platform.server.stop(1.0))
+    async with asyncio.timeout(10):
+        assert (await anext(statuses)).status == NOT_SERVING
+    await stopping
     assert platform.server.health.serving is False
 
 
