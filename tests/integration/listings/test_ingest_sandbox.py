@@ -136,19 +136,25 @@ def test_faults_leave_the_data_exact(
     running.sandbox.set_faults(
         error_rate=0.15,
         drop_rate=0.05,
-        truncate_rate=0.1,
+        truncate_rate=0.25,
         burst_429=3,
         empty_expand_rate=0.3,
     )
     with trestle_client(running, page_size=10) as client:
         listings = service.first_load(client, sessions, INGEST)[0]
         assert listings.media_refetch_pending == 0
-        running.sandbox.advance(seconds=300, price_changes=8, media_changes=6, new_listings=3)
+        # Faults and malformed records together: the bad ones are quarantined, the rest exact.
+        running.sandbox.advance(
+            seconds=300, price_changes=8, media_changes=6, new_listings=3, bad_records=2
+        )
         service.incremental_sync(client, sessions, INGEST)
         running.sandbox.set_faults()
         assert_matches_truth(sessions, running)
     injected = running.sandbox.stats()["faults_injected"]
-    assert sum(injected.values()) > 0
+    # Every kind configured above really happened (not just the forced 429s).
+    for kind in ("drop", "burst_429", "truncate", "empty_expand"):
+        assert injected.get(kind, 0) > 0, (kind, injected)
+    assert any(name.startswith("error_") for name in injected), injected
 
 
 def test_reports_carry_quota_and_progress(
