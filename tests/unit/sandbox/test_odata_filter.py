@@ -76,12 +76,18 @@ def test_literal_kinds() -> None:
 
 
 def test_precedence_not_and_or_and_parentheses() -> None:
-    node = parse_filter("not A eq 1 or B eq 2 and (C eq 3 or D eq 4)")
+    node = parse_filter("not (A eq 1) or B eq 2 and (C eq 3 or D eq 4)")
     assert isinstance(node, BoolOp)
     assert node.op == "or"
     assert isinstance(node.left, Not)
     assert isinstance(node.right, BoolOp)
     assert node.right.op == "and"
+
+
+def test_not_binds_tighter_than_eq() -> None:
+    # OData: `not A eq 1` is `(not A) eq 1`, not `not (A eq 1)`.
+    node = parse_filter("not A eq 1")
+    assert node == Compare("eq", Not(FieldRef("A")), Literal("int", 1, None))
 
 
 def test_enum_literal_and_in_list() -> None:

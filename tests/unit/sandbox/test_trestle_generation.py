@@ -128,3 +128,26 @@ def test_quota_windows_roll_on_the_sandbox_clock() -> None:
     hour_refused = quota.consume("c")
     assert not hour_refused.allowed
     assert hour_refused.headers["Hour-Quota-Available"] == "0"
+
+
+def test_every_served_lookup_value_is_a_member_of_its_metadata_enum() -> None:
+    """What the sandbox serves, its own $filter must accept (the DD spells BuiltInFeatures)."""
+    from wonder.sandbox.trestle.sandbox import TrestleSandbox, TrestleSandboxConfig
+    from wonder.sandbox.trestle.schema import Kind
+
+    sandbox = TrestleSandbox(TrestleSandboxConfig(listings=400, seed=3))
+    fields = sandbox.schema.entities["Property"].fields
+    lookups = {n: f for n, f in fields.items() if f.kind in (Kind.ENUM, Kind.MULTI_ENUM)}
+    assert "InteriorFeatures" in lookups
+    seen: set[str] = set()
+    for record in sandbox.truth().values():
+        for name, field in lookups.items():
+            value = record.get(name)
+            if value is None:
+                continue
+            assert value != "", f"{name} served as '' instead of null"
+            values = value.split(",") if field.kind is Kind.MULTI_ENUM else [value]
+            unknown = set(values) - field.members
+            assert not unknown, f"{name}: {sorted(unknown)} not in {field.enum_name}"
+            seen.add(name)
+    assert {"InteriorFeatures", "ExteriorFeatures", "Appliances"} <= seen

@@ -153,8 +153,8 @@ APPLIANCES = (
 COOLING = ("CentralAir", "CeilingFans", "HeatPump", "Zoned", "WindowUnits")
 HEATING = ("Central", "ForcedAir", "NaturalGas", "HeatPump", "Electric", "Fireplaces", "Radiant")
 INTERIOR = (
-    "BuiltinFeatures", "CeilingFans", "HighCeilings", "KitchenIsland", "OpenFloorplan",
-    "PantryWalkIn", "WalkInClosets", "GraniteCounters", "Bar", "SmartHome",
+    "BuiltInFeatures", "CeilingFans", "HighCeilings", "KitchenIsland", "OpenFloorplan",
+    "Pantry", "WalkInClosets", "GraniteCounters", "Bar", "SmartHome",
 )  # fmt: skip
 EXTERIOR = ("Lighting", "RainGutters", "PrivateYard", "Barbecue", "Garden", "FirePit")
 FLOORING = ("Hardwood", "Carpet", "Tile", "Vinyl", "Laminate", "Concrete")
@@ -315,13 +315,14 @@ def _pick(rng: random.Random, options: Sequence[T]) -> T:
     return options[int(rng.random() * len(options))]
 
 
-def _pick_some(rng: random.Random, options: tuple[str, ...], low: int, high: int) -> str:
-    """Between ``low`` and ``high`` distinct options, in their declared order."""
+def _pick_some(rng: random.Random, options: tuple[str, ...], low: int, high: int) -> str | None:
+    """Between ``low`` and ``high`` distinct options, in their declared order; none is null
+    (Trestle serves an empty multi-value lookup as null, never as "")."""
     bits = rng.getrandbits(len(options))
     chosen = [option for bit, option in enumerate(options) if bits >> bit & 1][:high]
     if len(chosen) < low:
         chosen = list(options[:low])
-    return ",".join(chosen)
+    return ",".join(chosen) or None
 
 
 @functools.lru_cache(maxsize=65_536)

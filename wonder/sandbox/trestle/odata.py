@@ -204,18 +204,20 @@ class _Parser:
         return node
 
     def parse_and(self) -> Node:
-        node = self.parse_not()
+        node = self.parse_comparison()
         while self.keyword("and"):
-            node = BoolOp("and", node, self.parse_not())
+            node = BoolOp("and", node, self.parse_comparison())
         return node
 
-    def parse_not(self) -> Node:
+    def parse_unary(self) -> Node:
+        # OData: the unary 'not' binds tighter than the comparisons, so `not A eq B` is
+        # `(not A) eq B` (a type error unless A is boolean); negate a comparison with parentheses.
         if self.keyword("not"):
-            return Not(self.parse_not())
-        return self.parse_comparison()
+            return Not(self.parse_unary())
+        return self.parse_primary()
 
     def parse_comparison(self) -> Node:
-        left = self.parse_primary()
+        left = self.parse_unary()
         op = self.keyword(*COMPARISON_OPS)
         if op is not None:
             return Compare(op, left, self.parse_primary())
