@@ -11,9 +11,11 @@ a test is not about are drawn valid four times in five, so most requests reach t
 
 A caller's mistake must never look like a server fault: no call may end INTERNAL, UNKNOWN,
 UNAVAILABLE or DEADLINE_EXCEEDED, and RESOURCE_EXHAUSTED only for a request larger than the
-server's grpc.max_receive_message_length (a too-long field is INVALID_ARGUMENT). After the
-examples of each test the server must still answer SERVING on grpc.health.v1 over the wire.
-Examples are derandomized: every run sends the same requests.
+server's grpc.max_receive_message_length (a too-long field is INVALID_ARGUMENT; so are trailers
+too big for a default client, see STRICT_CLIENT). Each status code fails as its own exception
+class, so hypothesis shrinks and reports each separately. After the examples of each test the
+server must still answer SERVING on grpc.health.v1 over the wire. Examples are derandomized:
+every run sends the same requests.
 """
 
 from __future__ import annotations
@@ -119,25 +121,32 @@ key_characters = st.characters(
 )
 
 
-def resource_names(collection: str) -> st.SearchStrategy[str]:
-    well_formed = st.one_of(
+def well_formed_names(collection: str) -> st.SearchStrategy[str]:
+    return st.one_of(
         st.sampled_from([f"{collection}/{key}" for key in ("L1", "L2", "L4", "M1", "O1")]),
         st.text(key_characters, min_size=1, max_size=64).map(f"{collection}/".__add__),
         st.sampled_from([f"{collection}/{'k' * 64}", f"{collection}/{'é' * 64}"]),
     )
+
+
+def junk_names(collection: str) -> st.SearchStrategy[str]:
     prefixes = st.sampled_from(
         [
             *(f"{collection}{tail}" for tail in ("/", "", "//")),
             *(f"/{collection}/", f"{collection.upper()}/", "", "listings/", "agents/", "offices/"),
         ]
     )
-    keys = st.one_of(st.sampled_from(["", "k" * 65, "a/b", " L1", "L1 "]), any_text)
-    return mostly(well_formed, st.one_of(st.builds(lambda p, k: p + k, prefixes, keys), any_text))
+    keys = st.one_of(st.sampled_from(["", "k" * 65, "a/b", " L1", "L1 "]), any_text, huge_text)
+    return st.one_of(st.builds(lambda p, k: p + k, prefixes, keys), any_text)
+
+
+def resource_names(collection: str) -> st.SearchStrategy[str]:
+    return st.one_of(well_formed_names(collection), junk_names(collection))
 
 
 listing_names = resource_names("listings")
 name_lists = st.one_of(
-    st.lists(listing_names, max_size=10),
+    st.lists(mostly(well_formed_names("listings"), junk_names("listings")), max_size=10),
     st.builds(lambda name, n: [name] * n, listing_names, st.integers(0, 1200)),
     st.builds(
         lambda n, width: [f"listings/{i:0{width}d}" for i in range(n)],
@@ -450,6 +459,16 @@ page_tokens = st.one_of(
     bound_tokens("tampered", st.tuples(st.integers(0, 200), st.sampled_from("A_-=+/.!\x00é"))),
     bound_tokens("mutated", st.tuples(st.integers(0, 7), json_values)),
     bound_tokens("mutated", st.tuples(st.integers(0, 7), timestamps)),
+    # Edge values of each sort-key type in a position the server signed: the likeliest to crash.
+    bound_tokens(
+        "mutated",
+        st.tuples(
+            st.integers(0, 7),
+            st.sampled_from(
+                [*EDGE_TIMES, *HUGE_NUMBERS, float("nan"), float("inf"), "\x00", "", None]
+            ),
+        ),
+    ),
     bound_tokens("forged", documents),
     bound_tokens("forged_raw", st.binary(max_size=64)),
 )
@@ -480,6 +499,9 @@ class Fuzz:
 
     def __repr__(self) -> str:  # hypothesis prints it with every failing example
         return f"<server on port {self.api.port}>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # hypothesis' printer
+        printer.text(repr(self))
 
     @property
     def stub(self) -> Any:
@@ -712,7 +734,7 @@ async def test_list_listings(
     await call_unary(fuzz, "ListListings", request)
 
 
-@settings(FUZZ, max_examples=80)
+@settings(FUZZ, max_examples=120)
 @given(token=page_tokens, page_size=page_sizes)
 async def test_list_listings_page_token(fuzz: Fuzz, token: PageToken, page_size: int) -> None:
     request = pb.ListListingsRequest(page_size=page_size)
