@@ -25,21 +25,11 @@ from tests.integration.api.conftest import (
     resource_infos,
     seed,
 )
+from tests.integration.grpc_platform.test_serve_cli import SERVE
 from wonder.auth.store import create_token
 from wonder.db.uow import unit_of_work
 from wonder.v1 import listing_pb2, listing_service_pb2_grpc
 from wonder.v1 import listing_service_pb2 as pb
-
-SERVE = """
-import argparse, logging, sys
-from wonder import api_cli
-from wonder.settings import Settings
-parser = argparse.ArgumentParser(prog="wonder")
-api_cli.register(parser.add_subparsers(dest="command", required=True))
-args = parser.parse_args(sys.argv[1:])
-logging.basicConfig(level="INFO", format="%(levelname)s %(name)s: %(message)s")
-sys.exit(args.handler(Settings(), args))
-"""
 
 
 async def drain(call: object, pause: float = 0.0) -> None:
