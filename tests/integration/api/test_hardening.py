@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import re
-import sys
 from collections.abc import Awaitable
 from datetime import UTC, datetime
 
@@ -25,7 +24,7 @@ from tests.integration.api.conftest import (
     resource_infos,
     seed,
 )
-from tests.integration.grpc_platform.test_serve_cli import SERVE
+from tests.integration.grpc_platform.serve_process import start_serve
 from wonder.auth.store import create_token
 from wonder.db.uow import unit_of_work
 from wonder.v1 import listing_pb2, listing_service_pb2_grpc
@@ -52,27 +51,9 @@ async def test_cancelled_streams_never_crash_the_server_process(
     seed_changes(sessions, 1500)
     with unit_of_work(sessions) as session:
         token = create_token(session, "crash-test", "listings:read", datetime.now(UTC)).token
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        SERVE,
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        env={"WONDER_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert process.stderr is not None
+    served = await start_serve(database_url)
+    process, port = served.process, served.port
     try:
-        async with asyncio.timeout(60):
-            while True:
-                line = (await process.stderr.readline()).decode()
-                assert line, "server exited before listening"
-                if found := re.search(r"listening on 127\.0\.0\.1:(\d+)", line):
-                    port = int(found.group(1))
-                    break
         metadata = (("authorization", f"Bearer {token}"),)
         request = pb.StreamListingChangesRequest(start_cursor=0)
         target = f"127.0.0.1:{port}"

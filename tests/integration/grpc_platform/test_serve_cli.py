@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import signal
-import sys
 
 import grpc.aio
 import pytest
@@ -13,17 +11,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from sqlalchemy import Engine
 
-# The `serve` command alone (the full `wonder` CLI is wired by wonder.cli).
-SERVE = """
-import argparse, logging, sys
-from wonder import api_cli
-from wonder.settings import Settings
-parser = argparse.ArgumentParser(prog="wonder")
-api_cli.register(parser.add_subparsers(dest="command", required=True))
-args = parser.parse_args(sys.argv[1:])
-logging.basicConfig(level="INFO", format="%(levelname)s %(name)s: %(message)s")
-sys.exit(args.handler(Settings(), args))
-"""
+from tests.integration.grpc_platform.serve_process import start_serve
 
 
 @pytest.fixture
@@ -32,30 +20,10 @@ def engine(sqlite_engine: Engine) -> Engine:
 
 
 async def test_serve_starts_answers_and_stops_gracefully(database_url: str) -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        SERVE,
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        env={"WONDER_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
-        stderr=asyncio.subprocess.PIPE,
-    )
+    served = await start_serve(database_url)
+    process, port, startup = served.process, served.port, served.startup
     assert process.stderr is not None
-    startup: list[str] = []
     try:
-        async with asyncio.timeout(60):
-            while True:
-                line = (await process.stderr.readline()).decode()
-                assert line, "server exited before listening"
-                startup.append(line)
-                found = re.search(r"listening on 127\.0\.0\.1:(\d+) \((insecure)", line)
-                if found:
-                    port = int(found.group(1))
-                    break
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             reply = await health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(), timeout=30
