@@ -72,6 +72,7 @@ class PlatformServer(grpc.aio.Server):
         metrics: ServerMetrics,
         services: Sequence[str],
         tls: TlsMode,
+        streams: StreamBudget,
     ) -> None:
         self.inner = inner
         self.settings = settings
@@ -80,7 +81,7 @@ class PlatformServer(grpc.aio.Server):
         self.services = tuple(services)
         self.tls_mode = tls
         self.metrics_exporter: MetricsExporter | None = None
-        self.streams: StreamBudget | None = None
+        self.streams = streams
 
     def add_generic_rpc_handlers(
         self, generic_rpc_handlers: Iterable[grpc.GenericRpcHandler]
@@ -170,6 +171,5 @@ def create_server(
         port = inner.add_insecure_port(address)
     else:
         port = inner.add_secure_port(address, credentials)
-    server = PlatformServer(inner, settings, health, metrics, services, mode)
-    server.streams = streams
+    server = PlatformServer(inner, settings, health, metrics, services, mode, streams)
     return server, port

@@ -39,9 +39,8 @@ def is_caused_by_request(error: BaseException) -> bool:
     """
     if isinstance(error, sa_exc.DataError):
         return True
-    if isinstance(error, sa_exc.StatementError) and isinstance(
-        error.orig, OverflowError | ArithmeticError
-    ):
+    # Binding a value (OverflowError, decimal.InvalidOperation: both ArithmeticError).
+    if isinstance(error, sa_exc.StatementError) and isinstance(error.orig, ArithmeticError):
         return True
     if isinstance(error, sa_exc.OperationalError):
         message = str(error.orig).lower()

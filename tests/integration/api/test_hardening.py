@@ -109,7 +109,6 @@ async def test_a_reader_that_never_reads_is_ended_with_resource_exhausted(
             await asyncio.wait_for(drain(call), 30)
     assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert "took no message" in (caught.value.details() or "")
-    assert api.server.streams is not None
     assert api.server.streams.open_streams == 0
 
 
