@@ -39,3 +39,17 @@ class CallInfo:
 
 
 current_call: ContextVar[CallInfo | None] = ContextVar("current_call", default=None)
+
+
+class DeadlineExpired(Exception):
+    """The caller's deadline passed before the work started (answered DEADLINE_EXCEEDED)."""
+
+
+def remaining_seconds(context: grpc.aio.ServicerContext[Any, Any]) -> float | None:
+    """Seconds left before the caller's deadline (None: no deadline). Expired: DeadlineExpired."""
+    call = current_call.get()
+    # The snapshot taken when the call started: the context is not asked again.
+    remaining = call.remaining() if call is not None else context.time_remaining()
+    if remaining is not None and remaining <= 0:
+        raise DeadlineExpired
+    return remaining

@@ -1,8 +1,11 @@
 """The one place exceptions become gRPC statuses.
 
-Database outages → UNAVAILABLE ("retry later"); anything else unexpected → INTERNAL with a generic
-message. The caller never sees SQL, driver messages or secrets; the server log has the details.
-Statuses a servicer sets on purpose (``context.abort``) pass through untouched.
+The platform's errors (:mod:`wonder.errors`) → their status from the one table in
+:mod:`grpc_server.status`; an expired deadline or a statement timeout → DEADLINE_EXCEEDED; what
+the database refuses in a request → INVALID_ARGUMENT; database outages → UNAVAILABLE ("retry
+later"); anything else unexpected → INTERNAL with a generic message. The caller never sees SQL,
+driver messages or secrets; the server log has the details. Statuses a servicer sets on purpose
+(``context.abort``) pass through untouched.
 """
 
 from __future__ import annotations
@@ -16,7 +19,10 @@ import grpc
 import grpc.aio
 from sqlalchemy import exc as sa_exc
 
+from grpc_server.call_info import DeadlineExpired
 from grpc_server.interceptors._wrap import AroundInterceptor
+from grpc_server.status import abort_with, is_statement_timeout
+from wonder.errors import PlatformError
 
 log = logging.getLogger("wonder.grpc.errors")
 
@@ -82,7 +88,14 @@ class ErrorMappingInterceptor(AroundInterceptor):
             yield
         except grpc.aio.AbortError:
             raise
+        except PlatformError as error:
+            await abort_with(context, error)
+        except DeadlineExpired:
+            await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline exceeded")
         except Exception as error:
+            if is_statement_timeout(error):
+                # The query outlived the caller's deadline: say so, rather than "unavailable".
+                await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline exceeded")
             if is_caused_by_request(error):
                 log.warning(
                     "request refused by the database in %s: %s",

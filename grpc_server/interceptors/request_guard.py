@@ -24,7 +24,8 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import DecodeError, Message
 
 from grpc_server.interceptors._wrap import Behavior
-from grpc_server.servicers.rpc_errors import abort_invalid_argument
+from grpc_server.status import abort_with
+from wonder.errors import InvalidArgument
 
 log = logging.getLogger("wonder.grpc.requests")
 
@@ -107,13 +108,18 @@ class RequestGuardInterceptor(grpc.aio.ServerInterceptor):
         async def check(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> None:
             if isinstance(request, Undecodable):
                 log.warning("undecodable request body for %s (%s)", method, request.error)
-                await abort_invalid_argument(
-                    context, "request", "the body is not a valid protobuf message for this method"
+                await abort_with(
+                    context,
+                    InvalidArgument(
+                        "request", "the body is not a valid protobuf message for this method"
+                    ),
                 )
             if isinstance(request, Message):
                 field = oversized_field(request, limit)
                 if field is not None:
-                    await abort_invalid_argument(context, field, f"longer than {limit} characters")
+                    await abort_with(
+                        context, InvalidArgument(field, f"longer than {limit} characters")
+                    )
 
         return check
 

@@ -1,4 +1,7 @@
-"""wonder.v1.ListingService: parse the request, query, map. The logic lives in wonder.listings."""
+"""wonder.v1.ListingService: parse the request, query, map. The logic lives in wonder.listings.
+
+Errors are raised, never handled here: the error-mapping interceptor turns them into statuses.
+"""
 
 from __future__ import annotations
 
@@ -8,42 +11,28 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from grpc_server import mappers
+from grpc_server.call_info import remaining_seconds
 from grpc_server.deps import ServerDeps
-from grpc_server.servicers.rpc_errors import (
-    Context,
-    NotFound,
-    remaining_seconds,
-    translated_errors,
-)
+from grpc_server.status import Context
+from wonder.aip.filtering import canonical_filter, parse_filter
+from wonder.aip.names import parse_resource_name
+from wonder.aip.ordering import canonical_order_by, parse_order_by
+from wonder.aip.pagetoken import PageTokenCodec
+from wonder.aip.paging import Pager
+from wonder.db.keyset import position_of
+from wonder.db.read_only import read_only_transaction
+from wonder.errors import InvalidArgument, NotFound
+from wonder.listings.catalogue import HISTORY_POSITION, LISTINGS, MEDIA_POSITION
 from wonder.listings.change_stream import GapGate
-from wonder.listings.query import (
-    HISTORY_POSITION,
-    MEDIA_POSITION,
-    FieldSpec,
-    InvalidArgument,
-    SortValue,
-    canonical_filter,
-    canonical_order_by,
-    parse_filter,
-    parse_order_by,
-    parse_resource_name,
-    position_from_json,
-    position_to_json,
-    resolve_page_size,
-)
 from wonder.listings.read_repository import (
     HISTORY_ORDER,
     MEDIA_ORDER,
     ListingReadRepository,
     ListingWithParties,
     MediaRecord,
-    SortColumn,
     compile_filter,
     listing_sort_columns,
-    position_of,
-    read_only_transaction,
 )
-from wonder.pagetoken import PageTokenCodec, PageTokenError, query_fingerprint
 from wonder.v1 import listing_pb2, listing_service_pb2, listing_service_pb2_grpc
 
 MAX_BATCH_GET = 1000
@@ -63,7 +52,11 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
         self._deps = deps
         self._settings = deps.settings.grpc
         secret = self._settings.page_token_secret.get_secret_value().encode("utf-8")
-        self._tokens = PageTokenCodec(secret)
+        self._pager = Pager(
+            PageTokenCodec(secret),
+            default_size=self._settings.default_page_size,
+            max_size=self._settings.max_page_size,
+        )
         # Backlog streams share at most half of the pool.
         self._stream_slots = asyncio.Semaphore(max(1, self._settings.database_pool_size // 2))
 
@@ -77,35 +70,6 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
             read_only_transaction(session, remaining_seconds(context)) as connection,
         ):
             yield ListingReadRepository(connection)
-
-    def _page_size(self, requested: int) -> int:
-        return resolve_page_size(
-            requested, self._settings.default_page_size, self._settings.max_page_size
-        )
-
-    def _position(
-        self, token: str, fingerprint: str, fields: Sequence[FieldSpec]
-    ) -> list[SortValue] | None:
-        if not token:
-            return None
-        raw = self._tokens.decode(token, fingerprint)
-        try:
-            return position_from_json(fields, raw)
-        except ValueError as error:
-            raise PageTokenError("the page token is malformed") from error
-
-    def _next_token(
-        self,
-        fingerprint: str,
-        fields: Sequence[FieldSpec],
-        columns: Sequence[SortColumn],
-        rows: Sequence[object],
-        has_more: bool,
-    ) -> str:
-        if not has_more or not rows:
-            return ""
-        position = position_to_json(fields, position_of(rows[-1], columns))
-        return self._tokens.encode(fingerprint, position)
 
     @staticmethod
     async def _media_for(
@@ -146,169 +110,157 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
     async def GetListing(
         self, request: listing_service_pb2.GetListingRequest, context: Context
     ) -> listing_pb2.Listing:
-        async with translated_errors(context):
-            key = parse_resource_name(request.name, "listings")
-            full = _is_full(request.view, _FULL)
-            async with self._repository(context) as repo:
-                rows = await repo.listings_by_key([key], full=full)
-                if key not in rows:
-                    raise NotFound("wonder.v1.Listing", [request.name])
-                media = await self._media_for(repo, [rows[key]], full)
-            return self._render([rows[key]], media)[key]
+        key = parse_resource_name(request.name, "listings")
+        full = _is_full(request.view, _FULL)
+        async with self._repository(context) as repo:
+            rows = await repo.listings_by_key([key], full=full)
+            if key not in rows:
+                raise NotFound("wonder.v1.Listing", [request.name])
+            media = await self._media_for(repo, [rows[key]], full)
+        return self._render([rows[key]], media)[key]
 
     async def BatchGetListings(
         self, request: listing_service_pb2.BatchGetListingsRequest, context: Context
     ) -> listing_service_pb2.BatchGetListingsResponse:
-        async with translated_errors(context):
-            if not request.names:
-                raise InvalidArgument("names", "at least one name is required")
-            if len(request.names) > MAX_BATCH_GET:
-                raise InvalidArgument(
-                    "names", f"at most {MAX_BATCH_GET} names per call, got {len(request.names)}"
-                )
-            keys = [
-                parse_resource_name(name, "listings", field=f"names[{i}]")
-                for i, name in enumerate(request.names)
-            ]
-            full = _is_full(request.view, _FULL)
-            async with self._repository(context) as repo:
-                rows = await repo.listings_by_key(keys, full=full)
-                missing = [n for n, k in zip(request.names, keys, strict=True) if k not in rows]
-                if missing:
-                    raise NotFound("wonder.v1.Listing", list(dict.fromkeys(missing)))
-                media = await self._media_for(repo, list(rows.values()), full)
-            rendered = self._render(list(rows.values()), media)
-            return listing_service_pb2.BatchGetListingsResponse(
-                listings=[rendered[key] for key in keys]
+        if not request.names:
+            raise InvalidArgument("names", "at least one name is required")
+        if len(request.names) > MAX_BATCH_GET:
+            raise InvalidArgument(
+                "names", f"at most {MAX_BATCH_GET} names per call, got {len(request.names)}"
             )
+        keys = [
+            parse_resource_name(name, "listings", field=f"names[{i}]")
+            for i, name in enumerate(request.names)
+        ]
+        full = _is_full(request.view, _FULL)
+        async with self._repository(context) as repo:
+            rows = await repo.listings_by_key(keys, full=full)
+            missing = [n for n, k in zip(request.names, keys, strict=True) if k not in rows]
+            if missing:
+                raise NotFound("wonder.v1.Listing", list(dict.fromkeys(missing)))
+            media = await self._media_for(repo, list(rows.values()), full)
+        rendered = self._render(list(rows.values()), media)
+        return listing_service_pb2.BatchGetListingsResponse(
+            listings=[rendered[key] for key in keys]
+        )
 
     async def ListListings(
         self, request: listing_service_pb2.ListListingsRequest, context: Context
     ) -> listing_service_pb2.ListListingsResponse:
-        async with translated_errors(context):
-            page_size = self._page_size(request.page_size)
-            expr = parse_filter(request.filter)
-            order = parse_order_by(request.order_by)
-            full = _is_full(request.view, _BASIC)
-            fingerprint = query_fingerprint(
-                method="ListListings",
-                filter=canonical_filter(expr),
-                order_by=canonical_order_by(order),
-                full=full,
+        expr = parse_filter(request.filter, LISTINGS)
+        order = parse_order_by(request.order_by, LISTINGS)
+        full = _is_full(request.view, _BASIC)
+        cursor = self._pager.start(
+            "ListListings",
+            request.page_size,
+            request.page_token,
+            [key.field for key in order],
+            filter=canonical_filter(expr),
+            order_by=canonical_order_by(order),
+            full=full,
+            show_deleted=request.show_deleted,
+        )
+        async with self._repository(context) as repo:
+            rows = await repo.list_listings(
+                where=compile_filter(expr),
+                order=order,
+                after=cursor.after,
+                limit=cursor.fetch_limit,
                 show_deleted=request.show_deleted,
+                full=full,
             )
-            fields = [key.field for key in order]
-            after = self._position(request.page_token, fingerprint, fields)
-            async with self._repository(context) as repo:
-                rows = await repo.list_listings(
-                    where=compile_filter(expr),
-                    order=order,
-                    after=after,
-                    limit=page_size + 1,
-                    show_deleted=request.show_deleted,
-                    full=full,
-                )
-                page = rows[:page_size]
-                media = await self._media_for(repo, page, full)
-            rendered = self._render(page, media)
-            listings = [row.listing for row in page]
-            token = self._next_token(
-                fingerprint, fields, listing_sort_columns(order), listings, len(rows) > page_size
-            )
-            return listing_service_pb2.ListListingsResponse(
-                listings=[rendered[row.listing_key] for row in listings], next_page_token=token
-            )
+            page = rows[: cursor.page_size]
+            media = await self._media_for(repo, page, full)
+        rendered = self._render(page, media)
+        columns = listing_sort_columns(order)
+        page, token = cursor.finish(rows, lambda row: position_of(row.listing, columns))
+        return listing_service_pb2.ListListingsResponse(
+            listings=[rendered[row.listing.listing_key] for row in page], next_page_token=token
+        )
 
     async def ListListingMedia(
         self, request: listing_service_pb2.ListListingMediaRequest, context: Context
     ) -> listing_service_pb2.ListListingMediaResponse:
-        async with translated_errors(context):
-            key = parse_resource_name(request.parent, "listings", field="parent")
-            page_size = self._page_size(request.page_size)
-            fingerprint = query_fingerprint(method="ListListingMedia", parent=key)
-            after = self._position(request.page_token, fingerprint, MEDIA_POSITION)
-            async with self._repository(context) as repo:
-                await self._require_listing(repo, key, request.parent)
-                rows = await repo.list_media(key, after, page_size + 1)
-            page = rows[:page_size]
-            token = self._next_token(
-                fingerprint, MEDIA_POSITION, MEDIA_ORDER, page, len(rows) > page_size
-            )
-            return listing_service_pb2.ListListingMediaResponse(
-                media=[mappers.media_to_proto(row) for row in page], next_page_token=token
-            )
+        key = parse_resource_name(request.parent, "listings", field="parent")
+        cursor = self._pager.start(
+            "ListListingMedia", request.page_size, request.page_token, MEDIA_POSITION, parent=key
+        )
+        async with self._repository(context) as repo:
+            await self._require_listing(repo, key, request.parent)
+            rows = await repo.list_media(key, cursor.after, cursor.fetch_limit)
+        page, token = cursor.finish(rows, lambda row: position_of(row, MEDIA_ORDER))
+        return listing_service_pb2.ListListingMediaResponse(
+            media=[mappers.media_to_proto(row) for row in page], next_page_token=token
+        )
 
     async def ListListingHistory(
         self, request: listing_service_pb2.ListListingHistoryRequest, context: Context
     ) -> listing_service_pb2.ListListingHistoryResponse:
-        async with translated_errors(context):
-            key = parse_resource_name(request.parent, "listings", field="parent")
-            page_size = self._page_size(request.page_size)
-            fingerprint = query_fingerprint(method="ListListingHistory", parent=key)
-            after = self._position(request.page_token, fingerprint, HISTORY_POSITION)
-            async with self._repository(context) as repo:
-                await self._require_listing(repo, key, request.parent)
-                rows = await repo.list_history(key, after, page_size + 1)
-            page = rows[:page_size]
-            token = self._next_token(
-                fingerprint, HISTORY_POSITION, HISTORY_ORDER, page, len(rows) > page_size
-            )
-            return listing_service_pb2.ListListingHistoryResponse(
-                entries=[mappers.history_to_proto(row) for row in page], next_page_token=token
-            )
+        key = parse_resource_name(request.parent, "listings", field="parent")
+        cursor = self._pager.start(
+            "ListListingHistory",
+            request.page_size,
+            request.page_token,
+            HISTORY_POSITION,
+            parent=key,
+        )
+        async with self._repository(context) as repo:
+            await self._require_listing(repo, key, request.parent)
+            rows = await repo.list_history(key, cursor.after, cursor.fetch_limit)
+        page, token = cursor.finish(rows, lambda row: position_of(row, HISTORY_ORDER))
+        return listing_service_pb2.ListListingHistoryResponse(
+            entries=[mappers.history_to_proto(row) for row in page], next_page_token=token
+        )
 
     async def GetAgent(
         self, request: listing_service_pb2.GetAgentRequest, context: Context
     ) -> listing_pb2.Agent:
-        async with translated_errors(context):
-            key = parse_resource_name(request.name, "agents")
-            async with self._repository(context) as repo:
-                rows = await repo.members_by_key([key])
-            if key not in rows:
-                raise NotFound("wonder.v1.Agent", [request.name])
-            return mappers.agent_to_proto(rows[key])
+        key = parse_resource_name(request.name, "agents")
+        async with self._repository(context) as repo:
+            rows = await repo.members_by_key([key])
+        if key not in rows:
+            raise NotFound("wonder.v1.Agent", [request.name])
+        return mappers.agent_to_proto(rows[key])
 
     async def GetOffice(
         self, request: listing_service_pb2.GetOfficeRequest, context: Context
     ) -> listing_pb2.Office:
-        async with translated_errors(context):
-            key = parse_resource_name(request.name, "offices")
-            async with self._repository(context) as repo:
-                rows = await repo.offices_by_key([key])
-            if key not in rows:
-                raise NotFound("wonder.v1.Office", [request.name])
-            return mappers.office_to_proto(rows[key])
+        key = parse_resource_name(request.name, "offices")
+        async with self._repository(context) as repo:
+            rows = await repo.offices_by_key([key])
+        if key not in rows:
+            raise NotFound("wonder.v1.Office", [request.name])
+        return mappers.office_to_proto(rows[key])
 
     async def StreamListingChanges(
         self, request: listing_service_pb2.StreamListingChangesRequest, context: Context
     ) -> AsyncIterator[listing_service_pb2.ListingChange]:
-        async with translated_errors(context):
-            if request.start_cursor < 0:
-                raise InvalidArgument("start_cursor", "must not be negative")
-            full = _is_full(request.view, _BASIC)
-            batch_size = self._settings.change_stream_batch_size
-            gate = GapGate(self._settings.change_stream_gap_grace_seconds)
-            cursor = request.start_cursor
-            while True:
-                # One short transaction per poll, and only while holding one of the streams'
-                # database slots, so streams never take the pool from unary calls or hold a
-                # connection while their reader catches up. Mapping happens after the commit.
-                async with self._stream_slots, self._repository(context) as repo:
-                    fetched = await repo.changes_after(cursor, batch_size)
-                    ready = fetched[
-                        : gate.releasable(
-                            cursor, fetched, now=self._deps.clock(), monotonic=time.monotonic()
-                        )
-                    ]
-                    upserted = await repo.listings_by_key(
-                        [row.listing_key for row in ready if row.kind == "upsert"], full=full
+        if request.start_cursor < 0:
+            raise InvalidArgument("start_cursor", "must not be negative")
+        full = _is_full(request.view, _BASIC)
+        batch_size = self._settings.change_stream_batch_size
+        gate = GapGate(self._settings.change_stream_gap_grace_seconds)
+        cursor = request.start_cursor
+        while True:
+            # One short transaction per poll, and only while holding one of the streams'
+            # database slots, so streams never take the pool from unary calls or hold a
+            # connection while their reader catches up. Mapping happens after the commit.
+            async with self._stream_slots, self._repository(context) as repo:
+                fetched = await repo.changes_after(cursor, batch_size)
+                ready = fetched[
+                    : gate.releasable(
+                        cursor, fetched, now=self._deps.clock(), monotonic=time.monotonic()
                     )
-                    media = await self._media_for(repo, list(upserted.values()), full)
-                for row in ready:
-                    # One message at a time: a stream holds its rows, never a rendered batch.
-                    listed = upserted.get(row.listing_key)
-                    rendered = self._render([listed], media)[row.listing_key] if listed else None
-                    yield mappers.change_to_proto(row, rendered)
-                    cursor = row.seq
-                if len(ready) < batch_size:
-                    await asyncio.sleep(self._settings.change_stream_poll_seconds)
+                ]
+                upserted = await repo.listings_by_key(
+                    [row.listing_key for row in ready if row.kind == "upsert"], full=full
+                )
+                media = await self._media_for(repo, list(upserted.values()), full)
+            for row in ready:
+                # One message at a time: a stream holds its rows, never a rendered batch.
+                listed = upserted.get(row.listing_key)
+                rendered = self._render([listed], media)[row.listing_key] if listed else None
+                yield mappers.change_to_proto(row, rendered)
+                cursor = row.seq
+            if len(ready) < batch_size:
+                await asyncio.sleep(self._settings.change_stream_poll_seconds)

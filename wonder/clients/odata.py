@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from urllib.parse import quote
 
+from wonder.timestamps import format_timestamp
+
 # Characters left readable in a query string; everything else is percent-encoded.
 _QUERY_SAFE = "$,'():/"
 
@@ -13,28 +15,6 @@ _QUERY_SAFE = "$,'():/"
 def quote_string(value: str) -> str:
     """An OData string literal, embedded quotes doubled: ``O'Hara`` → ``'O''Hara'``."""
     return "'" + value.replace("'", "''") + "'"
-
-
-def format_timestamp(value: datetime) -> str:
-    """An ``Edm.DateTimeOffset`` literal in UTC with milliseconds: ``2026-01-31T12:00:00.123Z``.
-
-    A naive datetime is taken to be UTC already.
-    """
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    utc = value.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-
-
-def parse_timestamp(value: str) -> datetime:
-    """Parse an ``Edm.DateTimeOffset`` as Trestle sends it (``...Z`` or an offset) to aware UTC."""
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    parsed = datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def keyset_filter(

@@ -14,9 +14,11 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from wonder.timestamps import parse_timestamp
 
 # The RESO Data Dictionary 2.0 StandardStatus values, stored as their display strings. An OData
 # enum arrives as its member name ("ActiveUnderContract"), a string lookup as the display string:
@@ -46,9 +48,6 @@ MEDIA_NAVIGATION = "Media"
 
 _INT32_MAX = 2**31 - 1
 _MONEY_LIMIT = Decimal(10) ** 12  # NUMERIC(14, 2)
-_TIMESTAMP = re.compile(
-    r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|z|[+-]\d{2}:\d{2})$"
-)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -317,21 +316,6 @@ def normalize_office(record: object) -> NormalizedOffice | Rejected:
         )
     except _FieldError as error:
         return Rejected(str(error), record_key(record, "OfficeKey"))
-
-
-def parse_timestamp(value: str) -> datetime:
-    """An ``Edm.DateTimeOffset`` (``Z`` or ``±hh:mm``, any fraction digits) as aware UTC.
-
-    Raises ValueError for anything else, naive timestamps included (their zone is unknown).
-    """
-    match = _TIMESTAMP.match(value)
-    if match is None:
-        raise ValueError(f"{value!r} is not an ISO 8601 timestamp with a UTC offset")
-    minutes, seconds, fraction, offset = match.groups()
-    micros = (fraction or "").ljust(6, "0")[:6]  # beyond microseconds is truncated
-    zone = "+00:00" if offset in ("Z", "z") else offset
-    parsed = datetime.fromisoformat(f"{minutes}:{seconds or '00'}.{micros}{zone}")
-    return parsed.astimezone(UTC)
 
 
 class _FieldError(Exception):

@@ -1,8 +1,9 @@
 """Read queries for the listing API (async SQLAlchemy Core).
 
-Every query is built from the typed AST of :mod:`wonder.listings.query` with SQLAlchemy
-expressions, so every value travels as a bound parameter. Paging is keyset only (no OFFSET):
-the position of the last row of a page becomes a "strictly after" predicate in the sort order.
+Every query is built from the typed AST of :mod:`wonder.aip.filtering` (compiled by
+:mod:`wonder.db.filter_sql`), so every value travels as a bound parameter. Paging is keyset only
+(:mod:`wonder.db.keyset`): the position of the last row of a page becomes a "strictly after"
+predicate in the sort order.
 
 Rows come back as typed records (named tuples of the columns the API shows), not ORM objects:
 no identity map, no attribute instrumentation, and never the large ``raw`` source documents.
@@ -12,53 +13,27 @@ in the listing's own query (outer joins) and its media in one more.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import (
-    ColumnElement,
-    and_,
-    bindparam,
-    false,
-    not_,
-    null,
-    or_,
-    select,
-    true,
-    tuple_,
-)
+from sqlalchemy import ColumnElement, and_, bindparam, null, or_, select
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import Executable, Select
 from sqlalchemy.sql.elements import BindParameter
 
+from wonder.aip.fields import SortValue
+from wonder.aip.filtering import FilterExpr
+from wonder.aip.ordering import OrderKey
 from wonder.db.base import Base
+from wonder.db.filter_sql import FilterColumns
+from wonder.db.filter_sql import compile_filter as compile_any_filter
+from wonder.db.keyset import SortColumn, after_position, order_clauses
 from wonder.db.models import Listing, ListingChange, ListingHistory, ListingMedia, Member, Office
-from wonder.listings.query import (
-    And,
-    CompareOp,
-    Comparison,
-    FilterExpr,
-    Not,
-    Or,
-    OrderKey,
-    SortValue,
-    Within,
-)
-
-_COMPARE: dict[CompareOp, Callable[[Any, Any], ColumnElement[bool]]] = {
-    CompareOp.EQ: lambda column, value: column == value,
-    CompareOp.NE: lambda column, value: column != value,
-    CompareOp.LT: lambda column, value: column < value,
-    CompareOp.LE: lambda column, value: column <= value,
-    CompareOp.GT: lambda column, value: column > value,
-    CompareOp.GE: lambda column, value: column >= value,
-}
+from wonder.listings.catalogue import Within
 
 
 def _listing_column(name: str) -> InstrumentedAttribute[Any]:
@@ -66,91 +41,26 @@ def _listing_column(name: str) -> InstrumentedAttribute[Any]:
     return column
 
 
+def _within_sql(box: Within) -> ColumnElement[bool]:
+    longitude = (
+        Listing.longitude.between(box.west, box.east)
+        if box.west <= box.east
+        else or_(Listing.longitude >= box.west, Listing.longitude <= box.east)
+    )
+    return and_(
+        Listing.latitude.is_not(None),
+        Listing.longitude.is_not(None),
+        Listing.latitude.between(box.south, box.north),
+        longitude,
+    )
+
+
+LISTING_COLUMNS = FilterColumns(Listing, {Within: _within_sql})
+
+
 def compile_filter(expr: FilterExpr | None) -> ColumnElement[bool]:
-    """The WHERE clause of a filter. Two-valued: a comparison on an unset field is false."""
-    match expr:
-        case None:
-            return true()
-        case Comparison(field, op, value):
-            column = _listing_column(field.column)
-            condition = _COMPARE[op](column, value)
-            return and_(column.is_not(None), condition) if field.nullable else condition
-        case Within(south, west, north, east):
-            longitude = (
-                Listing.longitude.between(west, east)
-                if west <= east
-                else or_(Listing.longitude >= west, Listing.longitude <= east)
-            )
-            return and_(
-                Listing.latitude.is_not(None),
-                Listing.longitude.is_not(None),
-                Listing.latitude.between(south, north),
-                longitude,
-            )
-        case And(operands):
-            return and_(*(compile_filter(o) for o in operands))
-        case Or(operands):
-            return or_(*(compile_filter(o) for o in operands))
-        case Not(operand):
-            return not_(compile_filter(operand))
-    raise AssertionError(f"unknown filter node {expr!r}")  # pragma: no cover
-
-
-# --- keyset paging ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SortColumn:
-    """A column of a total order; unset values sort last ascending, first descending."""
-
-    column: InstrumentedAttribute[Any]
-    descending: bool = False
-    nullable: bool = False
-
-    def order_clause(self) -> Any:
-        if self.descending:
-            return self.column.desc().nulls_first() if self.nullable else self.column.desc()
-        return self.column.asc().nulls_last() if self.nullable else self.column.asc()
-
-    def after(self, value: SortValue) -> ColumnElement[bool] | None:
-        """Rows strictly after ``value`` in this column's direction (None: there are none)."""
-        if self.descending:
-            if value is None:
-                return self.column.is_not(None)
-            return self.column < value
-        if value is None:
-            return None
-        strictly = self.column > value
-        return or_(strictly, self.column.is_(None)) if self.nullable else strictly
-
-    def equal(self, value: SortValue) -> ColumnElement[bool]:
-        return self.column.is_(None) if value is None else self.column == value
-
-
-def order_clauses(columns: Sequence[SortColumn]) -> list[Any]:
-    return [column.order_clause() for column in columns]
-
-
-def after_position(
-    columns: Sequence[SortColumn], values: Sequence[SortValue]
-) -> ColumnElement[bool]:
-    """Rows that sort strictly after ``values`` in the total order ``columns``."""
-    uniform = len({c.descending for c in columns}) == 1
-    if uniform and not any(c.nullable for c in columns):
-        # A row-value comparison, which an index on the sort columns serves directly.
-        left = tuple_(*(c.column for c in columns))
-        binds = (
-            bindparam(None, v, type_=c.column.type) for c, v in zip(columns, values, strict=True)
-        )
-        right = tuple_(*binds)
-        return left < right if columns[0].descending else left > right
-    branches: list[ColumnElement[bool]] = []
-    for i, (column, value) in enumerate(zip(columns, values, strict=True)):
-        after = column.after(value)
-        if after is not None:
-            prefix = [c.equal(v) for c, v in zip(columns[:i], values[:i], strict=True)]
-            branches.append(and_(*prefix, after))
-    return or_(*branches) if branches else false()
+    """The WHERE clause of a listing filter."""
+    return compile_any_filter(expr, LISTING_COLUMNS)
 
 
 def listing_sort_columns(order: Sequence[OrderKey]) -> list[SortColumn]:
@@ -370,36 +280,6 @@ def _key_params(keys: Sequence[str]) -> dict[str, Any]:
 # --- the repository --------------------------------------------------------------------------
 
 
-@asynccontextmanager
-async def read_only_transaction(
-    session: AsyncSession, timeout_seconds: float | None
-) -> AsyncIterator[AsyncConnection]:
-    """The session's connection, its statements bounded by the caller's remaining time.
-
-    On PostgreSQL the connection runs in autocommit mode, so the driver sends no BEGIN and no
-    ROLLBACK of its own. Without a deadline every statement is its own transaction (READ
-    COMMITTED gives each statement its own snapshot anyway). With one, a single round trip opens
-    a read-only transaction and bounds its statements (``SET LOCAL statement_timeout``, gone
-    with the transaction), and a COMMIT ends it: psycopg drops its prepared statements on every
-    ROLLBACK, on COMMIT it keeps them. On failure the session's rollback ends the transaction.
-    SQLite has no server to cancel on: a plain transaction.
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        yield await session.connection()
-        return
-    connection = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    if timeout_seconds is None:
-        yield connection
-        return
-    # An int, so formatting it into the statement is safe (SET takes no bound parameters).
-    milliseconds = max(1, int(timeout_seconds * 1000))
-    await connection.exec_driver_sql(
-        f"BEGIN READ ONLY; SET LOCAL statement_timeout = {milliseconds}"
-    )
-    yield connection
-    await connection.exec_driver_sql("COMMIT")
-
-
 class ListingReadRepository:
     """Reads listings, media, history, agents, offices and the change feed. Never writes."""
 
@@ -491,12 +371,3 @@ class ListingReadRepository:
     async def changes_after(self, cursor: int, limit: int) -> list[ChangeRecord]:
         rows = await self._rows(_CHANGES_AFTER, {"cursor": cursor, "limit": limit})
         return [ChangeRecord._make(row) for row in rows]
-
-
-def sort_value(row: object, column: SortColumn) -> SortValue:
-    value: SortValue = getattr(row, column.column.key)
-    return value
-
-
-def position_of(row: object, columns: Sequence[SortColumn]) -> list[SortValue]:
-    return [sort_value(row, c) for c in columns]

@@ -26,7 +26,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from wonder.clients.odata import format_timestamp, keyset_filter, quote_string
+from wonder.clients.odata import keyset_filter, quote_string
 from wonder.clients.pacing import QuotaSnapshot
 from wonder.db.models import HeldDelete
 from wonder.db.uow import unit_of_work
@@ -54,12 +54,12 @@ from wonder.listings.normalize import (
     normalize_member,
     normalize_office,
     normalize_property,
-    parse_timestamp,
     record_key,
 )
 from wonder.listings.read_ahead import read_ahead
 from wonder.listings.report import CensusReport, IngestReport, ProgressEvent
 from wonder.settings import ListingIngestSettings
+from wonder.timestamps import format_timestamp, parse_timestamp
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from grpc_server.servicers import METHOD_SCOPES
-from grpc_server.servicers.rpc_errors import is_statement_timeout
+from grpc_server.status import is_statement_timeout
 from tests.integration.api.conftest import (
     T0,
     ListingApi,
@@ -24,7 +24,7 @@ from tests.integration.api.conftest import (
 )
 from wonder.db.engine import async_session_factory, make_async_engine
 from wonder.db.models import ListingHistory, ListingMedia, Member, Office
-from wonder.listings.read_repository import read_only_transaction
+from wonder.db.read_only import read_only_transaction
 from wonder.v1 import listing_pb2, listing_service_pb2
 
 pb = listing_service_pb2

@@ -20,8 +20,8 @@ from tests.integration.api.conftest import (
     make_listing,
     seed,
 )
+from wonder.aip.pagetoken import PageTokenCodec
 from wonder.db.models import Listing
-from wonder.pagetoken import PageTokenCodec
 from wonder.v1 import listing_pb2, listing_service_pb2
 
 pb = listing_service_pb2

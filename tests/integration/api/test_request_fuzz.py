@@ -56,7 +56,7 @@ UNARY_TIMEOUT = 10.0  # generous: a unary call that needs it all is a fault
 STREAM_TIMEOUT = 10.0
 STREAM_READ_SECONDS = 0.25  # then the stream is cancelled (an idle feed sends nothing)
 MAX_TEXT = 20_000
-TAG_BYTES = 16  # wonder.pagetoken: the JSON payload, then HMAC-SHA256 truncated to 16 bytes
+TAG_BYTES = 16  # wonder.aip.pagetoken: the JSON payload, then HMAC-SHA256 truncated to 16 bytes
 # A default client accepts response metadata (the trailers carrying the status message and
 # details) up to 8 KiB, rejects it above 16 KiB, and in between rejects it at random
 # (RESOURCE_EXHAUSTED). The fuzz client rejects anything above 8 KiB, so the verdict is

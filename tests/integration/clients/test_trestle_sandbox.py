@@ -16,8 +16,9 @@ from pydantic import SecretStr
 
 from tests.trestle_fixtures import RunningTrestle
 from wonder.clients.errors import AuthError, PermanentError, RateLimited
-from wonder.clients.odata import keyset_filter, parse_timestamp
+from wonder.clients.odata import keyset_filter
 from wonder.clients.trestle import ODataPage, TrestleClient
+from wonder.timestamps import parse_timestamp
 
 KEY_FIELDS = ["ListingKey", "ModificationTimestamp"]
 

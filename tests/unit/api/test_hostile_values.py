@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import pytest
 
-from wonder.listings.query import (
-    LIST_PRICE,
-    MAX_FILTER_DEPTH,
-    MODIFICATION_TIME,
-    FieldSpec,
-    FieldType,
-    FilterError,
-    InvalidArgument,
-    echo,
-    parse_filter,
-    parse_order_by,
-    parse_resource_name,
-    position_from_json,
-)
+from wonder.aip.fields import FieldSpec, FieldType
+from wonder.aip.filtering import MAX_FILTER_DEPTH, FilterError, FilterExpr
+from wonder.aip.filtering import parse_filter as parse_any_filter
+from wonder.aip.names import parse_resource_name
+from wonder.aip.ordering import OrderKey, position_from_json
+from wonder.aip.ordering import parse_order_by as parse_any_order_by
+from wonder.errors import InvalidArgument, echo
+from wonder.listings.catalogue import LIST_PRICE, LISTINGS, MODIFICATION_TIME
+
+
+def parse_filter(text: str) -> FilterExpr | None:
+    return parse_any_filter(text, LISTINGS)
+
+
+def parse_order_by(text: str) -> tuple[OrderKey, ...]:
+    return parse_any_order_by(text, LISTINGS)
+
 
 COUNT = FieldSpec("id", "id", FieldType.INTEGER, nullable=False)
 AREA = FieldSpec("living_area", "living_area", FieldType.FLOAT)

@@ -7,19 +7,22 @@ from decimal import Decimal
 
 import pytest
 
-from wonder.listings.query import (
-    HISTORY_POSITION,
-    LISTING_KEY,
-    MEDIA_POSITION,
-    InvalidArgument,
-    SortValue,
+from wonder.aip.fields import SortValue
+from wonder.aip.names import parse_resource_name
+from wonder.aip.ordering import (
+    OrderKey,
     canonical_order_by,
-    parse_order_by,
-    parse_resource_name,
     position_from_json,
     position_to_json,
-    resolve_page_size,
 )
+from wonder.aip.ordering import parse_order_by as parse_any_order_by
+from wonder.aip.paging import resolve_page_size
+from wonder.errors import InvalidArgument
+from wonder.listings.catalogue import HISTORY_POSITION, LISTING_KEY, LISTINGS, MEDIA_POSITION
+
+
+def parse_order_by(text: str) -> tuple[OrderKey, ...]:
+    return parse_any_order_by(text, LISTINGS)
 
 
 def names(text: str) -> list[tuple[str, bool]]:

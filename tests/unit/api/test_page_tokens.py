@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from wonder.pagetoken import PageTokenCodec, PageTokenError, query_fingerprint
+from wonder.aip.pagetoken import PageTokenCodec, PageTokenError, query_fingerprint
 
 CODEC = PageTokenCodec(b"unit-test-secret")
 QUERY = query_fingerprint(method="ListListings", filter="city = 'Austin'", order_by="listing_key")

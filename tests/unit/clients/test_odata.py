@@ -1,12 +1,10 @@
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from wonder.clients.odata import (
     build_query,
-    format_timestamp,
     keyset_filter,
-    parse_timestamp,
     quote_string,
 )
 
@@ -17,30 +15,6 @@ def test_quote_string_doubles_single_quotes():
     assert quote_string("abc") == "'abc'"
     assert quote_string("O'Hara's") == "'O''Hara''s'"
     assert quote_string("") == "''"
-
-
-def test_format_timestamp_is_utc_with_milliseconds():
-    assert format_timestamp(T) == "2026-01-31T12:00:00.123Z"
-    eastern = T.astimezone(timezone(timedelta(hours=-5)))
-    assert format_timestamp(eastern) == "2026-01-31T12:00:00.123Z"
-    assert format_timestamp(datetime(2026, 1, 31, 12, 0)) == "2026-01-31T12:00:00.000Z"
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("2026-01-31T12:00:00.123Z", datetime(2026, 1, 31, 12, 0, 0, 123000, tzinfo=UTC)),
-        ("2026-01-31T07:00:00-05:00", datetime(2026, 1, 31, 12, 0, tzinfo=UTC)),
-        ("2026-01-31T12:00:00", datetime(2026, 1, 31, 12, 0, tzinfo=UTC)),
-    ],
-)
-def test_parse_timestamp(text, expected):
-    assert parse_timestamp(text) == expected
-
-
-def test_timestamp_round_trip():
-    ms = T.replace(microsecond=123000)
-    assert parse_timestamp(format_timestamp(ms)) == ms
 
 
 def test_keyset_filter_with_position():

@@ -16,7 +16,6 @@ from wonder.listings.normalize import (
     normalize_member,
     normalize_office,
     normalize_property,
-    parse_timestamp,
 )
 
 
@@ -155,23 +154,6 @@ def test_decimals_stay_exact() -> None:
     result = normalize_property(property_record(ListPrice=Decimal("0.10")))
     assert isinstance(result, NormalizedListing)
     assert str(result.list_price) == "0.10"
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("2026-01-31T12:00:00Z", datetime(2026, 1, 31, 12, tzinfo=UTC)),
-        ("2026-01-31T12:00Z", datetime(2026, 1, 31, 12, tzinfo=UTC)),
-        ("2026-01-31T12:00:00.5Z", datetime(2026, 1, 31, 12, 0, 0, 500000, tzinfo=UTC)),
-        ("2026-01-31T12:00:00.1234567Z", datetime(2026, 1, 31, 12, 0, 0, 123456, tzinfo=UTC)),
-        ("2026-01-31T07:00:00-05:00", datetime(2026, 1, 31, 12, tzinfo=UTC)),
-        ("2026-02-01T01:30:00+13:30", datetime(2026, 1, 31, 12, tzinfo=UTC)),
-    ],
-)
-def test_timestamps_with_offsets_become_utc(text: str, expected: datetime) -> None:
-    parsed = parse_timestamp(text)
-    assert parsed == expected
-    assert parsed.tzinfo == UTC
 
 
 def test_delete_status_marks_the_listing_deleted() -> None:

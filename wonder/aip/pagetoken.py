@@ -15,6 +15,8 @@ import hmac
 import json
 from collections.abc import Sequence
 
+from wonder.errors import InvalidArgument
+
 # What a position may hold: the JSON form of each sort key of the last row of a page.
 JsonScalar = str | int | float | bool | None
 
@@ -22,8 +24,11 @@ _VERSION = 1
 _TAG_BYTES = 16
 
 
-class PageTokenError(ValueError):
+class PageTokenError(InvalidArgument):
     """The token is malformed, was altered, or belongs to another query."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__("page_token", description)
 
 
 def query_fingerprint(**parts: object) -> str:

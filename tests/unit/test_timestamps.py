@@ -1,0 +1,76 @@
+"""wonder.timestamps: the one parser every source, filter and page token goes through."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from wonder.timestamps import format_timestamp, parse_timestamp, parse_timestamp_or_none
+
+T = datetime(2026, 1, 31, 12, 0, 0, 123456, tzinfo=UTC)
+
+
+def test_format_timestamp_is_utc_with_milliseconds():
+    assert format_timestamp(T) == "2026-01-31T12:00:00.123Z"
+    eastern = T.astimezone(timezone(timedelta(hours=-5)))
+    assert format_timestamp(eastern) == "2026-01-31T12:00:00.123Z"
+    assert format_timestamp(datetime(2026, 1, 31, 12, 0)) == "2026-01-31T12:00:00.000Z"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-01-31T12:00:00.123Z", datetime(2026, 1, 31, 12, 0, 0, 123000, tzinfo=UTC)),
+        ("2026-01-31T07:00:00-05:00", datetime(2026, 1, 31, 12, 0, tzinfo=UTC)),
+    ],
+)
+def test_parse_timestamp(text: str, expected: datetime) -> None:
+    assert parse_timestamp(text) == expected
+
+
+def test_timestamp_round_trip():
+    ms = T.replace(microsecond=123000)
+    assert parse_timestamp(format_timestamp(ms)) == ms
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-01-31T12:00:00Z", datetime(2026, 1, 31, 12, tzinfo=UTC)),
+        ("2026-01-31T12:00Z", datetime(2026, 1, 31, 12, tzinfo=UTC)),
+        ("2026-01-31T12:00:00.5Z", datetime(2026, 1, 31, 12, 0, 0, 500000, tzinfo=UTC)),
+        ("2026-01-31T12:00:00.1234567Z", datetime(2026, 1, 31, 12, 0, 0, 123456, tzinfo=UTC)),
+        ("2026-01-31T07:00:00-05:00", datetime(2026, 1, 31, 12, tzinfo=UTC)),
+        ("2026-02-01T01:30:00+13:30", datetime(2026, 1, 31, 12, tzinfo=UTC)),
+    ],
+)
+def test_timestamps_with_offsets_become_utc(text: str, expected: datetime) -> None:
+    parsed = parse_timestamp(text)
+    assert parsed == expected
+    assert parsed.tzinfo == UTC
+
+
+def test_a_timestamp_without_offset_is_refused_unless_the_source_is_documented_utc() -> None:
+    with pytest.raises(ValueError, match="no UTC offset"):
+        parse_timestamp("2026-01-31T12:00:00")
+    assert parse_timestamp("2026-01-31T12:00:00", assume_utc=True) == datetime(
+        2026, 1, 31, 12, tzinfo=UTC
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "2026-01-31",
+        "2026-13-01T00:00:00Z",
+        "0001-01-01T00:00:00+00:01",
+        "yesterday",
+        "2026-01-31T12Z",
+    ],
+)
+def test_what_is_not_an_instant_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match=r"timestamp|instant"):
+        parse_timestamp(text)
+    assert parse_timestamp_or_none(text) is None

@@ -1,0 +1,82 @@
+"""Typed fields a resource lets callers filter and sort on, and the literals each type accepts.
+
+A slice declares its fields once (:class:`FieldSpec`) and gathers them in a
+:class:`Catalogue`; the filter parser, ``order_by`` and keyset positions all read that catalogue,
+so a field is filterable, sortable and page-token safe the same way in every API.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from wonder.aip.filtering import FunctionTerm
+
+# NUMERIC(14, 2): money columns hold at most 12 digits before the point.
+MAX_MONEY = Decimal("1e12")
+
+
+class FieldType(enum.Enum):
+    STRING = "string"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    FLOAT = "number"
+    TIMESTAMP = "timestamp"
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """A field consumers may filter or sort on: its API name, storage column and type."""
+
+    name: str
+    column: str
+    type: FieldType
+    nullable: bool = True
+
+
+FilterValue = str | int | Decimal | float | datetime
+SortValue = str | int | Decimal | float | datetime | None
+
+
+@dataclass(frozen=True)
+class FilterFunction:
+    """A function a catalogue allows in filters, e.g. ``within(south, west, north, east)``.
+
+    ``build`` turns the numeric arguments into the term the SQL side knows how to compile; it
+    raises ValueError with a description the caller sees (the parser adds the position).
+    """
+
+    name: str
+    parameters: tuple[str, ...]
+    build: Callable[[tuple[float, ...]], FunctionTerm]
+    aliases: tuple[str, ...] = ()
+
+
+def fields(*specs: FieldSpec) -> dict[str, FieldSpec]:
+    return {spec.name: spec for spec in specs}
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """What one collection's ``filter`` and ``order_by`` may name.
+
+    ``tiebreak`` (the primary key) ends every order so it is total and keyset paging is stable.
+    """
+
+    filter_fields: Mapping[str, FieldSpec]
+    order_fields: Mapping[str, FieldSpec]
+    tiebreak: FieldSpec
+    functions: tuple[FilterFunction, ...] = ()
+    function_named: Mapping[str, FilterFunction] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        by_name = {name: f for f in self.functions for name in (f.name, *f.aliases)}
+        object.__setattr__(self, "filter_fields", MappingProxyType(dict(self.filter_fields)))
+        object.__setattr__(self, "order_fields", MappingProxyType(dict(self.order_fields)))
+        object.__setattr__(self, "function_named", MappingProxyType(by_name))
