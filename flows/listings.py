@@ -49,7 +49,7 @@ def listings_first_load(trestle_secret_block: str | None = None) -> dict[str, An
 def listings_incremental(trestle_secret_block: str | None = None) -> dict[str, Any]:
     """Apply what changed at the source since the cursors (listings, media, agents, offices)."""
     return _run_ingest(
-        "listings-incremental", "incremental sync", service.incremental_sync, trestle_secret_block
+        "listings-incremental", "incremental sync", service.incremental, trestle_secret_block
     )
 
 

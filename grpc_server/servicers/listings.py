@@ -19,11 +19,11 @@ from wonder.aip.names import parse_resource_name
 from wonder.aip.ordering import canonical_order_by, parse_order_by
 from wonder.aip.pagetoken import PageTokenCodec
 from wonder.aip.paging import Pager
+from wonder.db.change_feed import GapGate
 from wonder.db.keyset import position_of
 from wonder.db.read_only import read_only_transaction
 from wonder.errors import InvalidArgument, NotFound
 from wonder.listings.catalogue import HISTORY_POSITION, LISTINGS, MEDIA_POSITION
-from wonder.listings.change_stream import GapGate
 from wonder.listings.read_repository import (
     HISTORY_ORDER,
     MEDIA_ORDER,

@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 
+from wonder.db.models import HistoryField
 from wonder.listings.normalize import NormalizedListing
 
 
@@ -38,7 +39,7 @@ class Action(Enum):
 @dataclass(frozen=True)
 class HistoryEntry:
     listing_key: str
-    field: str
+    field: HistoryField
     old_value: str | None
     new_value: str | None
     changed_at: datetime
@@ -65,7 +66,7 @@ def decide(stored: StoredListing | None, incoming: NormalizedListing) -> Listing
         history.append(
             HistoryEntry(
                 incoming.listing_key,
-                "list_price",
+                HistoryField.LIST_PRICE,
                 money_text(stored.list_price),
                 money_text(incoming.list_price),
                 incoming.modification_timestamp,
@@ -75,7 +76,7 @@ def decide(stored: StoredListing | None, incoming: NormalizedListing) -> Listing
         history.append(
             HistoryEntry(
                 incoming.listing_key,
-                "standard_status",
+                HistoryField.STANDARD_STATUS,
                 stored.standard_status,
                 incoming.standard_status,
                 incoming.modification_timestamp,

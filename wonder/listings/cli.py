@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from wonder.db.enums import HeldDeleteStatus
+from wonder.errors import PlatformError
 from wonder.settings import Settings
 
 logger = logging.getLogger("wonder.listings")
@@ -20,15 +22,15 @@ logger = logging.getLogger("wonder.listings")
 
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "listings", help="MLS listing ingest from Trestle: first load, sync, census, deletes"
+        "listings", help="MLS listing ingest from Trestle: first load, incremental, census, deletes"
     )
     commands = parser.add_subparsers(dest="listings_command", metavar="COMMAND", required=True)
     commands.add_parser(
         "first-load", help="replicate every listing (with media), agent and office; resumable"
     ).set_defaults(handler=_first_load)
     commands.add_parser(
-        "sync", help="incremental sync of what changed since the stored cursors"
-    ).set_defaults(handler=_sync)
+        "incremental", help="apply what changed at the source since the stored cursors"
+    ).set_defaults(handler=_incremental)
     commands.add_parser(
         "census", help="soft-delete listings gone from the source (mass deletes are held)"
     ).set_defaults(handler=_census)
@@ -38,7 +40,12 @@ def register(subparsers: Any) -> None:
         dest="deletes_command", metavar="ACTION", required=True
     )
     listing = delete_commands.add_parser("list", help="list held deletes")
-    listing.add_argument("--status", default=None, help="held | applied | rejected (default: all)")
+    listing.add_argument(
+        "--status",
+        default=None,
+        choices=[status.value for status in HeldDeleteStatus],
+        help="only holds in this state (default: all)",
+    )
     listing.set_defaults(handler=_deletes_list)
     approve = delete_commands.add_parser("approve", help="apply a held delete")
     approve.add_argument("id", type=int)
@@ -90,10 +97,10 @@ def _first_load(settings: Settings, args: argparse.Namespace) -> int:
     return _run_ingest(settings, service.first_load)
 
 
-def _sync(settings: Settings, args: argparse.Namespace) -> int:
+def _incremental(settings: Settings, args: argparse.Namespace) -> int:
     from wonder.listings import service
 
-    return _run_ingest(settings, service.incremental_sync)
+    return _run_ingest(settings, service.incremental)
 
 
 def _census(settings: Settings, args: argparse.Namespace) -> int:
@@ -103,10 +110,11 @@ def _census(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _deletes_list(settings: Settings, args: argparse.Namespace) -> int:
-    from wonder.listings import repository
+    from wonder.ingest.held_deletes import list_held_deletes
 
+    status = HeldDeleteStatus(args.status) if args.status else None
     with _sessions(settings) as sessions, sessions() as session:
-        held = repository.list_held_deletes(session, status=args.status)
+        held = list_held_deletes(session, status=status)
         if not held:
             print("no held deletes")
         for row in held:
@@ -129,7 +137,7 @@ def _decide(settings: Settings, held_id: int, approve: bool) -> int:
             else:
                 count = service.reject_held_delete(sessions, held_id)
                 print(f"held delete #{held_id} rejected: {count} keys kept")
-        except service.HeldDeleteError as error:
+        except PlatformError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
     return 0
@@ -144,10 +152,10 @@ def _deletes_reject(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _quarantine_list(settings: Settings, args: argparse.Namespace) -> int:
-    from wonder.listings import repository
+    from wonder.ingest.quarantine import list_quarantine
 
     with _sessions(settings) as sessions, sessions() as session:
-        rows = repository.list_quarantine(session, resource=args.resource, limit=args.limit)
+        rows = list_quarantine(session, resource=args.resource, limit=args.limit)
         if not rows:
             print("no quarantined records")
         for row in rows:

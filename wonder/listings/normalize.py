@@ -8,8 +8,6 @@ bad data. Only the fields we keep as columns are checked: the full record stays 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import re
 from collections.abc import Mapping
@@ -18,6 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from wonder.ingest.hashing import content_hash
 from wonder.timestamps import parse_timestamp
 
 # The RESO Data Dictionary 2.0 StandardStatus values, stored as their display strings. An OData
@@ -155,16 +154,6 @@ class NormalizedOffice:
     status: str | None
     raw: dict[str, Any]
     content_hash: str
-
-
-def canonical_json(value: Any) -> str:
-    """Key-sorted compact JSON: equal documents give equal text whatever their key order."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def content_hash(raw: Mapping[str, Any]) -> str:
-    """sha256 of the canonical JSON of a record."""
-    return hashlib.sha256(canonical_json(raw).encode("utf-8")).hexdigest()
 
 
 def strip_navigation(record: Mapping[str, Any]) -> dict[str, Any]:

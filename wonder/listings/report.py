@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from wonder.clients.pacing import QuotaSnapshot
 
@@ -107,6 +109,29 @@ def progress_logger(
         )
 
     return log_progress
+
+
+class _Metered(Protocol):
+    @property
+    def requests_made(self) -> int: ...
+
+    @property
+    def quota(self) -> QuotaSnapshot | None: ...
+
+
+_Report = TypeVar("_Report", IngestReport, CensusReport)
+
+
+@contextmanager
+def measured(report: _Report, source: _Metered) -> Iterator[_Report]:
+    """Add the block's requests and duration to ``report``, and the source's last quota."""
+    started, requests_before = time.monotonic(), source.requests_made
+    try:
+        yield report
+    finally:
+        report.requests += source.requests_made - requests_before
+        report.quota = source.quota
+        report.duration_seconds += time.monotonic() - started
 
 
 def _rows(report: object) -> list[dict[str, Any]]:

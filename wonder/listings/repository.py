@@ -3,7 +3,7 @@
 Bulk upserts use ``INSERT ... ON CONFLICT`` on both PostgreSQL and SQLite. One statement must not
 touch the same row twice (PostgreSQL refuses), so callers pass rows de-duplicated by key. On
 PostgreSQL the big tables (listings, media, members, offices) are written through COPY
-(``wonder.listings.pg_copy``): an executemany there is one INSERT per row.
+(``wonder.db.pg_copy``): an executemany there is one INSERT per row.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import (
-    String,
     Table,
     any_,
     bindparam,
@@ -26,11 +25,12 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from wonder.db import pg_copy
+from wonder.db.bulk import chunks, insert_for, is_postgresql, key_in, text_array, upsert
 from wonder.db.models import (
-    HeldDelete,
+    ChangeKind,
     IngestCursor,
     Listing,
     ListingChange,
@@ -40,14 +40,12 @@ from wonder.db.models import (
     Office,
     QuarantinedRecord,
 )
-from wonder.listings import pg_copy
+from wonder.ingest.hashing import content_hash
 from wonder.listings.changes import HistoryEntry, StoredListing
-from wonder.listings.normalize import NormalizedMedia, content_hash
+from wonder.listings.normalize import NormalizedMedia
 
 _T = TypeVar("_T")
 
-# Rows per statement: keeps bound parameters well under every driver's limit.
-_CHUNK = 500
 
 _LISTINGS: Table = Listing.__table__  # type: ignore[assignment]
 _MEDIA: Table = ListingMedia.__table__  # type: ignore[assignment]
@@ -60,81 +58,12 @@ _CURSORS: Table = IngestCursor.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
-class CursorState:
-    name: str
-    modification_timestamp: datetime | None
-    last_key: str | None
-    state: dict[str, Any]
-
-
-@dataclass(frozen=True)
 class PendingMedia:
     """A listing whose media are older than its PhotosChangeTimestamp."""
 
     listing_key: str
     photos_change_timestamp: datetime | None
     photos_count: int | None
-
-
-def _chunks(items: Sequence[_T], size: int = _CHUNK) -> Iterable[Sequence[_T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _is_postgresql(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
-def _key_in(session: Session, column: Any, keys: Sequence[str]) -> Any:
-    """``column IN keys``; on PostgreSQL ``column = ANY(<one text[] parameter>)``.
-
-    psycopg prepares a statement run five times and PostgreSQL may then keep one generic plan.
-    For ``IN ($1, ..., $500)`` the one picked while a first load's tables were still small
-    stayed a sequential scan (every row compared with all 500 parameters): each page reread the
-    whole table, and a 60k first load took 165 s instead of 85 s. ``= ANY($1)`` stays a
-    primary-key lookup as the table grows.
-    """
-    if _is_postgresql(session):
-        return column == any_(_text_array("b_keys", keys))
-    return column.in_(keys)
-
-
-def _insert(session: Session, table: Table) -> Any:
-    """The dialect's INSERT (with ``on_conflict_*``) for the session's database."""
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
-        return postgresql.insert(table)
-    if name == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(f"no upsert for dialect {name!r}")
-
-
-def _upsert(
-    session: Session,
-    table: Table,
-    rows: Sequence[dict[str, Any]],
-    *,
-    conflict: Sequence[str],
-    keep: Sequence[str] = (),
-    bulk: bool = False,
-) -> None:
-    """Insert rows; on a key conflict overwrite every column but the key and ``keep``.
-
-    ``bulk``: a page-sized write, sent through COPY on PostgreSQL.
-    """
-    if not rows:
-        return
-    if bulk and _is_postgresql(session):
-        pg_copy.copy_upsert(session.connection(), table, rows, conflict=conflict, keep=keep)
-        return
-    stmt = _insert(session, table)
-    preserved = set(conflict) | set(keep)
-    columns = [name for name in rows[0] if name not in preserved]
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(conflict), set_={name: stmt.excluded[name] for name in columns}
-    )
-    for chunk in _chunks(rows):
-        session.execute(stmt, list(chunk))
 
 
 # -- listings -------------------------------------------------------------------------------
@@ -144,7 +73,7 @@ def load_listing_states(session: Session, keys: Iterable[str]) -> dict[str, Stor
     """What we hold for these keys (content hash computed from the stored raw record)."""
     wanted = list(keys)
     found: dict[str, StoredListing] = {}
-    for chunk in _chunks(wanted):
+    for chunk in chunks(wanted):
         rows = session.execute(
             select(
                 Listing.listing_key,
@@ -155,7 +84,7 @@ def load_listing_states(session: Session, keys: Iterable[str]) -> dict[str, Stor
                 Listing.deleted_at,
                 Listing.photos_change_timestamp,
                 Listing.media_synced_timestamp,
-            ).where(_key_in(session, Listing.listing_key, chunk))
+            ).where(key_in(session, Listing.listing_key, chunk))
         )
         for row in rows:
             found[row.listing_key] = StoredListing(
@@ -172,18 +101,18 @@ def load_listing_states(session: Session, keys: Iterable[str]) -> dict[str, Stor
 
 
 def append_changes(
-    session: Session, changes: Sequence[tuple[str, str]], changed_at: datetime
+    session: Session, changes: Sequence[tuple[str, ChangeKind]], changed_at: datetime
 ) -> dict[str, int]:
     """Append ``(listing_key, kind)`` rows to the change feed; return each key's new seq."""
     seqs: dict[str, int] = {}
     if not changes:
         return seqs
-    if _is_postgresql(session):
+    if is_postgresql(session):
         return _append_changes_unnest(session, changes, changed_at)
-    stmt = _insert(session, _CHANGES).returning(
+    stmt = insert_for(session, _CHANGES).returning(
         _CHANGES.c.seq, _CHANGES.c.listing_key, sort_by_parameter_order=True
     )
-    for chunk in _chunks(changes):
+    for chunk in chunks(changes):
         params = [
             {"listing_key": key, "kind": kind, "changed_at": changed_at} for key, kind in chunk
         ]
@@ -193,14 +122,14 @@ def append_changes(
 
 
 def _append_changes_unnest(
-    session: Session, changes: Sequence[tuple[str, str]], changed_at: datetime
+    session: Session, changes: Sequence[tuple[str, ChangeKind]], changed_at: datetime
 ) -> dict[str, int]:
     """One ``INSERT ... SELECT FROM unnest(...)`` for the page (psycopg would send a batch of
     multi-row INSERTs); seqs are drawn in the order of ``changes``."""
     rows = (
         func.unnest(
-            _text_array("b_change_keys", [key for key, _ in changes]),
-            _text_array("b_change_kinds", [kind for _, kind in changes]),
+            text_array("b_change_keys", [key for key, _ in changes]),
+            text_array("b_change_kinds", [kind for _, kind in changes]),
         )
         .table_valued("listing_key", "kind", with_ordinality="position")
         .render_derived()
@@ -225,7 +154,7 @@ def _append_changes_unnest(
 
 def upsert_listings(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Insert or overwrite listings; ``first_seen_at`` keeps its first value."""
-    _upsert(session, _LISTINGS, rows, conflict=["listing_key"], keep=["first_seen_at"], bulk=True)
+    upsert(session, _LISTINGS, rows, conflict=["listing_key"], keep=["first_seen_at"], bulk=True)
 
 
 def set_listing_media_synced(
@@ -247,7 +176,7 @@ def set_listing_media_synced(
         {"b_key": key, "b_synced": ts, "b_seq": seq, "b_now": now}
         for key, (ts, seq) in synced.items()
     ]
-    for chunk in _chunks(params):
+    for chunk in chunks(params):
         session.execute(stmt, list(chunk))
 
 
@@ -275,27 +204,22 @@ def replace_media(
         }
         for item in unique.values()
     ]
-    if _is_postgresql(session):
+    if is_postgresql(session):
         # Every row is new once both sets are deleted: COPY straight into the table.
         session.execute(
             delete(_MEDIA).where(
                 or_(
-                    _MEDIA.c.listing_key == any_(_text_array("b_listing_keys", listing_keys)),
-                    _MEDIA.c.media_key == any_(_text_array("b_media_keys", list(unique))),
+                    _MEDIA.c.listing_key == any_(text_array("b_listing_keys", listing_keys)),
+                    _MEDIA.c.media_key == any_(text_array("b_media_keys", list(unique))),
                 )
             )
         )
         pg_copy.copy_into(session.connection(), _MEDIA, rows)
         return len(rows)
-    for chunk in _chunks(listing_keys):
+    for chunk in chunks(listing_keys):
         session.execute(delete(_MEDIA).where(_MEDIA.c.listing_key.in_(chunk)))
-    _upsert(session, _MEDIA, rows, conflict=["media_key"])
+    upsert(session, _MEDIA, rows, conflict=["media_key"])
     return len(rows)
-
-
-def _text_array(name: str, values: Sequence[str]) -> Any:
-    """One PostgreSQL ``text[]`` parameter (instead of one parameter per value)."""
-    return bindparam(name, list(values), type_=postgresql.ARRAY(String))
 
 
 def insert_history(session: Session, entries: Sequence[HistoryEntry], recorded_at: datetime) -> int:
@@ -303,7 +227,7 @@ def insert_history(session: Session, entries: Sequence[HistoryEntry], recorded_a
     unique = {(e.listing_key, e.field, e.changed_at, e.new_value): e for e in entries}
     if not unique:
         return 0
-    stmt = _insert(session, _HISTORY).on_conflict_do_nothing().returning(_HISTORY.c.id)
+    stmt = insert_for(session, _HISTORY).on_conflict_do_nothing().returning(_HISTORY.c.id)
     added = 0
     rows = [
         {
@@ -316,7 +240,7 @@ def insert_history(session: Session, entries: Sequence[HistoryEntry], recorded_a
         }
         for e in unique.values()
     ]
-    for chunk in _chunks(rows):
+    for chunk in chunks(rows):
         added += len(session.execute(stmt, list(chunk)).all())
     return added
 
@@ -348,16 +272,16 @@ def live_listing_keys(session: Session, *, seen_before: datetime) -> list[str]:
 def soft_delete(session: Session, keys: Sequence[str], now: datetime) -> int:
     """Stamp deleted_at on live listings among ``keys`` (with a 'delete' change each)."""
     live: list[str] = []
-    for chunk in _chunks(keys):
+    for chunk in chunks(keys):
         live.extend(
             session.scalars(
                 select(Listing.listing_key).where(
-                    _key_in(session, Listing.listing_key, chunk), Listing.deleted_at.is_(None)
+                    key_in(session, Listing.listing_key, chunk), Listing.deleted_at.is_(None)
                 )
             )
         )
     live.sort()
-    seqs = append_changes(session, [(key, "delete") for key in live], now)
+    seqs = append_changes(session, [(key, ChangeKind.DELETE) for key in live], now)
     stmt = (
         update(_LISTINGS)
         .where(_LISTINGS.c.listing_key == bindparam("b_key"))
@@ -368,7 +292,7 @@ def soft_delete(session: Session, keys: Sequence[str], now: datetime) -> int:
         )
     )
     params = [{"b_key": key, "b_now": now, "b_seq": seqs[key]} for key in live]
-    for batch in _chunks(params):
+    for batch in chunks(params):
         session.execute(stmt, list(batch))
     return len(live)
 
@@ -379,7 +303,7 @@ def analyze_listing_tables(session: Session) -> None:
     Autovacuum analyzes late after a first load, and until it does the read path gets plans
     made for empty tables.
     """
-    if not _is_postgresql(session):
+    if not is_postgresql(session):
         return
     tables = (_LISTINGS, _MEDIA, _HISTORY, _CHANGES, _MEMBERS, _OFFICES)
     preparer = session.get_bind().dialect.identifier_preparer
@@ -402,124 +326,17 @@ def _load_hashes(
 ) -> dict[str, tuple[datetime, str]]:
     found: dict[str, tuple[datetime, str]] = {}
     wanted = list(keys)
-    for chunk in _chunks(wanted):
+    for chunk in chunks(wanted):
         for key, ts, raw in session.execute(
-            select(key_col, ts_col, raw_col).where(_key_in(session, key_col, chunk))
+            select(key_col, ts_col, raw_col).where(key_in(session, key_col, chunk))
         ):
             found[key] = (ts, content_hash(raw))
     return found
 
 
 def upsert_members(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    _upsert(session, _MEMBERS, rows, conflict=["member_key"], bulk=True)
+    upsert(session, _MEMBERS, rows, conflict=["member_key"], bulk=True)
 
 
 def upsert_offices(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    _upsert(session, _OFFICES, rows, conflict=["office_key"], bulk=True)
-
-
-# -- quarantine -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class QuarantineEntry:
-    resource: str
-    record_key: str | None
-    reason: str
-    payload_hash: str
-    raw: dict[str, Any]
-
-
-def quarantine(session: Session, entries: Sequence[QuarantineEntry], now: datetime) -> None:
-    """Keep bad records; the same payload again only bumps ``last_seen_at``."""
-    unique = {(e.resource, e.payload_hash): e for e in entries}
-    rows = [
-        {
-            "resource": e.resource,
-            "record_key": e.record_key,
-            "reason": e.reason,
-            "payload_hash": e.payload_hash,
-            "raw": e.raw,
-            "first_seen_at": now,
-            "last_seen_at": now,
-        }
-        for e in unique.values()
-    ]
-    _upsert(
-        session,
-        _QUARANTINE,
-        rows,
-        conflict=["resource", "payload_hash"],
-        keep=["first_seen_at", "raw", "record_key"],
-    )
-
-
-def list_quarantine(
-    session: Session, *, resource: str | None = None, limit: int = 50
-) -> list[QuarantinedRecord]:
-    stmt = select(QuarantinedRecord).where(QuarantinedRecord.resolved_at.is_(None))
-    if resource:
-        stmt = stmt.where(QuarantinedRecord.resource == resource)
-    stmt = stmt.order_by(QuarantinedRecord.last_seen_at.desc(), QuarantinedRecord.id).limit(limit)
-    return list(session.scalars(stmt))
-
-
-# -- cursors --------------------------------------------------------------------------------
-
-
-def get_cursor(session: Session, name: str) -> CursorState | None:
-    row = session.get(IngestCursor, name)
-    if row is None:
-        return None
-    return CursorState(row.name, row.modification_timestamp, row.last_key, dict(row.state or {}))
-
-
-def save_cursor(
-    session: Session,
-    name: str,
-    *,
-    modification_timestamp: datetime | None,
-    last_key: str | None,
-    state: dict[str, Any] | None = None,
-    now: datetime,
-) -> None:
-    row = {
-        "name": name,
-        "modification_timestamp": modification_timestamp,
-        "last_key": last_key,
-        "state": state or {},
-        "updated_at": now,
-    }
-    _upsert(session, _CURSORS, [row], conflict=["name"])
-
-
-# -- held deletes ---------------------------------------------------------------------------
-
-
-def hold_deletes(
-    session: Session, resource: str, keys: Sequence[str], stored_count: int, now: datetime
-) -> int:
-    """A held delete for these keys; an identical one still awaiting approval is reused."""
-    wanted = sorted(keys)
-    for held in session.scalars(
-        select(HeldDelete).where(HeldDelete.resource == resource, HeldDelete.status == "held")
-    ):
-        if sorted(held.keys) == wanted:
-            return held.id
-    row = HeldDelete(
-        resource=resource, keys=wanted, stored_count=stored_count, created_at=now, status="held"
-    )
-    session.add(row)
-    session.flush()
-    return row.id
-
-
-def get_held_delete(session: Session, held_id: int) -> HeldDelete | None:
-    return session.get(HeldDelete, held_id)
-
-
-def list_held_deletes(session: Session, *, status: str | None = None) -> list[HeldDelete]:
-    stmt = select(HeldDelete).order_by(HeldDelete.id)
-    if status:
-        stmt = stmt.where(HeldDelete.status == status)
-    return list(session.scalars(stmt))
+    upsert(session, _OFFICES, rows, conflict=["office_key"], bulk=True)

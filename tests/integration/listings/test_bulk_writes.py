@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import Engine, Table, delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from wonder.db import pg_copy
 from wonder.db.engine import session_factory
-from wonder.db.models import Listing, ListingChange, ListingMedia
-from wonder.listings import pg_copy
+from wonder.db.models import ChangeKind, Listing, ListingChange, ListingMedia
 from wonder.listings import repository as repo
 from wonder.listings.normalize import NormalizedMedia
 
@@ -229,9 +229,16 @@ def test_replace_media_with_nothing_clears(sessions: sessionmaker[Session]) -> N
 def test_append_changes_draws_seqs_in_order(sessions: sessionmaker[Session]) -> None:
     later = T0 + timedelta(microseconds=1)
     with sessions.begin() as session:
-        first = repo.append_changes(session, [("A", "upsert")], T0)
+        first = repo.append_changes(session, [("A", ChangeKind.UPSERT)], T0)
         seqs = repo.append_changes(
-            session, [("C", "upsert"), ("B", "delete"), ("D", "upsert"), ("C", "delete")], later
+            session,
+            [
+                ("C", ChangeKind.UPSERT),
+                ("B", ChangeKind.DELETE),
+                ("D", ChangeKind.UPSERT),
+                ("C", ChangeKind.DELETE),
+            ],
+            later,
         )
     assert first["A"] < seqs["B"] < seqs["D"] < seqs["C"]  # C's last change is the newest
     with sessions() as session:

@@ -49,7 +49,7 @@ def test_first_load_equals_the_sandbox_and_a_quiet_sync_costs_one_request(
 
         changes = count(sessions, ListingChange)
         for _ in range(2):
-            listings, members, offices = service.incremental_sync(client, sessions, INGEST)
+            listings, members, offices = service.incremental(client, sessions, INGEST)
             assert listings.requests == 1
             assert (listings.inserted, listings.updated, listings.deleted) == (0, 0, 0)
             assert (members.requests, offices.requests) == (1, 1)
@@ -76,7 +76,7 @@ def test_incremental_applies_every_kind_of_change(
             bad_records=3,
             same_timestamp=same_timestamp,
         )
-        listings = service.incremental_sync(client, sessions, INGEST)[0]
+        listings = service.incremental(client, sessions, INGEST)[0]
         assert listings.inserted >= len(touched.new_listings) - 1  # a new one may be bad
         assert listings.quarantined >= 1
         assert listings.media_refreshed >= 1
@@ -91,7 +91,7 @@ def test_incremental_applies_every_kind_of_change(
         # The same window again: nothing written.
         history, changes = count(sessions, ListingHistory), count(sessions, ListingChange)
         quarantined = count(sessions, QuarantinedRecord)
-        again = service.incremental_sync(client, sessions, INGEST)[0]
+        again = service.incremental(client, sessions, INGEST)[0]
         assert (again.inserted, again.updated, again.history_rows) == (0, 0, 0)
         assert count(sessions, ListingHistory) == history
         assert count(sessions, ListingChange) == changes
@@ -110,7 +110,7 @@ def test_census_deletes_what_vanished_and_holds_a_mass_delete(
         assert report.deleted == len(touched.vanished)
         # One key-only request answers a census of this size.
         assert report.requests == 1
-        service.incremental_sync(client, sessions, INGEST)
+        service.incremental(client, sessions, INGEST)
         assert_matches_truth(sessions, running, census_done=True)
 
         touched = running.sandbox.advance(seconds=60, removed_listings=40)
@@ -125,7 +125,7 @@ def test_census_deletes_what_vanished_and_holds_a_mass_delete(
             assert sorted(row.keys) == sorted(touched.vanished)
         deleted = service.approve_held_delete(sessions, held.held_delete_id)
         assert deleted == len(touched.vanished)
-        service.incremental_sync(client, sessions, INGEST)
+        service.incremental(client, sessions, INGEST)
         assert_matches_truth(sessions, running, census_done=True)
 
 
@@ -147,7 +147,7 @@ def test_faults_leave_the_data_exact(
         running.sandbox.advance(
             seconds=300, price_changes=8, media_changes=6, new_listings=3, bad_records=2
         )
-        service.incremental_sync(client, sessions, INGEST)
+        service.incremental(client, sessions, INGEST)
         running.sandbox.set_faults()
         assert_matches_truth(sessions, running)
     injected = running.sandbox.stats()["faults_injected"]

@@ -25,6 +25,7 @@ from wonder.db.models import (
     ListingMedia,
     QuarantinedRecord,
 )
+from wonder.errors import FailedPrecondition
 from wonder.listings import service
 from wonder.listings.report import ProgressEvent
 from wonder.settings import ListingIngestSettings
@@ -115,7 +116,7 @@ def test_first_load_then_quiet_incremental(sessions: sessionmaker[Session]) -> N
         updated_before = {r.listing_key: r.updated_at for r in session.scalars(select(Listing))}
 
     before = source.requests_made
-    reports = service.incremental_sync(source, sessions, SETTINGS, clock=clock)
+    reports = service.incremental(source, sessions, SETTINGS, clock=clock)
     listings = reports[0]
     assert source.queries[-3]["filter"] == "ModificationTimestamp ge 2026-01-31T12:00:19.000Z"
     # Nothing changed: one Property request (plus one each for Member and Office).
@@ -146,7 +147,7 @@ def test_incremental_applies_changes_with_history_and_change_feed(
     with sessions() as session:
         seq_before = session.scalar(select(func.max(ListingChange.seq)))
 
-    listings = service.incremental_sync(source, sessions, SETTINGS, clock=clock)[0]
+    listings = service.incremental(source, sessions, SETTINGS, clock=clock)[0]
     assert (listings.inserted, listings.updated, listings.deleted) == (1, 24, 1)
     assert listings.history_rows == 3
     assert listings.media_refreshed == 1  # the new listing's media, read from Media
@@ -179,7 +180,7 @@ def test_incremental_applies_changes_with_history_and_change_feed(
 
     # Replaying the same window writes nothing more.
     changes = count(sessions, ListingChange)
-    again = service.incremental_sync(source, sessions, SETTINGS, clock=clock)[0]
+    again = service.incremental(source, sessions, SETTINGS, clock=clock)[0]
     assert (again.inserted, again.updated, again.history_rows) == (0, 0, 0)
     assert count(sessions, ListingChange) == changes
 
@@ -201,7 +202,7 @@ def test_media_refresh_and_empty_media_kept_for_refetch(sessions: sessionmaker[S
     media = source.records("Media")
     media[:] = [m for m in media if m["ResourceRecordKey"] not in ("L0002", "L0003")]
     media.extend(make_media("L0002", 3, version=1))  # L0003's new media are missing
-    report = service.incremental_sync(source, sessions, SETTINGS, clock=clock)[0]
+    report = service.incremental(source, sessions, SETTINGS, clock=clock)[0]
     assert report.media_refreshed == 1
     assert report.media_refetch_pending == 1
     with sessions() as session:
@@ -215,7 +216,7 @@ def test_media_refresh_and_empty_media_kept_for_refetch(sessions: sessionmaker[S
     assert count(sessions, ListingMedia, ListingMedia.listing_key == "L0003") == 2  # old kept
 
     media.extend(make_media("L0003", 3, version=1))
-    report = service.incremental_sync(source, sessions, SETTINGS, clock=clock)[0]
+    report = service.incremental(source, sessions, SETTINGS, clock=clock)[0]
     assert (report.media_refreshed, report.media_refetch_pending) == (1, 0)
     assert_matches_source(sessions, source)
 
@@ -229,7 +230,7 @@ def test_bad_records_are_quarantined_once_and_the_cursor_moves_on(
     keyless = make_listing(51, seconds=2001)
     del keyless["ListingKey"]
     source.records("Property").extend([bad, keyless, make_listing(52, seconds=2002)])
-    report = service.incremental_sync(source, sessions, SETTINGS, clock=clock)[0]
+    report = service.incremental(source, sessions, SETTINGS, clock=clock)[0]
     assert (report.quarantined, report.inserted) == (2, 1)
     with sessions() as session:
         reasons = {q.record_key: q.reason for q in session.scalars(select(QuarantinedRecord))}
@@ -241,7 +242,7 @@ def test_bad_records_are_quarantined_once_and_the_cursor_moves_on(
         None: "ListingKey: missing",
     }
     # Seen again in the overlap window: no new row, last_seen_at moves.
-    report = service.incremental_sync(source, sessions, SETTINGS, clock=clock)[0]
+    report = service.incremental(source, sessions, SETTINGS, clock=clock)[0]
     assert report.quarantined == 2
     assert count(sessions, QuarantinedRecord) == 2
     with sessions() as session:
@@ -274,7 +275,7 @@ def test_census_deletes_and_holds_mass_deletes(sessions: sessionmaker[Session]) 
 
     assert service.approve_held_delete(sessions, report.held_delete_id, clock=clock) == 18
     assert count(sessions, Listing, Listing.deleted_at.is_not(None)) == 20
-    with pytest.raises(service.HeldDeleteError):
+    with pytest.raises(FailedPrecondition, match="already applied"):
         service.approve_held_delete(sessions, report.held_delete_id, clock=clock)
 
     props[:] = props[:5]
@@ -304,6 +305,6 @@ def test_first_load_resumes_after_a_crash(sessions: sessionmaker[Session]) -> No
     assert count(sessions, Listing) == 35
     assert count(sessions, ListingChange) == 35
     # The change to L0000 (already loaded) is past the high-water mark: incremental has it.
-    service.incremental_sync(source, sessions, SETTINGS, clock=clock)
+    service.incremental(source, sessions, SETTINGS, clock=clock)
     assert_matches_source(sessions, source)
     assert count(sessions, ListingHistory) == 1

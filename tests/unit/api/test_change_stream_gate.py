@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from wonder.listings.change_stream import GapGate
+from wonder.db.change_feed import GapGate
 
 NOW = datetime(2024, 5, 1, 12, tzinfo=UTC)
 

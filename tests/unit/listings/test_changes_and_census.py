@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from wonder.db.models import HistoryField
 from wonder.listings.census import plan_deletes
 from wonder.listings.changes import (
     Action,
@@ -71,8 +72,8 @@ def test_price_and_status_changes_write_history() -> None:
     assert decision.action is Action.UPDATE
     changed_at = T0 + timedelta(minutes=1)
     assert decision.history == (
-        HistoryEntry("L1", "list_price", "100000.00", "95000.50", changed_at),
-        HistoryEntry("L1", "standard_status", "Active", "Pending", changed_at),
+        HistoryEntry("L1", HistoryField.LIST_PRICE, "100000.00", "95000.50", changed_at),
+        HistoryEntry("L1", HistoryField.STANDARD_STATUS, "Active", "Pending", changed_at),
     )
 
 

@@ -11,7 +11,6 @@ from wonder.listings.normalize import (
     NormalizedMember,
     NormalizedOffice,
     Rejected,
-    content_hash,
     normalize_media,
     normalize_member,
     normalize_office,
@@ -160,11 +159,6 @@ def test_delete_status_marks_the_listing_deleted() -> None:
     result = normalize_property(property_record(StandardStatus="Delete"))
     assert isinstance(result, NormalizedListing)
     assert result.is_delete
-
-
-def test_content_hash_ignores_key_order() -> None:
-    assert content_hash({"a": 1, "b": [1, 2]}) == content_hash({"b": [1, 2], "a": 1})
-    assert content_hash({"a": 1}) != content_hash({"a": 2})
 
 
 def test_media_member_office() -> None:

@@ -1,8 +1,7 @@
-"""The operational database: every table the platform writes.
+"""The listing slice's tables: listings (RESO Property), their media, history and change feed,
+agents (Member) and offices.
 
-Listings mirror the RESO Property resource (normalized columns + the raw record); the ingest keeps
-its cursors, its quarantine of bad records and a change feed beside them so a page of data and the
-cursor that covers it commit together.
+Listings mirror the RESO Property resource (normalized columns + the raw record).
 """
 
 from __future__ import annotations
@@ -25,10 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wonder.db.base import Base
-from wonder.db.types import JsonDocument, Money, UTCDateTime
-
-# SQLite only auto-increments INTEGER PRIMARY KEY; BIGINT elsewhere.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
+from wonder.db.enums import ChangeKind, HistoryField
+from wonder.db.types import BigId, JsonDocument, Money, UTCDateTime, str_enum
 
 
 class Listing(Base):
@@ -118,8 +115,7 @@ class ListingHistory(Base):
     listing_key: Mapped[str] = mapped_column(
         String(64), ForeignKey("listings.listing_key", ondelete="CASCADE")
     )
-    # 'list_price' | 'standard_status'
-    field: Mapped[str] = mapped_column(String(32))
+    field: Mapped[HistoryField] = mapped_column(str_enum(HistoryField, 32))
     old_value: Mapped[str | None] = mapped_column(String(64))
     new_value: Mapped[str | None] = mapped_column(String(64))
     # The source's ModificationTimestamp of the record that carried the change.
@@ -145,8 +141,7 @@ class ListingChange(Base):
 
     seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     listing_key: Mapped[str] = mapped_column(String(64), index=True)
-    # 'upsert' | 'delete'
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[ChangeKind] = mapped_column(str_enum(ChangeKind, 16))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -188,71 +183,3 @@ class Office(Base):
     raw: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class IngestCursor(Base):
-    """Where an incremental ingest of one resource stands: (timestamp, key) keyset position."""
-
-    __tablename__ = "ingest_cursors"
-
-    # e.g. 'Property', 'Member', 'Office', 'Property:replication'
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    modification_timestamp: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_key: Mapped[str | None] = mapped_column(String(64))
-    # Free-form state (e.g. the high-water mark a first load started from).
-    state: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class QuarantinedRecord(Base):
-    """A source record the ingest could not accept, kept with the reason; never silently lost."""
-
-    __tablename__ = "ingest_quarantine"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    resource: Mapped[str] = mapped_column(String(32))
-    record_key: Mapped[str | None] = mapped_column(String(64))
-    reason: Mapped[str] = mapped_column(Text)
-    # sha256 of the canonical raw record: the same bad record quarantined twice is one row.
-    payload_hash: Mapped[str] = mapped_column(String(64))
-    raw: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
-    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    __table_args__ = (
-        UniqueConstraint("resource", "payload_hash", name="uq_ingest_quarantine_payload"),
-        Index("ix_ingest_quarantine_resource_key", "resource", "record_key"),
-    )
-
-
-class HeldDelete(Base):
-    """A census that wanted to delete more than the mass-delete guard allows, awaiting approval."""
-
-    __tablename__ = "held_deletes"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    resource: Mapped[str] = mapped_column(String(32))
-    keys: Mapped[list[str]] = mapped_column(JsonDocument)
-    stored_count: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # 'held' | 'approved' | 'rejected' | 'applied'
-    status: Mapped[str] = mapped_column(String(16), default="held")
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class ApiToken(Base):
-    """A consumer's bearer token for the gRPC API; only its SHA-256 is stored."""
-
-    __tablename__ = "api_tokens"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    name: Mapped[str] = mapped_column(String(128), unique=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    # First characters of the token, to recognise it in a listing without revealing it.
-    token_prefix: Mapped[str] = mapped_column(String(16))
-    # Space-separated scopes, e.g. "listings:read sync:read".
-    scopes: Mapped[str] = mapped_column(String(512))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

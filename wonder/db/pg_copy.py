@@ -18,7 +18,7 @@ from psycopg import Cursor, sql
 from psycopg.types.json import set_json_dumps
 from sqlalchemy import Connection, Table
 
-from wonder.listings.json_text import json_dumps
+from wonder.db.json_text import json_dumps
 
 _Processor = Callable[[Any], Any] | None
 
