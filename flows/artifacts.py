@@ -1,4 +1,4 @@
-"""Ingest reports → a Prefect markdown artifact (counts, requests, quota).
+"""Run reports → a Prefect markdown artifact (counts, requests to the source, quota).
 
 Rendering is pure (``render_report_markdown``) and reads any dataclass report generically, so a
 new counter in the service's reports shows up in the artifact without touching this module.
@@ -90,29 +90,32 @@ def markdown_table(rows: Sequence[Mapping[str, Scalar]]) -> str:
 
 
 def render_report_markdown(
-    title: str, reports: Sequence[object], *, requests: int, quota: Any
+    title: str, reports: Sequence[object], *, requests: int, quota: Any, source: str
 ) -> str:
     rows = [report_row(report) for report in reports]
     return "\n\n".join(
         [
             f"# {title}",
             markdown_table(rows) if rows else "_no reports_",
-            f"**Trestle requests this run:** {requests}",
+            f"**{source} requests this run:** {requests}",
             f"**Quota after the run:** {describe_quota(quota)}",
         ]
     )
 
 
 def publish_report_artifact(
-    name: str, reports: Sequence[object], client: RequestCounter
+    name: str, reports: Sequence[object], client: RequestCounter, *, source: str
 ) -> dict[str, Any]:
-    """Create the ``<name>-report`` markdown artifact; return the run's summary (totals)."""
+    """Create the ``<name>-report`` markdown artifact; return the run's summary (totals).
+
+    ``source`` names the service the client talks to ("Trestle", "Buildium", ...).
+    """
     summary: dict[str, Any] = {**totals(reports), "requests": client.requests_made}
     create_markdown_artifact(
         key=f"{name}-report",
         markdown=render_report_markdown(
-            name, reports, requests=client.requests_made, quota=client.quota
+            name, reports, requests=client.requests_made, quota=client.quota, source=source
         ),
-        description=f"{name}: counts per resource, Trestle requests and quota",
+        description=f"{name}: counts per resource, {source} requests and quota",
     )
     return summary

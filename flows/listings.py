@@ -1,7 +1,9 @@
 """Prefect flows for the MLS listing ingest: thin wiring around ``wonder.listings.service``.
 
-Retries live here, on the flow: the Trestle client already retries each request, so a flow retry
-only helps after a longer outage; every service call is resumable, so a retry never duplicates.
+The listing ingest holds one slot (``settings.listings.concurrency_limit_name``): a first load,
+an incremental run and a census never write the listing tables at once. Retries live here, on
+the flow: the Trestle client already retries each request, so a flow retry only helps after a
+longer outage; every service call is resumable, so a retry never duplicates.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from typing import Any
 from prefect import flow, get_run_logger
 
 from flows.artifacts import publish_report_artifact
-from flows.edge import load_settings, trestle_ingest
+from flows.edge import database, exclusive, load_settings
+from wonder.clients.trestle import TrestleClient
 from wonder.listings import service
 from wonder.listings.report import CensusReport, IngestReport, progress_logger
 
@@ -23,16 +26,20 @@ def _run_ingest(
     call: Callable[..., Sequence[IngestReport] | CensusReport],
     trestle_secret_block: str | None,
 ) -> dict[str, Any]:
-    """Settings → ingest slot → ``call(client, sessions, settings, progress=)`` → artifact → log.
+    """Settings → the ingest slot → ``call(client, sessions, settings, progress=)`` → artifact.
 
     ``call`` is one of the service's entry points; ``name`` keys the ``<name>-report`` artifact.
     """
     logger = get_run_logger()
-    settings = load_settings(trestle_secret_block)
-    with trestle_ingest(settings) as (client, sessions):
+    settings = load_settings({"trestle.client_secret": trestle_secret_block})
+    with (
+        exclusive(settings.listings.concurrency_limit_name),
+        database(settings) as sessions,
+        TrestleClient(settings.trestle) as client,
+    ):
         result = call(client, sessions, settings.listings, progress=progress_logger(logger))
         reports = [result] if isinstance(result, CensusReport) else result
-        summary = publish_report_artifact(name, reports, client)
+        summary = publish_report_artifact(name, reports, client, source="Trestle")
     logger.info("%s done: %s", done, summary)
     return summary
 

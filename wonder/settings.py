@@ -1,12 +1,14 @@
 """One typed settings object, built at the edge (CLI, flow, server) and passed down.
 
-Every value can come from a ``WONDER_``-prefixed environment variable or a ``.env`` file;
-nested groups use ``__`` (``WONDER_TRESTLE__CLIENT_ID``). Secrets are ``SecretStr`` so they
+Every value can come from a ``WONDER_``-prefixed environment variable or a ``.env`` file
+(``WONDER_ENV_FILE`` names another file; empty: none); nested groups use ``__``
+(``WONDER_TRESTLE__CLIENT_ID``). Secrets are ``SecretStr`` so they
 never print in a repr, a log line or an error message.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -121,7 +123,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(
         env_prefix="WONDER_",
-        env_file=".env",
+        env_file=os.environ.get("WONDER_ENV_FILE", ".env") or None,
         env_file_encoding="utf-8",
         env_nested_delimiter="__",
         extra="ignore",

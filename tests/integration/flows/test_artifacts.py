@@ -36,7 +36,9 @@ def test_markdown_has_one_row_per_report_the_requests_and_the_quota() -> None:
         IngestReport("Property", "first_load", fetched=60, inserted=58, quarantined=2, quota=QUOTA),
         IngestReport("Office|HQ", "first_load", fetched=2, inserted=2),
     ]
-    markdown = render_report_markdown("listings-first-load", reports, requests=5, quota=QUOTA)
+    markdown = render_report_markdown(
+        "listings-first-load", reports, requests=5, quota=QUOTA, source="Trestle"
+    )
     assert markdown.startswith("# listings-first-load")
     assert "| Property | first_load | 0 | 60 | 58 |" in markdown
     assert "| Office\\|HQ |" in markdown  # a pipe in a value cannot break the table
@@ -47,7 +49,9 @@ def test_markdown_has_one_row_per_report_the_requests_and_the_quota() -> None:
 
 def test_census_reports_render_their_own_columns() -> None:
     report = CensusReport("Property", source_keys=10, stored_keys=11, missing=1, deleted=1)
-    markdown = render_report_markdown("listings-census", [report], requests=1, quota=None)
+    markdown = render_report_markdown(
+        "listings-census", [report], requests=1, quota=None, source="Trestle"
+    )
     assert "| resource | pages | source_keys | stored_keys | missing | deleted |" in markdown
     assert "no quota headers seen" in markdown
     assert describe_quota(None) == "no quota headers seen"
