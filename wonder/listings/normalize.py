@@ -8,16 +8,14 @@ bad data. Only the fields we keep as columns are checked: the full record stays 
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from wonder.ingest.fields import FieldError, FieldReader, type_name
 from wonder.ingest.hashing import content_hash
-from wonder.timestamps import parse_timestamp
 
 # The RESO Data Dictionary 2.0 StandardStatus values, stored as their display strings. An OData
 # enum arrives as its member name ("ActiveUnderContract"), a string lookup as the display string:
@@ -46,8 +44,6 @@ DELETE_STATUS = "Delete"
 MEDIA_NAVIGATION = "Media"
 
 _INT32_MAX = 2**31 - 1
-_MONEY_LIMIT = Decimal(10) ** 12  # NUMERIC(14, 2)
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True)
@@ -178,9 +174,9 @@ def record_key(record: object, key_field: str) -> str | None:
 def normalize_property(record: object) -> NormalizedListing | Rejected:
     """A RESO Property record (Media may be expanded in it; it is not kept here)."""
     if not isinstance(record, Mapping):
-        return Rejected(f"record: expected a JSON object, got {_type_name(record)}")
+        return Rejected(f"record: expected a JSON object, got {type_name(record)}")
     key = record_key(record, "ListingKey")
-    read = _Reader(record)
+    read = FieldReader(record)
     try:
         raw = strip_navigation(record)
         return NormalizedListing(
@@ -219,7 +215,7 @@ def normalize_property(record: object) -> NormalizedListing | Rejected:
             raw=raw,
             content_hash=content_hash(raw),
         )
-    except _FieldError as error:
+    except FieldError as error:
         return Rejected(str(error), key)
 
 
@@ -228,17 +224,17 @@ def normalize_media(
 ) -> NormalizedMedia | Rejected:
     """A RESO Media record; ``listing_key`` is the parent when it came expanded in a Property."""
     if not isinstance(record, Mapping):
-        return Rejected(f"record: expected a JSON object, got {_type_name(record)}")
-    read = _Reader(record)
+        return Rejected(f"record: expected a JSON object, got {type_name(record)}")
+    read = FieldReader(record)
     try:
         media_key = read.key("MediaKey")
         parent = read.string("ResourceRecordKey", 64)
         if parent is None:
             if listing_key is None:
-                raise _FieldError("ResourceRecordKey", "missing")
+                raise FieldError("ResourceRecordKey", "missing")
             parent = listing_key
         elif listing_key is not None and parent != listing_key:
-            raise _FieldError(
+            raise FieldError(
                 "ResourceRecordKey",
                 f"{parent!r} is not the expanding listing {listing_key!r}",
             )
@@ -255,14 +251,14 @@ def normalize_media(
             modification_timestamp=read.timestamp("ModificationTimestamp"),
             raw=dict(record),
         )
-    except _FieldError as error:
+    except FieldError as error:
         return Rejected(str(error), record_key(record, "MediaKey"))
 
 
 def normalize_member(record: object) -> NormalizedMember | Rejected:
     if not isinstance(record, Mapping):
-        return Rejected(f"record: expected a JSON object, got {_type_name(record)}")
-    read = _Reader(record)
+        return Rejected(f"record: expected a JSON object, got {type_name(record)}")
+    read = FieldReader(record)
     try:
         raw = dict(record)
         return NormalizedMember(
@@ -279,14 +275,14 @@ def normalize_member(record: object) -> NormalizedMember | Rejected:
             raw=raw,
             content_hash=content_hash(raw),
         )
-    except _FieldError as error:
+    except FieldError as error:
         return Rejected(str(error), record_key(record, "MemberKey"))
 
 
 def normalize_office(record: object) -> NormalizedOffice | Rejected:
     if not isinstance(record, Mapping):
-        return Rejected(f"record: expected a JSON object, got {_type_name(record)}")
-    read = _Reader(record)
+        return Rejected(f"record: expected a JSON object, got {type_name(record)}")
+    read = FieldReader(record)
     try:
         raw = dict(record)
         return NormalizedOffice(
@@ -303,142 +299,5 @@ def normalize_office(record: object) -> NormalizedOffice | Rejected:
             raw=raw,
             content_hash=content_hash(raw),
         )
-    except _FieldError as error:
+    except FieldError as error:
         return Rejected(str(error), record_key(record, "OfficeKey"))
-
-
-class _FieldError(Exception):
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
-
-
-class _Reader:
-    """Typed accessors over one record; each raises ``_FieldError`` naming the field."""
-
-    def __init__(self, record: Mapping[str, Any]) -> None:
-        self._record = record
-
-    def _get(self, name: str) -> Any:
-        return self._record.get(name)
-
-    def key(self, name: str) -> str:
-        if name not in self._record:
-            raise _FieldError(name, "missing")
-        value = self._get(name)
-        if value is None:
-            raise _FieldError(name, "null")
-        if not isinstance(value, str):
-            raise _FieldError(name, f"expected a string, got {_type_name(value)}")
-        if not value or len(value) > 64:
-            raise _FieldError(name, f"length {len(value)} is outside 1..64")
-        return value
-
-    def string(self, name: str, max_length: int) -> str | None:
-        value = self.text(name)
-        if value is not None and len(value) > max_length:
-            raise _FieldError(name, f"length {len(value)} exceeds {max_length}")
-        return value
-
-    def text(self, name: str) -> str | None:
-        value = self._get(name)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise _FieldError(name, f"expected a string, got {_type_name(value)}")
-        if "\x00" in value:
-            raise _FieldError(name, "contains a NUL character")
-        return value
-
-    def enum(self, name: str, values: Mapping[str, str]) -> str | None:
-        """A known value (member name or display string) as its display string."""
-        value = self.text(name)
-        if value is None:
-            return None
-        if value not in values:
-            raise _FieldError(name, f"{value!r} is not a known value")
-        return values[value]
-
-    def integer(self, name: str, minimum: int, maximum: int) -> int | None:
-        value = self._get(name)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _FieldError(name, f"expected an integer, got {_type_name(value)} {value!r}")
-        if not minimum <= value <= maximum:
-            raise _FieldError(name, f"{value} is outside {minimum}..{maximum}")
-        return value
-
-    def number(self, name: str, minimum: float, maximum: float) -> float | None:
-        value = self._get(name)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-            raise _FieldError(name, f"expected a number, got {_type_name(value)} {value!r}")
-        number = float(value)
-        if not math.isfinite(number) or not minimum <= number <= maximum:
-            raise _FieldError(name, f"{value} is outside {minimum}..{maximum}")
-        return number
-
-    def money(self, name: str) -> Decimal | None:
-        value = self._get(name)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-            raise _FieldError(name, f"expected a number, got {_type_name(value)} {value!r}")
-        try:
-            # repr of a float is its shortest exact decimal form: 425000.1 stays 425000.1.
-            amount = Decimal(value) if isinstance(value, int | Decimal) else Decimal(repr(value))
-        except InvalidOperation as exc:  # pragma: no cover - every int/float converts
-            raise _FieldError(name, f"{value!r} is not a decimal") from exc
-        if not amount.is_finite():
-            raise _FieldError(name, f"{value!r} is not finite")
-        exponent = amount.normalize().as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -2:
-            raise _FieldError(name, f"{value!r} has more than 2 decimal places")
-        if abs(amount) >= _MONEY_LIMIT:
-            raise _FieldError(name, f"{value!r} is out of range")
-        return amount.quantize(Decimal("0.01"))
-
-    def date(self, name: str) -> date | None:
-        value = self.text(name)
-        if value is None:
-            return None
-        if not _DATE.match(value):
-            raise _FieldError(name, f"{value!r} is not a date (YYYY-MM-DD)")
-        try:
-            return date.fromisoformat(value)
-        except ValueError as exc:
-            raise _FieldError(name, f"{value!r} is not a valid date") from exc
-
-    def timestamp(self, name: str) -> datetime | None:
-        value = self.text(name)
-        if value is None:
-            return None
-        try:
-            return parse_timestamp(value)
-        except ValueError as exc:
-            raise _FieldError(name, str(exc)) from exc
-
-    def required_timestamp(self, name: str) -> datetime:
-        if name not in self._record:
-            raise _FieldError(name, "missing")
-        value = self.timestamp(name)
-        if value is None:
-            raise _FieldError(name, "null")
-        return value
-
-
-def _type_name(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, int | float | Decimal):
-        return "number"
-    if isinstance(value, Mapping):
-        return "object"
-    if isinstance(value, list):
-        return "array"
-    return type(value).__name__
