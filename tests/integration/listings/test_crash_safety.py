@@ -1,4 +1,8 @@
-"""SIGKILL `wonder listings first-load` mid-run, run it again: nothing lost, nothing twice."""
+"""SIGKILL `wonder listings first-load` mid-run, run it again: nothing lost, nothing twice.
+
+A real process killed by the kernel, where it happens to be; test_kill_points.py crashes a run at
+every one of its units of work deterministically and proves the re-run resumes.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.integration.listings.sandbox_checks import assert_matches_truth, count
 from tests.trestle_fixtures import RunningTrestle
-from wonder.db.models import IngestCursor, Listing, ListingChange, ListingMedia, Member, Office
+from wonder.db.models import IngestCursor, Listing, ListingChange, Member, Office
 
 WONDER = Path(sys.executable).parent / "wonder"
 PAGE_SIZE = 10
@@ -99,8 +103,5 @@ def test_first_load_survives_sigkill(
         cursor = session.get(IngestCursor, "Property:first_load")
         assert cursor is not None
         assert cursor.state == {"done": True}
-        media_rows = session.scalar(select(func.count()).select_from(ListingMedia))
-        distinct_media = session.scalar(select(func.count(func.distinct(ListingMedia.media_key))))
-        assert media_rows == distinct_media
     assert count(sessions, Member) > 0
     assert count(sessions, Office) > 0
