@@ -1,7 +1,17 @@
-"""The ingest service over an in-memory source, on SQLite and PostgreSQL."""
+"""The ingest service over the Trestle sandbox in process, on SQLite and PostgreSQL.
+
+The real ``TrestleClient`` reaches ``TrestleSandbox`` through an ``httpx.MockTransport`` (no
+socket). Data changes come from the sandbox's own knobs (``advance``, faults); every expected
+value is read from the sandbox (its records, media, roster, what it answered), never from the
+code under test.
+"""
 
 from __future__ import annotations
 
+import functools
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -10,12 +20,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.integration.listings.fake_source import (
-    FakeSource,
-    make_listing,
-    make_media,
-    stamp,
-)
+from tests.trestle_fixtures import MockTrestle, mock_trestle
+from wonder.clients.trestle import TrestleClient
 from wonder.db.models import (
     HeldDelete,
     IngestCursor,
@@ -27,9 +33,11 @@ from wonder.db.models import (
 )
 from wonder.listings import service
 from wonder.listings.report import ProgressEvent
+from wonder.sandbox.trestle.schema import load_schema
 from wonder.settings import ListingIngestSettings
 
 SETTINGS = ListingIngestSettings(overlap_seconds=5, mass_delete_min_rows=3, media_batch_size=4)
+PAGE_SIZE = 10
 
 
 class Clock:
@@ -41,24 +49,51 @@ class Clock:
         return self.now
 
 
-def seeded_source(listings: int = 25) -> FakeSource:
-    source = FakeSource(page_size=10)
-    for i in range(listings):
-        source.records("Property").append(make_listing(i, seconds=i))
-        source.records("Media").extend(make_media(f"L{i:04d}", 2))
-    for i in range(3):
-        source.records("Member").append(
-            {
-                "MemberKey": f"A{i}",
-                "MemberFullName": f"Agent {i}",
-                "OfficeKey": "O0",
-                "ModificationTimestamp": stamp(i),
-            }
-        )
-    source.records("Office").append(
-        {"OfficeKey": "O0", "OfficeName": "Wonder Realty", "ModificationTimestamp": stamp(0)}
+@contextmanager
+def client_for(trestle: MockTrestle, page_size: int = PAGE_SIZE) -> Iterator[TrestleClient]:
+    with trestle.client(page_size) as client:
+        yield client
+
+
+def moment(text: str) -> datetime:
+    """A served Edm.DateTimeOffset (``...T12:00:19.000Z``) as a datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def served(value: datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+@functools.cache
+def _standard_names() -> dict[str, str]:
+    """StandardStatus member → its RESO display name, from the sandbox's own $metadata."""
+    edm = "{http://docs.oasis-open.org/odata/ns/edm}"
+    root = ET.fromstring(load_schema().xml)
+    names: dict[str, str] = {}
+    for enum in root.iter(f"{edm}EnumType"):
+        if enum.attrib["Name"] == "StandardStatus":
+            for member in enum.findall(f"{edm}Member"):
+                note = member.find(f"{edm}Annotation[@Term='RESO.OData.Metadata.StandardName']")
+                names[member.attrib["Name"]] = note.attrib["String"] if note is not None else ""
+    return names
+
+
+def status(record: dict[str, Any]) -> str:
+    """The StandardStatus a listing is stored with: the display name of the served member."""
+    return _standard_names()[record["StandardStatus"]]
+
+
+def money(value: Any) -> str:
+    return str(Decimal(str(value)).quantize(Decimal("0.01")))
+
+
+def newest(truth: dict[str, dict[str, Any]]) -> tuple[datetime, str]:
+    """(ModificationTimestamp, ListingKey) of the newest listing that has a key."""
+    return max(
+        (moment(r["ModificationTimestamp"]), r["ListingKey"])
+        for r in truth.values()
+        if "ListingKey" in r
     )
-    return source
 
 
 def count(sessions: sessionmaker[Session], model: Any, *where: Any) -> int:
@@ -66,63 +101,88 @@ def count(sessions: sessionmaker[Session], model: Any, *where: Any) -> int:
         return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
-def assert_matches_source(sessions: sessionmaker[Session], source: FakeSource) -> None:
-    """Every live source listing stored once with equal values; media equal too."""
+def stored_media(sessions: sessionmaker[Session], key: str) -> int:
+    return count(sessions, ListingMedia, ListingMedia.listing_key == key)
+
+
+def assert_matches_sandbox(sessions: sessionmaker[Session], trestle: MockTrestle) -> None:
+    """Every live listing stored once with the sandbox's values; its media equal too."""
+    truth = trestle.sandbox.truth()
+    media_truth = trestle.sandbox.media_truth()
     with sessions() as session:
         stored = {row.listing_key: row for row in session.scalars(select(Listing))}
         media = {
-            (m.listing_key, m.media_key, m.order) for m in session.scalars(select(ListingMedia))
+            (m.listing_key, m.media_key, m.order)
+            for m in session.scalars(select(ListingMedia))
+            if m.listing_key in truth
         }
-    live = {r["ListingKey"]: r for r in source.records("Property")}
-    for key, record in live.items():
+    assert truth
+    for key, record in truth.items():
         row = stored[key]
-        assert (
-            row.modification_timestamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-            == record["ModificationTimestamp"]
-        )
-        assert row.list_price == Decimal(record["ListPrice"]).quantize(Decimal("0.01"))
-        assert row.standard_status == record["StandardStatus"]
-        assert (row.deleted_at is not None) == (record["StandardStatus"] == "Delete")
-        assert row.raw == record
+        assert served(row.modification_timestamp) == record["ModificationTimestamp"], key
+        assert row.list_price == Decimal(record["ListPrice"]).quantize(Decimal("0.01")), key
+        assert row.standard_status == status(record), key
+        assert (row.deleted_at is not None) == (record["StandardStatus"] == "Delete"), key
+        assert row.raw == record, key
     expected_media = {
-        (m["ResourceRecordKey"], m["MediaKey"], m["Order"]) for m in source.records("Media")
+        (m["ResourceRecordKey"], m["MediaKey"], m["Order"])
+        for items in media_truth.values()
+        for m in items
     }
     assert media == expected_media
 
 
 def test_first_load_then_quiet_incremental(sessions: sessionmaker[Session]) -> None:
-    source, clock = seeded_source(), Clock()
+    trestle, clock = mock_trestle(listings=25, seed=21), Clock()
+    truth = trestle.sandbox.truth()
+    roster = trestle.sandbox.store.roster
     events: list[ProgressEvent] = []
-    reports = service.first_load(source, sessions, SETTINGS, progress=events.append, clock=clock)
+    with client_for(trestle) as client:
+        reports = service.first_load(
+            client, sessions, SETTINGS, progress=events.append, clock=clock
+        )
     listings, members, offices = reports
-    assert (listings.inserted, listings.quarantined, listings.media_refreshed) == (25, 0, 25)
-    assert (members.inserted, offices.inserted) == (3, 1)
-    # 1 high-water request + 3 full pages + the empty page after the last full one.
-    assert listings.requests == 4
+    assert (listings.inserted, listings.quarantined, listings.media_refreshed) == (
+        len(truth),
+        0,
+        len(truth),
+    )
+    assert (members.inserted, offices.inserted) == (len(roster.members), len(roster.offices))
+    # 1 high-water request + the full pages + the page after the last full one.
+    assert listings.requests == 1 + len(truth) // PAGE_SIZE + 1
     assert events[0].resource == "Property"
     assert events[0].pages == 1
-    assert_matches_source(sessions, source)
-    assert count(sessions, ListingChange) == 25
+    assert_matches_sandbox(sessions, trestle)
+    assert count(sessions, ListingChange) == len(truth)
     assert count(sessions, ListingHistory) == 0
+    high_water, _ = newest(truth)
     with sessions() as session:
         cursor = session.get(IngestCursor, "Property")
         assert cursor is not None
-        assert cursor.modification_timestamp == datetime(2026, 1, 31, 12, 0, 24, tzinfo=UTC)
+        assert cursor.modification_timestamp == high_water
         first = session.get(IngestCursor, "Property:first_load")
         assert first is not None
         assert first.state == {"done": True}
-        assert first.last_key == "L0024"
+        assert first.last_key == max(truth)
         updated_before = {r.listing_key: r.updated_at for r in session.scalars(select(Listing))}
 
-    before = source.requests_made
-    reports = service.incremental_sync(source, sessions, SETTINGS, clock=clock)
-    listings = reports[0]
-    assert source.queries[-3]["filter"] == "ModificationTimestamp ge 2026-01-31T12:00:19.000Z"
+    since = high_water - timedelta(seconds=SETTINGS.overlap_seconds)
+    in_overlap = [r for r in truth.values() if moment(r["ModificationTimestamp"]) >= since]
+    exchanges_before = len(trestle.exchanges)
+    with client_for(trestle) as client:
+        listings = service.incremental_sync(client, sessions, SETTINGS, clock=clock)[0]
+    assert trestle.queries("Property")[-1]["$filter"] == f"ModificationTimestamp ge {served(since)}"
     # Nothing changed: one Property request (plus one each for Member and Office).
+    assert len(in_overlap) < PAGE_SIZE
     assert listings.requests == 1
-    assert source.requests_made - before == 3
-    assert (listings.inserted, listings.updated, listings.unchanged) == (0, 0, 6)
-    assert count(sessions, ListingChange) == 25
+    odata = [
+        request
+        for request, _ in trestle.exchanges[exchanges_before:]
+        if request.url.path.startswith(trestle.settings.odata_path)
+    ]
+    assert len(odata) == 3
+    assert (listings.inserted, listings.updated, listings.unchanged) == (0, 0, len(in_overlap))
+    assert count(sessions, ListingChange) == len(truth)
     with sessions() as session:
         after = {r.listing_key: r.updated_at for r in session.scalars(select(Listing))}
     assert after == updated_before
@@ -131,179 +191,259 @@ def test_first_load_then_quiet_incremental(sessions: sessionmaker[Session]) -> N
 def test_incremental_applies_changes_with_history_and_change_feed(
     sessions: sessionmaker[Session],
 ) -> None:
-    source, clock = seeded_source(), Clock()
-    service.first_load(source, sessions, SETTINGS, clock=clock)
-    rows = {r["ListingKey"]: r for r in source.records("Property")}
-    # A mass update sharing one timestamp across more than a page, plus targeted changes.
-    for i in range(25):
-        rows[f"L{i:04d}"]["ModificationTimestamp"] = stamp(1000)
-        rows[f"L{i:04d}"]["X_Remapped"] = True
-    rows["L0003"]["ListPrice"] = 99999.5
-    rows["L0004"]["StandardStatus"] = "Pending"
-    rows["L0005"]["StandardStatus"] = "Delete"
-    source.records("Property").append(make_listing(100, seconds=1001))
-    source.records("Media").extend(make_media("L0100", 1))
+    trestle, clock = mock_trestle(listings=25, seed=22), Clock()
+    sandbox = trestle.sandbox
+    with client_for(trestle) as client:
+        service.first_load(client, sessions, SETTINGS, clock=clock)
+    before = sandbox.truth()
+    # A remap of every listing sharing one timestamp across more than a page, plus targeted
+    # changes at that same instant.
+    touched = sandbox.advance(
+        seconds=600,
+        remapped=len(before),
+        price_changes=1,
+        status_changes=1,
+        deleted_listings=1,
+        new_listings=1,
+        same_timestamp=True,
+    )
+    after = sandbox.truth()
+    new = set(after) - set(before)
+    deleted = {
+        k
+        for k in set(after) & set(before)
+        if after[k]["StandardStatus"] == "Delete" != before[k]["StandardStatus"]
+    }
+    changed = {k for k in set(after) & set(before) if after[k] != before[k]}
+    expected_history = set()
+    for key in changed:
+        if after[key]["ListPrice"] != before[key]["ListPrice"]:
+            old, fresh = money(before[key]["ListPrice"]), money(after[key]["ListPrice"])
+            expected_history.add((key, "list_price", old, fresh))
+        if after[key]["StandardStatus"] != before[key]["StandardStatus"]:
+            old, fresh = status(before[key]), status(after[key])
+            expected_history.add((key, "standard_status", old, fresh))
+    assert len({after[k]["ModificationTimestamp"] for k in changed | new}) == 1
+    assert len(changed) > PAGE_SIZE
+    assert (len(new), len(deleted)) == (1, 1)
+    assert {k for k, *_ in expected_history} >= set(touched.price_changes)
     with sessions() as session:
         seq_before = session.scalar(select(func.max(ListingChange.seq)))
 
-    listings = service.incremental_sync(source, sessions, SETTINGS, clock=clock)[0]
-    assert (listings.inserted, listings.updated, listings.deleted) == (1, 24, 1)
-    assert listings.history_rows == 3
-    assert listings.media_refreshed == 1  # the new listing's media, read from Media
-    assert_matches_source(sessions, source)
-    with sessions() as session:
-        history = {
-            (h.listing_key, h.field, h.old_value, h.new_value)
-            for h in session.scalars(select(ListingHistory))
-        }
-        assert history == {
-            ("L0003", "list_price", "103000.00", "99999.50"),
-            ("L0004", "standard_status", "Active", "Pending"),
-            ("L0005", "standard_status", "Active", "Delete"),
-        }
-        kinds = dict(
-            session.execute(
-                select(ListingChange.listing_key, ListingChange.kind).where(
-                    ListingChange.seq > seq_before
+    with client_for(trestle) as client:
+        listings = service.incremental_sync(client, sessions, SETTINGS, clock=clock)[0]
+        assert (listings.inserted, listings.updated, listings.deleted) == (
+            len(new),
+            len(changed - deleted),
+            len(deleted),
+        )
+        assert listings.history_rows == len(expected_history)
+        assert listings.media_refreshed == len(new)  # the new listing's media, read from Media
+        assert_matches_sandbox(sessions, trestle)
+        with sessions() as session:
+            history = {
+                (h.listing_key, h.field, h.old_value, h.new_value)
+                for h in session.scalars(select(ListingHistory))
+            }
+            assert history == expected_history
+            kinds = dict(
+                session.execute(
+                    select(ListingChange.listing_key, ListingChange.kind).where(
+                        ListingChange.seq > seq_before
+                    )
+                ).all()
+            )
+            assert kinds == {
+                key: "delete" if after[key]["StandardStatus"] == "Delete" else "upsert"
+                for key in changed | new
+            }
+            for key in changed | new:
+                listing = session.get(Listing, key)
+                assert listing is not None
+                last_seq = session.scalar(
+                    select(func.max(ListingChange.seq)).where(ListingChange.listing_key == key)
                 )
-            ).all()
-        )
-        assert kinds["L0005"] == "delete"
-        assert kinds["L0003"] == "upsert"
-        listing = session.get(Listing, "L0003")
-        assert listing is not None
-        last_seq = session.scalar(
-            select(func.max(ListingChange.seq)).where(ListingChange.listing_key == "L0003")
-        )
-        assert listing.change_seq == last_seq
+                assert listing.change_seq == last_seq
 
-    # Replaying the same window writes nothing more.
-    changes = count(sessions, ListingChange)
-    again = service.incremental_sync(source, sessions, SETTINGS, clock=clock)[0]
+        # Replaying the same window writes nothing more.
+        changes = count(sessions, ListingChange)
+        again = service.incremental_sync(client, sessions, SETTINGS, clock=clock)[0]
     assert (again.inserted, again.updated, again.history_rows) == (0, 0, 0)
     assert count(sessions, ListingChange) == changes
 
 
 def test_media_refresh_and_empty_media_kept_for_refetch(sessions: sessionmaker[Session]) -> None:
-    source, clock = seeded_source(6), Clock()
-    source.empty_expand = {"L0001"}
-    first = service.first_load(source, sessions, SETTINGS, clock=clock)[0]
-    # The empty expand was fetched again from Media in the same run.
-    assert first.media_refreshed == 6
+    trestle, clock = mock_trestle(listings=6, seed=23), Clock()
+    sandbox = trestle.sandbox
+    truth = sandbox.truth()
+    photographed = {k for k, r in truth.items() if r["PhotosCount"] > 0}
+    assert photographed
+    # Under load every $expand=Media of a photographed listing comes back empty.
+    sandbox.set_faults(empty_expand_rate=1.0)
+    with client_for(trestle, page_size=100) as client:
+        first = service.first_load(client, sessions, SETTINGS, clock=clock)[0]
+    assert sandbox.stats()["faults_injected"]["empty_expand"] == len(photographed)
+    # The empty expands were fetched again from Media in the same run.
+    assert first.media_refreshed == len(truth)
     assert first.media_refetch_pending == 0
-    assert count(sessions, ListingMedia, ListingMedia.listing_key == "L0001") == 2
+    for key in truth:
+        assert stored_media(sessions, key) == truth[key]["PhotosCount"]
 
-    rows = {r["ListingKey"]: r for r in source.records("Property")}
-    for key in ("L0002", "L0003"):
-        rows[key]["PhotosChangeTimestamp"] = stamp(500)
-        rows[key]["ModificationTimestamp"] = stamp(500)
-        rows[key]["PhotosCount"] = 3
-    media = source.records("Media")
-    media[:] = [m for m in media if m["ResourceRecordKey"] not in ("L0002", "L0003")]
-    media.extend(make_media("L0002", 3, version=1))  # L0003's new media are missing
-    report = service.incremental_sync(source, sessions, SETTINGS, clock=clock)[0]
-    assert report.media_refreshed == 1
-    assert report.media_refetch_pending == 1
+    old_media = sandbox.media_truth()
+    sandbox.set_faults(empty_media_rate=0.5)
+    touched = sandbox.advance(seconds=300, media_changes=2)
+    since = len(trestle.exchanges)
+    with client_for(trestle, page_size=100) as client:
+        report = service.incremental_sync(client, sessions, SETTINGS, clock=clock)[0]
+    answers = trestle.answers("Media", since)
+    assert len(answers) == 1  # one batch, one page: each listing drew its fault once
+    answered = {m["ResourceRecordKey"] for body in answers for m in body["value"]}
+    refreshed = set(touched.media_changes) & answered
+    withheld = set(touched.media_changes) - answered
+    assert (len(refreshed), len(withheld)) == (1, 1)  # this seed withholds one of the two
+    assert report.media_refreshed == len(refreshed)
+    assert report.media_refetch_pending == len(withheld)
+    (good,), (missing,) = refreshed, withheld
     with sessions() as session:
-        l2 = session.get(Listing, "L0002")
-        l3 = session.get(Listing, "L0003")
-        assert l2 is not None
-        assert l3 is not None
-        assert l2.media_synced_timestamp == l2.photos_change_timestamp
-        assert l3.media_synced_timestamp != l3.photos_change_timestamp
-    assert count(sessions, ListingMedia, ListingMedia.listing_key == "L0002") == 3
-    assert count(sessions, ListingMedia, ListingMedia.listing_key == "L0003") == 2  # old kept
+        l_good = session.get(Listing, good)
+        l_missing = session.get(Listing, missing)
+        assert l_good is not None
+        assert l_missing is not None
+        assert l_good.media_synced_timestamp == l_good.photos_change_timestamp
+        assert l_missing.media_synced_timestamp != l_missing.photos_change_timestamp
+    new_media = sandbox.media_truth()
+    assert stored_media(sessions, good) == len(new_media[good])
+    assert stored_media(sessions, missing) == len(old_media[missing])  # old kept
 
-    media.extend(make_media("L0003", 3, version=1))
-    report = service.incremental_sync(source, sessions, SETTINGS, clock=clock)[0]
+    sandbox.set_faults()
+    with client_for(trestle, page_size=100) as client:
+        report = service.incremental_sync(client, sessions, SETTINGS, clock=clock)[0]
     assert (report.media_refreshed, report.media_refetch_pending) == (1, 0)
-    assert_matches_source(sessions, source)
+    assert_matches_sandbox(sessions, trestle)
 
 
 def test_bad_records_are_quarantined_once_and_the_cursor_moves_on(
     sessions: sessionmaker[Session],
 ) -> None:
-    source, clock = seeded_source(5), Clock()
-    service.first_load(source, sessions, SETTINGS, clock=clock)
-    bad = make_listing(50, seconds=2000, ListPrice="call agent")
-    keyless = make_listing(51, seconds=2001)
-    del keyless["ListingKey"]
-    source.records("Property").extend([bad, keyless, make_listing(52, seconds=2002)])
-    report = service.incremental_sync(source, sessions, SETTINGS, clock=clock)[0]
-    assert (report.quarantined, report.inserted) == (2, 1)
-    with sessions() as session:
-        reasons = {q.record_key: q.reason for q in session.scalars(select(QuarantinedRecord))}
-        cursor = session.get(IngestCursor, "Property")
-        assert cursor is not None
-        assert cursor.last_key == "L0052"
-    assert reasons == {
-        "L0050": "ListPrice: expected a number, got string 'call agent'",
-        None: "ListingKey: missing",
-    }
-    # Seen again in the overlap window: no new row, last_seen_at moves.
-    report = service.incremental_sync(source, sessions, SETTINGS, clock=clock)[0]
-    assert report.quarantined == 2
-    assert count(sessions, QuarantinedRecord) == 2
+    trestle, clock = mock_trestle(listings=5, seed=24), Clock()
+    sandbox = trestle.sandbox
+    with client_for(trestle) as client:
+        service.first_load(client, sessions, SETTINGS, clock=clock)
+        touched = sandbox.advance(seconds=300, bad_records=3, new_listings=1, same_timestamp=True)
+        truth = sandbox.truth()
+        expected_reasons: dict[str | None, str] = {}
+        for key in touched.bad_records:
+            record = truth[key]
+            if "ListingKey" not in record:
+                expected_reasons[None] = "ListingKey: missing"
+            elif record["ListPrice"] == "call agent":
+                expected_reasons[key] = "ListPrice: expected a number, got string 'call agent'"
+            else:
+                assert record["BedroomsTotal"] == "three"
+                expected_reasons[key] = "BedroomsTotal: expected an integer, got string 'three'"
+        assert len(expected_reasons) == 3  # one of each kind
+
+        report = service.incremental_sync(client, sessions, SETTINGS, clock=clock)[0]
+        assert (report.quarantined, report.inserted) == (3, len(touched.new_listings))
+        with sessions() as session:
+            reasons = {q.record_key: q.reason for q in session.scalars(select(QuarantinedRecord))}
+            cursor = session.get(IngestCursor, "Property")
+            assert cursor is not None
+            assert (cursor.modification_timestamp, cursor.last_key) == newest(truth)
+        assert reasons == expected_reasons
+        # Seen again in the overlap window: no new row, last_seen_at moves.
+        report = service.incremental_sync(client, sessions, SETTINGS, clock=clock)[0]
+    assert report.quarantined == 3
+    assert count(sessions, QuarantinedRecord) == 3
     with sessions() as session:
         rows = list(session.scalars(select(QuarantinedRecord)))
         assert all(q.last_seen_at > q.first_seen_at for q in rows)
 
 
 def test_census_deletes_and_holds_mass_deletes(sessions: sessionmaker[Session]) -> None:
-    source, clock = seeded_source(40), Clock()
-    service.first_load(source, sessions, SETTINGS, clock=clock)
-    props = source.records("Property")
-    props[:] = [r for r in props if r["ListingKey"] not in ("L0001", "L0002")]
-    report = service.census(source, sessions, SETTINGS, clock=clock)
-    assert (report.source_keys, report.stored_keys, report.deleted) == (38, 40, 2)
-    assert not report.held
-    assert count(sessions, Listing, Listing.deleted_at.is_not(None)) == 2
-    assert count(sessions, ListingChange, ListingChange.kind == "delete") == 2
+    trestle, clock = mock_trestle(listings=40, seed=25), Clock()
+    sandbox = trestle.sandbox
+    with client_for(trestle) as client:
+        service.first_load(client, sessions, SETTINGS, clock=clock)
+        stored = len(sandbox.truth())
+        gone = sandbox.advance(seconds=60, vanished_listings=2).vanished
+        report = service.census(client, sessions, SETTINGS, clock=clock)
+        assert (report.source_keys, report.stored_keys, report.deleted) == (
+            len(sandbox.truth()),
+            stored,
+            len(gone),
+        )
+        assert not report.held
+        assert count(sessions, Listing, Listing.deleted_at.is_not(None)) == 2
+        assert count(sessions, ListingChange, ListingChange.kind == "delete") == 2
 
-    props[:] = props[:20]  # half of what we hold vanishes: an outage, not a real delete
-    report = service.census(source, sessions, SETTINGS, clock=clock)
-    assert report.held
-    assert report.held_delete_id is not None
-    assert report.deleted == 0
-    assert count(sessions, Listing, Listing.deleted_at.is_not(None)) == 2
-    # The same census again reuses the held row.
-    assert service.census(source, sessions, SETTINGS, clock=clock).held_delete_id == (
-        report.held_delete_id
-    )
-    assert count(sessions, HeldDelete) == 1
+        # Half of what we hold vanishes: an outage, not a real delete.
+        gone = sandbox.advance(seconds=60, vanished_listings=18).vanished
+        report = service.census(client, sessions, SETTINGS, clock=clock)
+        assert report.held
+        assert report.held_delete_id is not None
+        assert report.deleted == 0
+        assert count(sessions, Listing, Listing.deleted_at.is_not(None)) == 2
+        with sessions() as session:
+            row = session.get(HeldDelete, report.held_delete_id)
+            assert row is not None
+            assert sorted(row.keys) == sorted(gone)
+        # The same census again reuses the held row.
+        again = service.census(client, sessions, SETTINGS, clock=clock)
+        assert again.held_delete_id == report.held_delete_id
+        assert count(sessions, HeldDelete) == 1
 
-    assert service.approve_held_delete(sessions, report.held_delete_id, clock=clock) == 18
-    assert count(sessions, Listing, Listing.deleted_at.is_not(None)) == 20
-    with pytest.raises(service.HeldDeleteError):
-        service.approve_held_delete(sessions, report.held_delete_id, clock=clock)
+        assert service.approve_held_delete(sessions, report.held_delete_id, clock=clock) == 18
+        assert count(sessions, Listing, Listing.deleted_at.is_not(None)) == 20
+        with pytest.raises(service.HeldDeleteError):
+            service.approve_held_delete(sessions, report.held_delete_id, clock=clock)
 
-    props[:] = props[:5]
-    held = service.census(source, sessions, SETTINGS, clock=clock)
+        sandbox.advance(seconds=60, vanished_listings=15)
+        held = service.census(client, sessions, SETTINGS, clock=clock)
     assert held.held_delete_id is not None
     assert service.reject_held_delete(sessions, held.held_delete_id, clock=clock) == 15
     assert count(sessions, Listing, Listing.deleted_at.is_not(None)) == 20
 
 
+class ProcessDied(Exception):
+    """Raised from the progress callback: the ingest process dies after a committed page."""
+
+
 def test_first_load_resumes_after_a_crash(sessions: sessionmaker[Session]) -> None:
-    source, clock = seeded_source(35), Clock()
-    source.fail_after = 3  # high-water mark + 2 pages, then the "process dies"
-    with pytest.raises(ConnectionError):
-        service.first_load(source, sessions, SETTINGS, clock=clock)
-    assert count(sessions, Listing) == 20
+    trestle, clock = mock_trestle(listings=35, seed=26), Clock()
+    sandbox = trestle.sandbox
+    keys = sorted(sandbox.truth())
+
+    def die_after_two_pages(event: ProgressEvent) -> None:
+        if event.resource == "Property" and event.pages == 2:
+            raise ProcessDied
+
+    with client_for(trestle) as client, pytest.raises(ProcessDied):
+        service.first_load(client, sessions, SETTINGS, progress=die_after_two_pages, clock=clock)
+    loaded = set(keys[: 2 * PAGE_SIZE])
+    assert count(sessions, Listing) == len(loaded)
     with sessions() as session:
         cursor = session.get(IngestCursor, "Property:first_load")
         assert cursor is not None
-        assert cursor.last_key == "L0019"
-    # Something changes in the meantime.
-    source.records("Property")[0]["ListPrice"] = 1
-    source.records("Property")[0]["ModificationTimestamp"] = stamp(5000)
-    source.fail_after = None
-    listings = service.first_load(source, sessions, SETTINGS, clock=clock)[0]
-    assert source.queries[-3]["filter"] == "ListingKey gt 'L0019'"
-    assert listings.inserted == 15
-    assert count(sessions, Listing) == 35
-    assert count(sessions, ListingChange) == 35
-    # The change to L0000 (already loaded) is past the high-water mark: incremental has it.
-    service.incremental_sync(source, sessions, SETTINGS, clock=clock)
-    assert_matches_source(sessions, source)
-    assert count(sessions, ListingHistory) == 1
+        assert cursor.last_key == max(loaded)
+    # Something changes in the meantime, loaded listings and not-yet-loaded ones alike.
+    changed = set(sandbox.advance(seconds=120, price_changes=5).price_changes)
+    assert changed & loaded
+    assert changed - loaded
+
+    since = len(trestle.exchanges)
+    with client_for(trestle) as client:
+        listings = service.first_load(client, sessions, SETTINGS, clock=clock)[0]
+        resumed = trestle.queries("Property", since)[0]
+        assert (resumed["replication"], resumed["$filter"]) == (
+            "true",
+            f"ListingKey gt '{max(loaded)}'",
+        )
+        assert listings.inserted == len(keys) - len(loaded)
+        assert count(sessions, Listing) == len(keys)
+        assert count(sessions, ListingChange) == len(keys)
+        # The changes to listings already loaded are past the high-water mark: incremental
+        # has them (those not loaded yet came in their new version with the resumed load).
+        service.incremental_sync(client, sessions, SETTINGS, clock=clock)
+    assert_matches_sandbox(sessions, trestle)
+    assert count(sessions, ListingHistory) == len(changed & loaded)

@@ -104,7 +104,9 @@ def test_retries_on_the_virtual_clock_reach_a_verifying_receiver(
         outbox.close()
     assert all(r.verified for r in receiver.received)
     assert [r.timestamp - int(START.timestamp()) for r in receiver.received] == [0, 60, 660]
-    assert {r.body for r in receiver.received} == {json.dumps(event, separators=(",", ":")).encode()}
+    assert {r.body for r in receiver.received} == {
+        json.dumps(event, separators=(",", ":")).encode()
+    }
 
 
 def test_a_wrong_secret_is_refused_by_the_receiver(
