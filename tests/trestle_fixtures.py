@@ -108,12 +108,16 @@ class MockTrestle:
             }
         )
         clock = self.sandbox.clock
+
+        def sleep(seconds: float) -> None:
+            clock.advance(seconds)
+
         return TrestleClient(
             settings,
             transport=self.transport(),
             clock=clock.now_seconds,
             wall_clock=clock.now_seconds,
-            sleep=clock.advance,
+            sleep=sleep,
         )
 
     def queries(self, resource: str, since: int = 0) -> list[dict[str, str]]:

@@ -127,7 +127,7 @@ def test_quota_windows_roll_on_the_sandbox_clock() -> None:
 
 def test_every_served_lookup_value_is_a_member_of_its_metadata_enum() -> None:
     """What the sandbox serves, its own $filter must accept (the DD spells BuiltInFeatures)."""
-    from wonder.sandbox.trestle.sandbox import TrestleSandbox, TrestleSandboxConfig
+    from wonder.sandbox.trestle import TrestleSandbox, TrestleSandboxConfig
     from wonder.sandbox.trestle.schema import Kind
 
     sandbox = TrestleSandbox(TrestleSandboxConfig(listings=400, seed=3))
