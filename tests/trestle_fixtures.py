@@ -4,13 +4,15 @@
 builds one with any ``TrestleSandboxConfig`` fields (scale, quota, token TTL, faults, ...).
 Every sandbox started by a test is stopped when the test ends.
 
-``make_mock_trestle(**config)`` builds a sandbox reached through ``httpx.MockTransport`` (no
+``mock_trestle(**config)`` builds a sandbox reached through ``httpx.MockTransport`` (no
 socket, no server thread): the same ``TrestleSandbox.handle`` core, driven by the real
 ``TrestleClient``; it records every exchange so tests can read the queries a client sent.
 """
 
 from __future__ import annotations
 
+import functools
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +24,7 @@ import pytest
 from wonder.clients.trestle import TrestleClient
 from wonder.sandbox.server import RunningServer, serve_in_thread
 from wonder.sandbox.trestle import TrestleSandbox, TrestleSandboxConfig
+from wonder.sandbox.trestle.schema import load_schema
 from wonder.settings import TrestleSettings
 
 SMALL_SCALE = 60
@@ -156,6 +159,32 @@ def mock_trestle(**config: Any) -> MockTrestle:
     return MockTrestle(sandbox, settings)
 
 
-@pytest.fixture
-def make_mock_trestle() -> Callable[..., MockTrestle]:
-    return mock_trestle
+# -- how the sandbox serves values (for oracles) ------------------------------------------
+
+
+def moment(text: str) -> datetime:
+    """A served Edm.DateTimeOffset (``...T12:00:19.000Z``) as a datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def served(value: datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+@functools.cache
+def _standard_names() -> dict[str, str]:
+    """StandardStatus member → its RESO display name, from the sandbox's own $metadata."""
+    edm = "{http://docs.oasis-open.org/odata/ns/edm}"
+    root = ET.fromstring(load_schema().xml)
+    names: dict[str, str] = {}
+    for enum in root.iter(f"{edm}EnumType"):
+        if enum.attrib["Name"] == "StandardStatus":
+            for member in enum.findall(f"{edm}Member"):
+                note = member.find(f"{edm}Annotation[@Term='RESO.OData.Metadata.StandardName']")
+                names[member.attrib["Name"]] = note.attrib["String"] if note is not None else ""
+    return names
+
+
+def status(record: dict[str, Any]) -> str:
+    """The StandardStatus a listing is stored with: the display name of the served member."""
+    return _standard_names()[record["StandardStatus"]]

@@ -8,8 +8,6 @@ code under test.
 
 from __future__ import annotations
 
-import functools
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -20,7 +18,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.trestle_fixtures import MockTrestle, mock_trestle
+from tests.trestle_fixtures import MockTrestle, mock_trestle, moment, served, status
 from wonder.clients.trestle import TrestleClient
 from wonder.db.models import (
     HeldDelete,
@@ -33,7 +31,6 @@ from wonder.db.models import (
 )
 from wonder.listings import service
 from wonder.listings.report import ProgressEvent
-from wonder.sandbox.trestle.schema import load_schema
 from wonder.settings import ListingIngestSettings
 
 SETTINGS = ListingIngestSettings(overlap_seconds=5, mass_delete_min_rows=3, media_batch_size=4)
@@ -53,34 +50,6 @@ class Clock:
 def client_for(trestle: MockTrestle, page_size: int = PAGE_SIZE) -> Iterator[TrestleClient]:
     with trestle.client(page_size) as client:
         yield client
-
-
-def moment(text: str) -> datetime:
-    """A served Edm.DateTimeOffset (``...T12:00:19.000Z``) as a datetime."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def served(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
-@functools.cache
-def _standard_names() -> dict[str, str]:
-    """StandardStatus member → its RESO display name, from the sandbox's own $metadata."""
-    edm = "{http://docs.oasis-open.org/odata/ns/edm}"
-    root = ET.fromstring(load_schema().xml)
-    names: dict[str, str] = {}
-    for enum in root.iter(f"{edm}EnumType"):
-        if enum.attrib["Name"] == "StandardStatus":
-            for member in enum.findall(f"{edm}Member"):
-                note = member.find(f"{edm}Annotation[@Term='RESO.OData.Metadata.StandardName']")
-                names[member.attrib["Name"]] = note.attrib["String"] if note is not None else ""
-    return names
-
-
-def status(record: dict[str, Any]) -> str:
-    """The StandardStatus a listing is stored with: the display name of the served member."""
-    return _standard_names()[record["StandardStatus"]]
 
 
 def money(value: Any) -> str:
