@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import orjson
 
-from wonder.sandbox.http import JSON, Reply
+from wonder.sandbox.http import Reply
 
 TOKEN_PATH = "/trestle/oidc/connect/token"  # noqa: S105 (a URL path)
 ODATA_PREFIX = "/trestle/odata"
 ODATA_JSON = "application/json; odata.metadata=minimal"
-PLAIN_JSON = JSON
 XML = "application/xml"
 ODATA_VERSION = {"OData-Version": "4.0"}
 ERROR_CODES = {
