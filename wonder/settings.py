@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE_PATH = Path("var") / "wonder.db"
@@ -107,15 +107,65 @@ class GrpcSettings(BaseModel):
     stream_write_timeout_seconds: float = Field(default=30.0, gt=0)
 
 
+class TrestleSandboxSettings(BaseModel):
+    """The Trestle emulator (``WONDER_SANDBOX__TRESTLE__*``)."""
+
+    port: int = 8701
+    listings: int = Field(default=500, ge=0)
+    seed: int = 42
+    profile: Literal["realistic", "fast"] = "realistic"
+    token_ttl_seconds: int = Field(default=28_800, ge=1)
+
+
+# The flat names of the single-emulator layout, still accepted while callers move to the
+# nested group (constructor keywords and WONDER_SANDBOX__TRESTLE_PORT-style variables).
+_LEGACY_TRESTLE_KEYS = {
+    "trestle_port": "port",
+    "listings": "listings",
+    "seed": "seed",
+    "profile": "profile",
+}
+
+
 class SandboxSettings(BaseModel):
-    """The local emulators of the external services."""
+    """The local emulators of the external services: what they share, then one group each."""
 
     host: str = "127.0.0.1"
-    trestle_port: int = 8701
-    profile: Literal["realistic", "fast"] = "realistic"
-    seed: int = 42
-    listings: int = 500
     state_dir: Path = Path("var") / "sandbox"
+    trestle: TrestleSandboxSettings = TrestleSandboxSettings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_layout(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not _LEGACY_TRESTLE_KEYS.keys() & data.keys():
+            return data
+        data = dict(data)
+        trestle = data.get("trestle")
+        moved = (
+            dict(trestle)
+            if isinstance(trestle, dict)
+            else trestle.model_dump(exclude_unset=True)
+            if isinstance(trestle, TrestleSandboxSettings)
+            else {}
+        )
+        for old, new in _LEGACY_TRESTLE_KEYS.items():
+            if old in data:
+                moved.setdefault(new, data.pop(old))
+        data["trestle"] = moved
+        return data
+
+    # Read-only aliases of the old flat layout (wonder/demo reads them); use ``trestle.*``.
+    @property
+    def trestle_port(self) -> int:
+        return self.trestle.port
+
+    @property
+    def listings(self) -> int:
+        return self.trestle.listings
+
+    @property
+    def seed(self) -> int:
+        return self.trestle.seed
 
 
 class Settings(BaseSettings):

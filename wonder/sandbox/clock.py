@@ -1,12 +1,12 @@
 """The sandbox clock: real time plus an offset that ``advance`` moves forward.
 
 Timestamps are integers of epoch microseconds so comparisons in filters and indexes stay cheap.
-A frozen clock (tests) only moves when told to.
+A frozen clock (tests) only moves when told to. Every emulator, and the webhook outbox, runs on
+one of these, so ``advance`` moves data changes, quota windows and retry schedules together.
 """
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 from datetime import UTC, datetime
@@ -23,13 +23,6 @@ def to_micros(value: datetime) -> int:
 
 def from_micros(value: int) -> datetime:
     return datetime.fromtimestamp(value // MICROS, tz=UTC).replace(microsecond=value % MICROS)
-
-
-@functools.lru_cache(maxsize=131_072)  # many rows share timestamps (remaps, media)
-def format_timestamp(value: int) -> str:
-    """ISO 8601 in UTC with milliseconds, as Trestle serializes Edm.DateTimeOffset."""
-    moment = from_micros(value)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 class SandboxClock:

@@ -1,4 +1,9 @@
-"""Speed profiles: the real limits, or the same limits scaled up for tests (never switched off)."""
+"""Speed profiles: the real limits (``realistic``), or the same limits scaled for tests
+(``fast``: rates ``FAST_SCALE`` times higher, waits as many times shorter; never switched off).
+
+Each emulator states its real limits once and derives the profile's values with
+``SpeedProfile.rate`` / ``SpeedProfile.duration`` (see ``wonder.sandbox.trestle.config``).
+"""
 
 from __future__ import annotations
 
@@ -7,25 +12,31 @@ from typing import Literal
 
 ProfileName = Literal["realistic", "fast"]
 
-
-@dataclass(frozen=True)
-class TrestleLimits:
-    minute_quota: int
-    hour_quota: int
-
-
 FAST_SCALE = 100
 
-TRESTLE_PROFILES: dict[str, TrestleLimits] = {
-    "realistic": TrestleLimits(minute_quota=180, hour_quota=7_200),
-    "fast": TrestleLimits(minute_quota=180 * FAST_SCALE, hour_quota=7_200 * FAST_SCALE),
+
+@dataclass(frozen=True)
+class SpeedProfile:
+    name: ProfileName
+    scale: int
+
+    def rate(self, real: int) -> int:
+        """A quota or rate (requests per window) under this profile."""
+        return real * self.scale
+
+    def duration(self, real_seconds: float) -> float:
+        """A wait, lockout or retry delay under this profile."""
+        return real_seconds / self.scale
+
+
+PROFILES: dict[str, SpeedProfile] = {
+    "realistic": SpeedProfile("realistic", 1),
+    "fast": SpeedProfile("fast", FAST_SCALE),
 }
 
 
-def trestle_limits(profile: str) -> TrestleLimits:
+def speed_profile(name: str) -> SpeedProfile:
     try:
-        return TRESTLE_PROFILES[profile]
+        return PROFILES[name]
     except KeyError:
-        raise ValueError(
-            f"unknown profile {profile!r}; use one of {sorted(TRESTLE_PROFILES)}"
-        ) from None
+        raise ValueError(f"unknown profile {name!r}; use one of {sorted(PROFILES)}") from None

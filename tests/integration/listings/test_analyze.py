@@ -1,4 +1,5 @@
-"""A first load and a census leave planner statistics behind on PostgreSQL."""
+"""A first load and a census leave planner statistics behind on PostgreSQL (the ingest reads
+the Trestle sandbox in process, through an httpx.MockTransport)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.integration.listings.fake_source import FakeSource, make_listing, make_media
+from tests.trestle_fixtures import mock_trestle
 from wonder.db.engine import session_factory
 from wonder.listings import repository as repo
 from wonder.listings import service
@@ -44,23 +45,24 @@ def deleted_null_fraction(session: Session) -> float:
 
 def test_first_load_and_census_analyze(pg_engine: Engine) -> None:
     sessions: sessionmaker[Session] = session_factory(pg_engine)
-    source, clock = FakeSource(page_size=10), Clock()
-    for i in range(20):
-        source.records("Property").append(make_listing(i, seconds=i))
-        source.records("Media").extend(make_media(f"L{i:04d}", 2))
+    trestle, clock = mock_trestle(listings=20, seed=31), Clock()
+    listings = len(trestle.sandbox.truth())
+    media = sum(len(items) for items in trestle.sandbox.media_truth().values())
+    assert media > 0
     with sessions() as session:
         assert estimated_rows(session, "listings") == -1
 
-    service.first_load(source, sessions, SETTINGS, clock=clock)
-    with sessions() as session:
-        assert estimated_rows(session, "listings") == 20
-        assert estimated_rows(session, "listing_media") == 40
-        assert deleted_null_fraction(session) == 1.0
+    with trestle.client(page_size=10) as client:
+        service.first_load(client, sessions, SETTINGS, clock=clock)
+        with sessions() as session:
+            assert estimated_rows(session, "listings") == listings
+            assert estimated_rows(session, "listing_media") == media
+            assert deleted_null_fraction(session) == 1.0
 
-    del source.records("Property")[:5]
-    assert service.census(source, sessions, SETTINGS, clock=clock).deleted == 5
+        vanished = trestle.sandbox.advance(seconds=60, vanished_listings=5).vanished
+        assert service.census(client, sessions, SETTINGS, clock=clock).deleted == len(vanished)
     with sessions() as session:
-        assert deleted_null_fraction(session) == 0.75
+        assert deleted_null_fraction(session) == (listings - len(vanished)) / listings
 
 
 def test_analyze_is_a_no_op_on_sqlite(sqlite_engine: Engine) -> None:

@@ -5,17 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from wonder.sandbox.clock import SandboxClock
-from wonder.sandbox.trestle.data import (
-    CITIES,
-    PROPERTY_TYPES,
-    build_media,
-    build_property,
-    listing_index,
-    listing_key,
-)
+from wonder.sandbox.trestle.data import listing_index, listing_key
 from wonder.sandbox.trestle.quota import QuotaTracker
+from wonder.sandbox.trestle.records import build_media, build_property
 from wonder.sandbox.trestle.schema import load_schema
 from wonder.sandbox.trestle.state import ListingStore
+from wonder.sandbox.trestle.vocabulary import CITIES, PROPERTY_TYPES
 
 START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
@@ -132,7 +127,7 @@ def test_quota_windows_roll_on_the_sandbox_clock() -> None:
 
 def test_every_served_lookup_value_is_a_member_of_its_metadata_enum() -> None:
     """What the sandbox serves, its own $filter must accept (the DD spells BuiltInFeatures)."""
-    from wonder.sandbox.trestle.sandbox import TrestleSandbox, TrestleSandboxConfig
+    from wonder.sandbox.trestle import TrestleSandbox, TrestleSandboxConfig
     from wonder.sandbox.trestle.schema import Kind
 
     sandbox = TrestleSandbox(TrestleSandboxConfig(listings=400, seed=3))

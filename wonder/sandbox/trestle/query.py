@@ -10,18 +10,10 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
-from wonder.sandbox.clock import format_timestamp
-from wonder.sandbox.trestle.data import (
-    ListingState,
-    Record,
-    build_media,
-    build_open_houses,
-    build_property,
-    listing_index,
-    location,
-)
+from wonder.sandbox.trestle.data import ListingState, Record, listing_index, location
 from wonder.sandbox.trestle.odata import Query, key_values, lower_bound
-from wonder.sandbox.trestle.schema import EntityType, Kind
+from wonder.sandbox.trestle.records import build_media, build_open_houses, build_property
+from wonder.sandbox.trestle.schema import EntityType, Kind, format_timestamp
 from wonder.sandbox.trestle.state import ListingStore
 
 
@@ -119,8 +111,21 @@ def property_candidates(
     return (PropertyRow(store, i) for i in store.indexes_by_key(after_index)), order == KEY_ORDER
 
 
-def media_rows(store: ListingStore, query: Query) -> tuple[Iterator[RecordRow], bool]:
-    return _per_listing_rows(store, query, "ResourceRecordKey", "MediaKey", build_media)
+def _never() -> bool:
+    return False
+
+
+def media_rows(
+    store: ListingStore, query: Query, *, withheld: Callable[[], bool] = _never
+) -> tuple[Iterator[RecordRow], bool]:
+    """Media of the listings asked for; a listing's media are left out when ``withheld()``
+    (drawn once per listing that has media: the empty-media fault)."""
+
+    def build(seed: int, state: ListingState) -> list[Record]:
+        records = build_media(seed, state)
+        return [] if records and withheld() else records
+
+    return _per_listing_rows(store, query, "ResourceRecordKey", "MediaKey", build)
 
 
 def open_house_rows(store: ListingStore, query: Query) -> tuple[Iterator[RecordRow], bool]:

@@ -2,6 +2,7 @@
 
 Field kinds are what filter validation and evaluation need: a type family per field, the enum
 members for enumerations, and whether a string is really a comma-separated multi-value lookup.
+``format_timestamp`` is how an Edm.DateTimeOffset is served.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from enum import Enum
 from importlib import resources
+
+from wonder.sandbox.clock import from_micros
 
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 ENUM_NAMESPACE = "org.reso.metadata.enums"
@@ -110,3 +113,10 @@ def _field_type(prop: ET.Element, enums: dict[str, frozenset[str]]) -> FieldType
 def load_schema() -> Schema:
     xml = resources.files("wonder.sandbox.trestle").joinpath("metadata.xml").read_bytes()
     return parse_schema(xml)
+
+
+@functools.lru_cache(maxsize=131_072)  # many rows share timestamps (remaps, media)
+def format_timestamp(value: int) -> str:
+    """Epoch microseconds as Trestle serializes Edm.DateTimeOffset: ISO 8601 UTC, milliseconds."""
+    moment = from_micros(value)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

@@ -10,17 +10,17 @@ import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
-from wonder.sandbox.clock import MICROS, SandboxClock, format_timestamp
+from wonder.sandbox.clock import MICROS, SandboxClock
 from wonder.sandbox.trestle.data import (
     DAY,
-    NEXT_STATUS,
-    PROPERTY_TYPES,
     ListingState,
     Roster,
     build_roster,
     initial_listing,
     listing_key,
 )
+from wonder.sandbox.trestle.schema import format_timestamp
+from wonder.sandbox.trestle.vocabulary import NEXT_STATUS, PROPERTY_TYPES
 
 REBUILD_THRESHOLD = 2_000  # above this many changes, re-sort the index instead of bisecting
 
@@ -38,6 +38,7 @@ class AdvanceResult:
     vanished: list[str] = field(default_factory=list)
     marked_deleted: list[str] = field(default_factory=list)
     bad_records: list[str] = field(default_factory=list)
+    remapped: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -157,6 +158,9 @@ class ListingStore:
         for position in range(start, len(entries)):
             yield entries[position][1]
 
+    def _live(self) -> list[int]:
+        return [i for i in range(len(self.gone)) if not self.gone[i]]
+
     def timestamp_order_ok(self) -> bool:
         return all(a <= b for a, b in zip(self._index, self._index[1:], strict=False))
 
@@ -192,8 +196,16 @@ class ListingStore:
         removed_listings: int = 0,
         bad_records: int = 0,
         same_timestamp: bool = False,
+        deleted_listings: int = 0,
+        vanished_listings: int = 0,
+        remapped: int = 0,
     ) -> AdvanceResult:
-        """Move the clock by ``seconds`` and apply changes stamped inside that interval."""
+        """Move the clock by ``seconds`` and apply changes stamped inside that interval.
+
+        The kinds are applied in the order of the parameters (so a listing can change twice);
+        ``remapped`` last, over every listing still there. Kinds left at 0 draw nothing from the
+        generator, so adding a kind never changes what the others pick.
+        """
         with self.lock:
             before = self.clock.now_micros()
             after = self.clock.advance(max(seconds, 0.0))
@@ -245,22 +257,29 @@ class ListingStore:
                 self._touch(index, moment, pending)
                 self.bad[index] = 1 + len(result.bad_records) % 3
                 result.bad_records.append(listing_key(index))
+
+            def vanish(index: int) -> None:
+                """Gone from the key set without a trace (found only by a census)."""
+                self.gone[index] = True
+                self.live -= 1
+                pending.append((index, self.modified_ts[index], self.modified_ts[index]))
+                result.removed_listings.append(listing_key(index))
+                result.vanished.append(listing_key(index))
+
+            def mark_deleted(index: int) -> None:
+                moment = stamp()
+                self.status[index] = "Delete"
+                self.status_ts[index] = moment
+                self._touch(index, moment, pending)
+                result.removed_listings.append(listing_key(index))
+                result.marked_deleted.append(listing_key(index))
+
             removable = [i for i in live if self.status[i] != "Delete"]
             for index in pick(removed_listings, removable):
-                key = listing_key(index)
-                result.removed_listings.append(key)
                 if rng.random() < 0.5:
-                    # Vanishes from the key set without a trace (found only by a census).
-                    self.gone[index] = True
-                    self.live -= 1
-                    pending.append((index, self.modified_ts[index], self.modified_ts[index]))
-                    result.vanished.append(key)
+                    vanish(index)
                 else:
-                    moment = stamp()
-                    self.status[index] = "Delete"
-                    self.status_ts[index] = moment
-                    self._touch(index, moment, pending)
-                    result.marked_deleted.append(key)
+                    mark_deleted(index)
             for _ in range(max(new_listings, 0)):
                 moment = stamp()
                 index = self._append(rng, after)
@@ -273,6 +292,20 @@ class ListingStore:
                 self.modified_ts[index] = moment
                 pending.append((index, None, moment))
                 result.new_listings.append(listing_key(index))
+            if deleted_listings:
+                candidates = [i for i in self._live() if self.status[i] != "Delete"]
+                for index in pick(deleted_listings, candidates):
+                    mark_deleted(index)
+            if vanished_listings:
+                for index in pick(vanished_listings, self._live()):
+                    vanish(index)
+            if remapped:
+                for index in pick(remapped, self._live()):
+                    # Only the timestamp moves: same version, same data otherwise.
+                    moment = stamp()
+                    pending.append((index, self.modified_ts[index], moment))
+                    self.modified_ts[index] = moment
+                    result.remapped.append(listing_key(index))
             self._reindex(pending)
             result.now = format_timestamp(after)
             return result
