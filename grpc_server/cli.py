@@ -1,4 +1,4 @@
-"""`wonder serve`: the gRPC query API (grpc_server is imported only when the command runs)."""
+"""`wonder serve`: the gRPC query API (the server is imported only when the command runs)."""
 
 from __future__ import annotations
 
