@@ -1,8 +1,8 @@
 """`wonder ...`: the operational commands.
 
-Each command group lives beside the code it drives (``wonder/<area>/cli.py``, ``grpc_server/
-cli.py``) and exposes ``register(subparsers)``; registration imports nothing heavy so
-``wonder --help`` stays fast. A group registers itself in pyproject.toml, under the entry-point
+Each command group lives beside the code it drives (``wonder/<area>/cli.py``; ``wonder serve``
+in the gRPC server's package) and exposes ``register(subparsers)``; registration imports nothing
+heavy so ``wonder --help`` stays fast. A group registers itself in pyproject.toml, under the entry-point
 group ``wonder.commands``, so this module imports none of them by name::
 
     [project.entry-points."wonder.commands"]
