@@ -2,8 +2,8 @@
 
 Each command group lives beside the code it drives (``wonder/<area>/cli.py``; ``wonder serve``
 in the gRPC server's package) and exposes ``register(subparsers)``; registration imports nothing
-heavy so ``wonder --help`` stays fast. A group registers itself in pyproject.toml, under the entry-point
-group ``wonder.commands``, so this module imports none of them by name::
+heavy so ``wonder --help`` stays fast. A group registers itself in pyproject.toml, under the
+entry-point group ``wonder.commands``, so this module imports none of them by name::
 
     [project.entry-points."wonder.commands"]
     60-sync = "wonder.sync.cli"
