@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast lint fmt typecheck proto proto-check buf-lint bench migrate clean
+.PHONY: help install demo test test-fast lint fmt typecheck proto proto-check buf-lint buf-breaking _proto-deps bench migrate clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -69,11 +69,35 @@ node_modules/.bin/buf: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-buf-lint: $(STAMP) node_modules/.bin/buf ## buf lint the protos (STANDARD + COMMENTS, see buf.yaml)
+# buf.yaml's second module: the google/api and google/type protos ours import.
+_proto-deps: $(STAMP)
 	rm -rf build/proto-deps && mkdir -p build/proto-deps/google
 	cp -R "$(GOOGLEAPIS_PROTOS)/google/api" "$(GOOGLEAPIS_PROTOS)/google/type" build/proto-deps/google/
 	find build/proto-deps -type f ! -name '*.proto' -delete
+
+buf-lint: _proto-deps node_modules/.bin/buf ## buf lint the protos (STANDARD + COMMENTS, see buf.yaml)
 	npx --no-install buf lint
+
+# The protos of the working tree against those of AGAINST (default: the local `main` branch,
+# else `origin/main`, as in a CI clone), with buf.yaml's breaking rules (FILE). The other side is
+# `git archive`d into a scratch directory beside the same google protos, so no checkout moves.
+AGAINST ?=
+buf-breaking: _proto-deps node_modules/.bin/buf ## fail if protos/ break wire or source compatibility with main
+	@ref="$(AGAINST)"; \
+	if [ -z "$$ref" ]; then \
+	  for candidate in main origin/main; do \
+	    if git rev-parse --verify --quiet "$$candidate^{commit}" >/dev/null; then ref=$$candidate; break; fi; \
+	  done; \
+	fi; \
+	if [ -z "$$ref" ]; then \
+	  echo "buf-breaking: no main or origin/main branch to compare with (git fetch origin main, or AGAINST=<ref>)" >&2; \
+	  exit 1; \
+	fi; \
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	git archive "$$ref" protos buf.yaml | tar -x -C "$$tmp" && \
+	mkdir -p "$$tmp/build" && cp -R build/proto-deps "$$tmp/build/" && \
+	echo "buf breaking: protos/ against $$ref ($$(git rev-parse --short "$$ref^{commit}"))" && \
+	npx --no-install buf breaking --against "$$tmp"
 
 bench: $(STAMP) ## run the benchmarks and print side-by-side tables
 	$(BIN)/python -m bench

@@ -1,7 +1,8 @@
 """Who the current call is from: the auth interceptor sets ``current_principal`` for servicers.
 
 Health and reflection are open; every other method needs a bearer token whose scopes include the
-one ``METHOD_SCOPES`` (grpc_server.servicers) declares for it.
+one its proto declares (``option (wonder.v1.required_scope)``, collected in
+``grpc_server.servicers.METHOD_SCOPES``).
 """
 
 from __future__ import annotations

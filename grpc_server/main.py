@@ -24,7 +24,8 @@ from multiprocessing.process import BaseProcess
 from types import FrameType
 
 from grpc_server.deps import ServerDeps
-from grpc_server.server import Registrar, create_server
+from grpc_server.registry import Registrar
+from grpc_server.server import create_server
 from wonder.settings import DEV_PAGE_TOKEN_SECRET, Settings
 
 log = logging.getLogger("wonder.grpc.main")

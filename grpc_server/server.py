@@ -3,15 +3,16 @@
 It builds a ``grpc.aio`` server with the platform's interceptors (observability outermost, then
 error mapping, then auth), keepalive and message-size options, standard health driven by database
 reachability, reflection of every registered service, and the wonder.v1 servicers
-(``grpc_server.servicers.register_all``). Call it inside a running event loop, then
-``await server.start()``; ``await server.stop(grace)`` reports NOT_SERVING, drains in-flight calls
-for ``grace`` seconds and stops the metrics exporter.
+(``grpc_server.servicers.register_all``: one per module of that package, see
+:mod:`grpc_server.registry`). Call it inside a running event loop, then ``await server.start()``;
+``await server.stop(grace)`` reports NOT_SERVING, drains in-flight calls for ``grace`` seconds
+and stops the metrics exporter.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import grpc
@@ -31,15 +32,13 @@ from grpc_server.interceptors import (
     StreamLimitInterceptor,
 )
 from grpc_server.metrics import MetricsExporter, ServerMetrics
+from grpc_server.registry import Registrar
 from grpc_server.servicers import METHOD_SCOPES, register_all
 from grpc_server.tls import TlsMode, server_credentials, tls_mode
 from wonder.auth.verifier import TokenVerifier
 from wonder.settings import GrpcSettings, Settings
 
 log = logging.getLogger("wonder.grpc.server")
-
-# register_all(server, deps) -> full names of the services it added.
-Registrar = Callable[[grpc.aio.Server, ServerDeps], list[str]]
 
 MAX_SEND_MESSAGE_BYTES = 16 * 1024 * 1024
 # Clients may ping at most this often; faster pingers get GOAWAY (too_many_pings).

@@ -10,18 +10,16 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-from grpc_server import mappers
-from grpc_server.call_info import remaining_seconds
 from grpc_server.deps import ServerDeps
+from grpc_server.mappers import listings as mappers
+from grpc_server.reads import pager, read_only
+from grpc_server.registry import ServiceRegistration
 from grpc_server.status import Context
 from wonder.aip.filtering import canonical_filter, parse_filter
 from wonder.aip.names import parse_resource_name
 from wonder.aip.ordering import canonical_order_by, parse_order_by
-from wonder.aip.pagetoken import PageTokenCodec
-from wonder.aip.paging import Pager
 from wonder.db.change_feed import GapGate
 from wonder.db.keyset import position_of
-from wonder.db.read_only import read_only_transaction
 from wonder.errors import InvalidArgument, NotFound
 from wonder.listings.catalogue import HISTORY_POSITION, LISTINGS, MEDIA_POSITION
 from wonder.listings.read_repository import (
@@ -51,12 +49,7 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
     def __init__(self, deps: ServerDeps) -> None:
         self._deps = deps
         self._settings = deps.settings.grpc
-        secret = self._settings.page_token_secret.get_secret_value().encode("utf-8")
-        self._pager = Pager(
-            PageTokenCodec(secret),
-            default_size=self._settings.default_page_size,
-            max_size=self._settings.max_page_size,
-        )
+        self._pager = pager(self._settings)
         # Backlog streams share at most half of the pool.
         self._stream_slots = asyncio.Semaphore(max(1, self._settings.database_pool_size // 2))
 
@@ -65,10 +58,7 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
     @asynccontextmanager
     async def _repository(self, context: Context) -> AsyncIterator[ListingReadRepository]:
         """A read-only session whose statements cannot outlive the caller's deadline."""
-        async with (
-            self._deps.sessions() as session,
-            read_only_transaction(session, remaining_seconds(context)) as connection,
-        ):
+        async with read_only(self._deps, context) as connection:
             yield ListingReadRepository(connection)
 
     @staticmethod
@@ -264,3 +254,10 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
                 cursor = row.seq
             if len(ready) < batch_size:
                 await asyncio.sleep(self._settings.change_stream_poll_seconds)
+
+
+REGISTRATION = ServiceRegistration(
+    descriptor=listing_service_pb2.DESCRIPTOR.services_by_name["ListingService"],
+    factory=ListingServicer,
+    add_to_server=listing_service_pb2_grpc.add_ListingServiceServicer_to_server,
+)

@@ -1,4 +1,9 @@
-"""The scopes an API token can grant, and parsing them from user input or the database."""
+"""The scopes an API token can grant, and parsing them from user input or the database.
+
+Every gRPC method declares the scope it needs in its proto (``option (wonder.v1.required_scope)
+= "sync:read";``); the server refuses to start if that scope is not one of KNOWN_SCOPES, so a
+slice that needs a new scope adds it here.
+"""
 
 from __future__ import annotations
 

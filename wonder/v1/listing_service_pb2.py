@@ -26,9 +26,10 @@ from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior_
 from google.api import resource_pb2 as google_dot_api_dot_resource__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from wonder.v1 import listing_pb2 as wonder_dot_v1_dot_listing__pb2
+from wonder.v1 import options_pb2 as wonder_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fwonder/v1/listing_service.proto\x12\twonder.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17wonder/v1/listing.proto\"p\n\x11GetListingRequest\x12/\n\x04name\x18\x01 \x01(\tB!\xe2\x41\x01\x02\xfa\x41\x1a\n\x18wonderstreet.com/Listing\x12*\n\x04view\x18\x02 \x01(\x0e\x32\x16.wonder.v1.ListingViewB\x04\xe2\x41\x01\x01\"w\n\x17\x42\x61tchGetListingsRequest\x12\x30\n\x05names\x18\x01 \x03(\tB!\xe2\x41\x01\x02\xfa\x41\x1a\n\x18wonderstreet.com/Listing\x12*\n\x04view\x18\x02 \x01(\x0e\x32\x16.wonder.v1.ListingViewB\x04\xe2\x41\x01\x01\"@\n\x18\x42\x61tchGetListingsResponse\x12$\n\x08listings\x18\x01 \x03(\x0b\x32\x12.wonder.v1.Listing\"\xbe\x01\n\x13ListListingsRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06\x66ilter\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x16\n\x08order_by\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12*\n\x04view\x18\x05 \x01(\x0e\x32\x16.wonder.v1.ListingViewB\x04\xe2\x41\x01\x01\x12\x1a\n\x0cshow_deleted\x18\x06 \x01(\x08\x42\x04\xe2\x41\x01\x01\"U\n\x14ListListingsResponse\x12$\n\x08listings\x18\x01 \x03(\x0b\x32\x12.wonder.v1.Listing\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x7f\n\x17ListListingMediaRequest\x12\x31\n\x06parent\x18\x01 \x01(\tB!\xe2\x41\x01\x02\xfa\x41\x1a\n\x18wonderstreet.com/Listing\x12\x17\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"[\n\x18ListListingMediaResponse\x12&\n\x05media\x18\x01 \x03(\x0b\x32\x17.wonder.v1.ListingMedia\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x81\x01\n\x19ListListingHistoryRequest\x12\x31\n\x06parent\x18\x01 \x01(\tB!\xe2\x41\x01\x02\xfa\x41\x1a\n\x18wonderstreet.com/Listing\x12\x17\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"f\n\x1aListListingHistoryResponse\x12/\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1e.wonder.v1.ListingHistoryEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"@\n\x0fGetAgentRequest\x12-\n\x04name\x18\x01 \x01(\tB\x1f\xe2\x41\x01\x02\xfa\x41\x18\n\x16wonderstreet.com/Agent\"B\n\x10GetOfficeRequest\x12.\n\x04name\x18\x01 \x01(\tB \xe2\x41\x01\x02\xfa\x41\x19\n\x17wonderstreet.com/Office\"e\n\x1bStreamListingChangesRequest\x12\x1a\n\x0cstart_cursor\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x01\x12*\n\x04view\x18\x02 \x01(\x0e\x32\x16.wonder.v1.ListingViewB\x04\xe2\x41\x01\x01\"\x97\x02\n\rListingChange\x12\x0e\n\x06\x63ursor\x18\x01 \x01(\x03\x12+\n\x04kind\x18\x02 \x01(\x0e\x32\x1d.wonder.v1.ListingChange.Kind\x12\x33\n\x0clisting_name\x18\x03 \x01(\tB\x1d\xfa\x41\x1a\n\x18wonderstreet.com/Listing\x12/\n\x0b\x63hange_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12#\n\x07listing\x18\x05 \x01(\x0b\x32\x12.wonder.v1.Listing\">\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\x0f\n\x0bKIND_UPSERT\x10\x01\x12\x0f\n\x0bKIND_DELETE\x10\x02\x32\x91\x05\n\x0eListingService\x12>\n\nGetListing\x12\x1c.wonder.v1.GetListingRequest\x1a\x12.wonder.v1.Listing\x12[\n\x10\x42\x61tchGetListings\x12\".wonder.v1.BatchGetListingsRequest\x1a#.wonder.v1.BatchGetListingsResponse\x12O\n\x0cListListings\x12\x1e.wonder.v1.ListListingsRequest\x1a\x1f.wonder.v1.ListListingsResponse\x12[\n\x10ListListingMedia\x12\".wonder.v1.ListListingMediaRequest\x1a#.wonder.v1.ListListingMediaResponse\x12\x61\n\x12ListListingHistory\x12$.wonder.v1.ListListingHistoryRequest\x1a%.wonder.v1.ListListingHistoryResponse\x12\x38\n\x08GetAgent\x12\x1a.wonder.v1.GetAgentRequest\x1a\x10.wonder.v1.Agent\x12;\n\tGetOffice\x12\x1b.wonder.v1.GetOfficeRequest\x1a\x11.wonder.v1.Office\x12Z\n\x14StreamListingChanges\x12&.wonder.v1.StreamListingChangesRequest\x1a\x18.wonder.v1.ListingChange0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fwonder/v1/listing_service.proto\x12\twonder.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17wonder/v1/listing.proto\x1a\x17wonder/v1/options.proto\"p\n\x11GetListingRequest\x12/\n\x04name\x18\x01 \x01(\tB!\xe2\x41\x01\x02\xfa\x41\x1a\n\x18wonderstreet.com/Listing\x12*\n\x04view\x18\x02 \x01(\x0e\x32\x16.wonder.v1.ListingViewB\x04\xe2\x41\x01\x01\"w\n\x17\x42\x61tchGetListingsRequest\x12\x30\n\x05names\x18\x01 \x03(\tB!\xe2\x41\x01\x02\xfa\x41\x1a\n\x18wonderstreet.com/Listing\x12*\n\x04view\x18\x02 \x01(\x0e\x32\x16.wonder.v1.ListingViewB\x04\xe2\x41\x01\x01\"@\n\x18\x42\x61tchGetListingsResponse\x12$\n\x08listings\x18\x01 \x03(\x0b\x32\x12.wonder.v1.Listing\"\xbe\x01\n\x13ListListingsRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06\x66ilter\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x16\n\x08order_by\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12*\n\x04view\x18\x05 \x01(\x0e\x32\x16.wonder.v1.ListingViewB\x04\xe2\x41\x01\x01\x12\x1a\n\x0cshow_deleted\x18\x06 \x01(\x08\x42\x04\xe2\x41\x01\x01\"U\n\x14ListListingsResponse\x12$\n\x08listings\x18\x01 \x03(\x0b\x32\x12.wonder.v1.Listing\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x7f\n\x17ListListingMediaRequest\x12\x31\n\x06parent\x18\x01 \x01(\tB!\xe2\x41\x01\x02\xfa\x41\x1a\n\x18wonderstreet.com/Listing\x12\x17\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"[\n\x18ListListingMediaResponse\x12&\n\x05media\x18\x01 \x03(\x0b\x32\x17.wonder.v1.ListingMedia\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x81\x01\n\x19ListListingHistoryRequest\x12\x31\n\x06parent\x18\x01 \x01(\tB!\xe2\x41\x01\x02\xfa\x41\x1a\n\x18wonderstreet.com/Listing\x12\x17\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"f\n\x1aListListingHistoryResponse\x12/\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1e.wonder.v1.ListingHistoryEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"@\n\x0fGetAgentRequest\x12-\n\x04name\x18\x01 \x01(\tB\x1f\xe2\x41\x01\x02\xfa\x41\x18\n\x16wonderstreet.com/Agent\"B\n\x10GetOfficeRequest\x12.\n\x04name\x18\x01 \x01(\tB \xe2\x41\x01\x02\xfa\x41\x19\n\x17wonderstreet.com/Office\"e\n\x1bStreamListingChangesRequest\x12\x1a\n\x0cstart_cursor\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x01\x12*\n\x04view\x18\x02 \x01(\x0e\x32\x16.wonder.v1.ListingViewB\x04\xe2\x41\x01\x01\"\x97\x02\n\rListingChange\x12\x0e\n\x06\x63ursor\x18\x01 \x01(\x03\x12+\n\x04kind\x18\x02 \x01(\x0e\x32\x1d.wonder.v1.ListingChange.Kind\x12\x33\n\x0clisting_name\x18\x03 \x01(\tB\x1d\xfa\x41\x1a\n\x18wonderstreet.com/Listing\x12/\n\x0b\x63hange_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12#\n\x07listing\x18\x05 \x01(\x0b\x32\x12.wonder.v1.Listing\">\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\x0f\n\x0bKIND_UPSERT\x10\x01\x12\x0f\n\x0bKIND_DELETE\x10\x02\x32\xa9\x06\n\x0eListingService\x12Q\n\nGetListing\x12\x1c.wonder.v1.GetListingRequest\x1a\x12.wonder.v1.Listing\"\x11\xa2\xbb\x18\rlistings:read\x12n\n\x10\x42\x61tchGetListings\x12\".wonder.v1.BatchGetListingsRequest\x1a#.wonder.v1.BatchGetListingsResponse\"\x11\xa2\xbb\x18\rlistings:read\x12\x62\n\x0cListListings\x12\x1e.wonder.v1.ListListingsRequest\x1a\x1f.wonder.v1.ListListingsResponse\"\x11\xa2\xbb\x18\rlistings:read\x12n\n\x10ListListingMedia\x12\".wonder.v1.ListListingMediaRequest\x1a#.wonder.v1.ListListingMediaResponse\"\x11\xa2\xbb\x18\rlistings:read\x12t\n\x12ListListingHistory\x12$.wonder.v1.ListListingHistoryRequest\x1a%.wonder.v1.ListListingHistoryResponse\"\x11\xa2\xbb\x18\rlistings:read\x12K\n\x08GetAgent\x12\x1a.wonder.v1.GetAgentRequest\x1a\x10.wonder.v1.Agent\"\x11\xa2\xbb\x18\rlistings:read\x12N\n\tGetOffice\x12\x1b.wonder.v1.GetOfficeRequest\x1a\x11.wonder.v1.Office\"\x11\xa2\xbb\x18\rlistings:read\x12m\n\x14StreamListingChanges\x12&.wonder.v1.StreamListingChangesRequest\x1a\x18.wonder.v1.ListingChange\"\x11\xa2\xbb\x18\rlistings:read0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -77,34 +78,50 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STREAMLISTINGCHANGESREQUEST'].fields_by_name['view']._serialized_options = b'\342A\001\001'
   _globals['_LISTINGCHANGE'].fields_by_name['listing_name']._loaded_options = None
   _globals['_LISTINGCHANGE'].fields_by_name['listing_name']._serialized_options = b'\372A\032\n\030wonderstreet.com/Listing'
-  _globals['_GETLISTINGREQUEST']._serialized_start=164
-  _globals['_GETLISTINGREQUEST']._serialized_end=276
-  _globals['_BATCHGETLISTINGSREQUEST']._serialized_start=278
-  _globals['_BATCHGETLISTINGSREQUEST']._serialized_end=397
-  _globals['_BATCHGETLISTINGSRESPONSE']._serialized_start=399
-  _globals['_BATCHGETLISTINGSRESPONSE']._serialized_end=463
-  _globals['_LISTLISTINGSREQUEST']._serialized_start=466
-  _globals['_LISTLISTINGSREQUEST']._serialized_end=656
-  _globals['_LISTLISTINGSRESPONSE']._serialized_start=658
-  _globals['_LISTLISTINGSRESPONSE']._serialized_end=743
-  _globals['_LISTLISTINGMEDIAREQUEST']._serialized_start=745
-  _globals['_LISTLISTINGMEDIAREQUEST']._serialized_end=872
-  _globals['_LISTLISTINGMEDIARESPONSE']._serialized_start=874
-  _globals['_LISTLISTINGMEDIARESPONSE']._serialized_end=965
-  _globals['_LISTLISTINGHISTORYREQUEST']._serialized_start=968
-  _globals['_LISTLISTINGHISTORYREQUEST']._serialized_end=1097
-  _globals['_LISTLISTINGHISTORYRESPONSE']._serialized_start=1099
-  _globals['_LISTLISTINGHISTORYRESPONSE']._serialized_end=1201
-  _globals['_GETAGENTREQUEST']._serialized_start=1203
-  _globals['_GETAGENTREQUEST']._serialized_end=1267
-  _globals['_GETOFFICEREQUEST']._serialized_start=1269
-  _globals['_GETOFFICEREQUEST']._serialized_end=1335
-  _globals['_STREAMLISTINGCHANGESREQUEST']._serialized_start=1337
-  _globals['_STREAMLISTINGCHANGESREQUEST']._serialized_end=1438
-  _globals['_LISTINGCHANGE']._serialized_start=1441
-  _globals['_LISTINGCHANGE']._serialized_end=1720
-  _globals['_LISTINGCHANGE_KIND']._serialized_start=1658
-  _globals['_LISTINGCHANGE_KIND']._serialized_end=1720
-  _globals['_LISTINGSERVICE']._serialized_start=1723
-  _globals['_LISTINGSERVICE']._serialized_end=2380
+  _globals['_LISTINGSERVICE'].methods_by_name['GetListing']._loaded_options = None
+  _globals['_LISTINGSERVICE'].methods_by_name['GetListing']._serialized_options = b'\242\273\030\rlistings:read'
+  _globals['_LISTINGSERVICE'].methods_by_name['BatchGetListings']._loaded_options = None
+  _globals['_LISTINGSERVICE'].methods_by_name['BatchGetListings']._serialized_options = b'\242\273\030\rlistings:read'
+  _globals['_LISTINGSERVICE'].methods_by_name['ListListings']._loaded_options = None
+  _globals['_LISTINGSERVICE'].methods_by_name['ListListings']._serialized_options = b'\242\273\030\rlistings:read'
+  _globals['_LISTINGSERVICE'].methods_by_name['ListListingMedia']._loaded_options = None
+  _globals['_LISTINGSERVICE'].methods_by_name['ListListingMedia']._serialized_options = b'\242\273\030\rlistings:read'
+  _globals['_LISTINGSERVICE'].methods_by_name['ListListingHistory']._loaded_options = None
+  _globals['_LISTINGSERVICE'].methods_by_name['ListListingHistory']._serialized_options = b'\242\273\030\rlistings:read'
+  _globals['_LISTINGSERVICE'].methods_by_name['GetAgent']._loaded_options = None
+  _globals['_LISTINGSERVICE'].methods_by_name['GetAgent']._serialized_options = b'\242\273\030\rlistings:read'
+  _globals['_LISTINGSERVICE'].methods_by_name['GetOffice']._loaded_options = None
+  _globals['_LISTINGSERVICE'].methods_by_name['GetOffice']._serialized_options = b'\242\273\030\rlistings:read'
+  _globals['_LISTINGSERVICE'].methods_by_name['StreamListingChanges']._loaded_options = None
+  _globals['_LISTINGSERVICE'].methods_by_name['StreamListingChanges']._serialized_options = b'\242\273\030\rlistings:read'
+  _globals['_GETLISTINGREQUEST']._serialized_start=189
+  _globals['_GETLISTINGREQUEST']._serialized_end=301
+  _globals['_BATCHGETLISTINGSREQUEST']._serialized_start=303
+  _globals['_BATCHGETLISTINGSREQUEST']._serialized_end=422
+  _globals['_BATCHGETLISTINGSRESPONSE']._serialized_start=424
+  _globals['_BATCHGETLISTINGSRESPONSE']._serialized_end=488
+  _globals['_LISTLISTINGSREQUEST']._serialized_start=491
+  _globals['_LISTLISTINGSREQUEST']._serialized_end=681
+  _globals['_LISTLISTINGSRESPONSE']._serialized_start=683
+  _globals['_LISTLISTINGSRESPONSE']._serialized_end=768
+  _globals['_LISTLISTINGMEDIAREQUEST']._serialized_start=770
+  _globals['_LISTLISTINGMEDIAREQUEST']._serialized_end=897
+  _globals['_LISTLISTINGMEDIARESPONSE']._serialized_start=899
+  _globals['_LISTLISTINGMEDIARESPONSE']._serialized_end=990
+  _globals['_LISTLISTINGHISTORYREQUEST']._serialized_start=993
+  _globals['_LISTLISTINGHISTORYREQUEST']._serialized_end=1122
+  _globals['_LISTLISTINGHISTORYRESPONSE']._serialized_start=1124
+  _globals['_LISTLISTINGHISTORYRESPONSE']._serialized_end=1226
+  _globals['_GETAGENTREQUEST']._serialized_start=1228
+  _globals['_GETAGENTREQUEST']._serialized_end=1292
+  _globals['_GETOFFICEREQUEST']._serialized_start=1294
+  _globals['_GETOFFICEREQUEST']._serialized_end=1360
+  _globals['_STREAMLISTINGCHANGESREQUEST']._serialized_start=1362
+  _globals['_STREAMLISTINGCHANGESREQUEST']._serialized_end=1463
+  _globals['_LISTINGCHANGE']._serialized_start=1466
+  _globals['_LISTINGCHANGE']._serialized_end=1745
+  _globals['_LISTINGCHANGE_KIND']._serialized_start=1683
+  _globals['_LISTINGCHANGE_KIND']._serialized_end=1745
+  _globals['_LISTINGSERVICE']._serialized_start=1748
+  _globals['_LISTINGSERVICE']._serialized_end=2557
 # @@protoc_insertion_point(module_scope)

@@ -30,7 +30,7 @@ class ListingServiceStub:
     """Read access to the MLS listings Wonder Street holds, for internal services.
 
     Authentication: every call carries `authorization: Bearer <token>` metadata; every method
-    needs the `listings:read` scope.
+    needs the `listings:read` scope (declared per method with `wonder.v1.required_scope`).
 
     Errors (AIP-193): a malformed request is INVALID_ARGUMENT with a `google.rpc.BadRequest`
     detail naming the offending field; a missing resource is NOT_FOUND with a
@@ -99,7 +99,7 @@ class ListingServiceServicer:
     """Read access to the MLS listings Wonder Street holds, for internal services.
 
     Authentication: every call carries `authorization: Bearer <token>` metadata; every method
-    needs the `listings:read` scope.
+    needs the `listings:read` scope (declared per method with `wonder.v1.required_scope`).
 
     Errors (AIP-193): a malformed request is INVALID_ARGUMENT with a `google.rpc.BadRequest`
     detail naming the offending field; a missing resource is NOT_FOUND with a
@@ -239,7 +239,7 @@ class ListingService:
     """Read access to the MLS listings Wonder Street holds, for internal services.
 
     Authentication: every call carries `authorization: Bearer <token>` metadata; every method
-    needs the `listings:read` scope.
+    needs the `listings:read` scope (declared per method with `wonder.v1.required_scope`).
 
     Errors (AIP-193): a malformed request is INVALID_ARGUMENT with a `google.rpc.BadRequest`
     detail naming the offending field; a missing resource is NOT_FOUND with a

@@ -31,7 +31,7 @@ class ListingServiceStub:
     """Read access to the MLS listings Wonder Street holds, for internal services.
 
     Authentication: every call carries `authorization: Bearer <token>` metadata; every method
-    needs the `listings:read` scope.
+    needs the `listings:read` scope (declared per method with `wonder.v1.required_scope`).
 
     Errors (AIP-193): a malformed request is INVALID_ARGUMENT with a `google.rpc.BadRequest`
     detail naming the offending field; a missing resource is NOT_FOUND with a
@@ -89,7 +89,7 @@ class ListingServiceAsyncStub(ListingServiceStub):
     """Read access to the MLS listings Wonder Street holds, for internal services.
 
     Authentication: every call carries `authorization: Bearer <token>` metadata; every method
-    needs the `listings:read` scope.
+    needs the `listings:read` scope (declared per method with `wonder.v1.required_scope`).
 
     Errors (AIP-193): a malformed request is INVALID_ARGUMENT with a `google.rpc.BadRequest`
     detail naming the offending field; a missing resource is NOT_FOUND with a
@@ -143,7 +143,7 @@ class ListingServiceServicer(metaclass=_abc_1.ABCMeta):
     """Read access to the MLS listings Wonder Street holds, for internal services.
 
     Authentication: every call carries `authorization: Bearer <token>` metadata; every method
-    needs the `listings:read` scope.
+    needs the `listings:read` scope (declared per method with `wonder.v1.required_scope`).
 
     Errors (AIP-193): a malformed request is INVALID_ARGUMENT with a `google.rpc.BadRequest`
     detail naming the offending field; a missing resource is NOT_FOUND with a

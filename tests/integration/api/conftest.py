@@ -16,7 +16,8 @@ from grpc_status import rpc_status
 from sqlalchemy.orm import Session, sessionmaker
 
 from grpc_server.deps import ServerDeps
-from grpc_server.server import PlatformServer, create_server
+from grpc_server.server import PlatformServer
+from tests.grpc_fixtures import StartServer
 from wonder.auth.store import create_token
 from wonder.db.models import Listing, ListingChange
 from wonder.db.uow import unit_of_work
@@ -134,29 +135,27 @@ def api_settings(database_url: str, **overrides: Any) -> Settings:
 
 
 @pytest.fixture
-async def make_api(sessions: sessionmaker[Session], database_url: str) -> AsyncIterator[MakeApi]:
+async def make_api(
+    sessions: sessionmaker[Session], database_url: str, start_grpc_server: StartServer
+) -> AsyncIterator[MakeApi]:
     """Start the real server (create_server: auth, error mapping, reflection) on port 0."""
     started: list[ListingApi] = []
 
     async def make(**grpc_overrides: Any) -> ListingApi:
-        settings = api_settings(database_url, **grpc_overrides)
-        deps = ServerDeps.from_settings(settings)
-        server, port = create_server(settings, deps)
-        await server.start()
+        running = await start_grpc_server(api_settings(database_url, **grpc_overrides))
         with unit_of_work(sessions) as session:
             token = create_token(
                 session, f"listing-tests-{len(started)}", "listings:read", datetime.now(UTC)
             ).token
-        channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
-        api = ListingApi(server, port, deps, sessions, channel, token)
+        channel = grpc.aio.insecure_channel(running.target)
+        api = ListingApi(running.server, running.port, running.deps, sessions, channel, token)
         started.append(api)
         return api
 
     yield make
+    # The servers stop in start_grpc_server's teardown, after this.
     for api in started:
         await api.channel.close()
-        await api.server.stop(None)
-        await api.deps.aclose()
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from grpc_server.deps import ServerDeps
-from grpc_server.server import PlatformServer, create_server
+from grpc_server.server import PlatformServer
+from tests.grpc_fixtures import StartServer
 from tests.integration.grpc_platform import probe_service
 from wonder.auth.store import create_token
 from wonder.auth.verifier import TokenVerifier
@@ -58,31 +59,21 @@ MakePlatform = Callable[..., Awaitable[Platform]]
 
 
 @pytest.fixture
-async def make_platform(
-    sessions: sessionmaker[Session], database_url: str
-) -> AsyncIterator[MakePlatform]:
+def make_platform(
+    sessions: sessionmaker[Session], database_url: str, start_grpc_server: StartServer
+) -> MakePlatform:
     """Factory so a test can pick settings (TLS, metrics port); servers are stopped at teardown."""
-    started: list[Platform] = []
 
     async def make(verifier: TokenVerifier | None = None, **grpc_overrides: object) -> Platform:
-        settings = platform_settings(database_url, **grpc_overrides)
-        deps = ServerDeps.from_settings(settings)
-        server, port = create_server(
-            settings,
-            deps,
+        running = await start_grpc_server(
+            platform_settings(database_url, **grpc_overrides),
             registrar=probe_service.registrar,
             method_scopes=probe_service.METHOD_SCOPES,
             verifier=verifier,
         )
-        platform = Platform(server, port, deps, sessions)
-        started.append(platform)
-        await server.start()
-        return platform
+        return Platform(running.server, running.port, running.deps, sessions)
 
-    yield make
-    for made in started:
-        await made.server.stop(None)
-        await made.deps.aclose()
+    return make
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 # The `serve` command alone (the full `wonder` CLI is wired by wonder.cli).
 SERVE = """
 import argparse, logging, sys
-from wonder import api_cli
+from grpc_server import cli as serve_cli
 from wonder.settings import Settings
 parser = argparse.ArgumentParser(prog="wonder")
-api_cli.register(parser.add_subparsers(dest="command", required=True))
+serve_cli.register(parser.add_subparsers(dest="command", required=True))
 args = parser.parse_args(sys.argv[1:])
 logging.basicConfig(level="INFO", format="%(levelname)s %(name)s: %(message)s")
 sys.exit(args.handler(Settings(), args))

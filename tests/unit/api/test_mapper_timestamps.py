@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from grpc_server.mappers import timestamp
+from grpc_server.mappers.common import timestamp
 
 CASES = [
     datetime(2024, 5, 1, 12, 0, tzinfo=UTC),

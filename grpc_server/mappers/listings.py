@@ -1,14 +1,10 @@
-"""Read records -> wonder.v1 messages. Pure functions; no queries."""
+"""ListingService records -> wonder.v1 messages (listings, media, history, agents, offices)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
-from decimal import Decimal
 
-from google.protobuf.timestamp_pb2 import Timestamp
-from google.type import date_pb2, latlng_pb2, money_pb2
-
+from grpc_server.mappers.common import calendar_date, latlng, money, timestamp
 from wonder.listings.read_repository import (
     AgentRecord,
     ChangeRecord,
@@ -18,10 +14,6 @@ from wonder.listings.read_repository import (
     OfficeRecord,
 )
 from wonder.v1 import listing_pb2, listing_service_pb2
-
-CURRENCY = "USD"
-_NANOS = Decimal(1_000_000_000)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _HISTORY_FIELDS = {
     "list_price": listing_pb2.ListingHistoryEntry.FIELD_LIST_PRICE,
@@ -43,31 +35,6 @@ def agent_name(key: str) -> str:
 
 def office_name(key: str) -> str:
     return f"offices/{key}"
-
-
-def money(amount: Decimal | None) -> money_pb2.Money | None:
-    """Exact: units and nanos carry the same sign, as google.type.Money requires."""
-    if amount is None:
-        return None
-    units = int(amount)  # toward zero
-    nanos = int((amount - units) * _NANOS)
-    return money_pb2.Money(currency_code=CURRENCY, units=units, nanos=nanos)
-
-
-def timestamp(value: datetime | None) -> Timestamp | None:
-    """Exact to the microsecond; naive values are UTC. (Timestamp.FromDatetime is 3x slower.)"""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    delta = value - _EPOCH
-    return Timestamp(seconds=delta.days * 86_400 + delta.seconds, nanos=delta.microseconds * 1000)
-
-
-def calendar_date(value: date | None) -> date_pb2.Date | None:
-    if value is None:
-        return None
-    return date_pb2.Date(year=value.year, month=value.month, day=value.day)
 
 
 def listing_to_proto(
@@ -114,9 +81,8 @@ def listing_to_proto(
         update_time=timestamp(row.updated_at),
         delete_time=timestamp(row.deleted_at),
         change_cursor=row.change_seq or 0,
+        location=latlng(row.latitude, row.longitude),
     )
-    if row.latitude is not None and row.longitude is not None:
-        message.location.CopyFrom(latlng_pb2.LatLng(latitude=row.latitude, longitude=row.longitude))
     if full:
         message.public_remarks = row.public_remarks or ""
         message.media.extend(media_to_proto(item) for item in media)

@@ -1,8 +1,9 @@
-"""`wonder serve`: the gRPC query API (grpc_server is imported only when the command runs)."""
+"""`wonder serve`: the gRPC query API (the server is imported only when the command runs)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from wonder.settings import GrpcSettings, Settings
@@ -35,6 +36,12 @@ def with_overrides(settings: Settings, args: argparse.Namespace) -> Settings:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    from grpc_server.main import serve
+    from grpc_server.registry import ServiceRegistrationError
 
+    try:
+        # Importing the servicers reads every method's scope: a missing one stops us here.
+        from grpc_server.main import serve
+    except ServiceRegistrationError as error:
+        print(f"wonder serve: {error}", file=sys.stderr)
+        return 2
     return serve(with_overrides(settings, args))

@@ -1,0 +1,46 @@
+"""What every read servicer takes from the platform instead of building it: paging and reads.
+
+``pager(settings)`` is the one Pager of the API (its token secret and page-size limits), and
+``read_only(deps, context)`` the one way to read: a connection whose statements cannot outlive
+the caller's deadline. A ``List*`` method is then::
+
+    cursor = self._pager.start("ListThings", request.page_size, request.page_token, KEYS)
+    async with read_only(self._deps, context) as connection:
+        rows = await ThingRepository(connection).list_things(cursor.after, cursor.fetch_limit)
+    page, token = cursor.finish(rows, lambda row: position_of(row, ORDER))
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from grpc_server.call_info import remaining_seconds
+from grpc_server.deps import ServerDeps
+from grpc_server.status import Context
+from wonder.aip.pagetoken import PageTokenCodec
+from wonder.aip.paging import Pager
+from wonder.db.read_only import read_only_transaction
+from wonder.settings import GrpcSettings
+
+
+def pager(settings: GrpcSettings) -> Pager:
+    """Page tokens signed with the server's secret; sizes within the configured limits."""
+    secret = settings.page_token_secret.get_secret_value().encode("utf-8")
+    return Pager(
+        PageTokenCodec(secret),
+        default_size=settings.default_page_size,
+        max_size=settings.max_page_size,
+    )
+
+
+@asynccontextmanager
+async def read_only(deps: ServerDeps, context: Context) -> AsyncIterator[AsyncConnection]:
+    """A read-only session's connection, bounded by the caller's remaining time."""
+    async with (
+        deps.sessions() as session,
+        read_only_transaction(session, remaining_seconds(context)) as connection,
+    ):
+        yield connection
