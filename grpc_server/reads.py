@@ -1,6 +1,7 @@
 """What every read servicer takes from the platform instead of building it: paging and reads.
 
-``pager(settings)`` is the one Pager of the API (its token secret and page-size limits), and
+``pager(settings, service)`` is the one Pager of a service (the API's token secret and page-size
+limits), and
 ``read_only(deps, context)`` the one way to read: a connection whose statements cannot outlive
 the caller's deadline. A ``List*`` method is then::
 
@@ -26,11 +27,12 @@ from wonder.db.read_only import read_only_transaction
 from wonder.settings import GrpcSettings
 
 
-def pager(settings: GrpcSettings) -> Pager:
-    """Page tokens signed with the server's secret; sizes within the configured limits."""
+def pager(settings: GrpcSettings, service: str) -> Pager:
+    """``service``'s page tokens, signed with the server's secret; sizes within the limits."""
     secret = settings.page_token_secret.get_secret_value().encode("utf-8")
     return Pager(
         PageTokenCodec(secret),
+        service=service,
         default_size=settings.default_page_size,
         max_size=settings.max_page_size,
     )

@@ -1,6 +1,6 @@
 """Mistakes and refusals every slice raises, in one tree; the API maps each to one gRPC status.
 
-Domain code raises these (never gRPC statuses); ``grpc_server/errors.py`` holds the one table
+Domain code raises these (never gRPC statuses); the gRPC server's ``status.py`` holds the one table
 from these classes to status codes and rich error details, and the CLI prints ``str(error)``.
 """
 

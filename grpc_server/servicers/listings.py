@@ -33,6 +33,7 @@ from wonder.listings.read_repository import (
 )
 from wonder.v1 import listing_pb2, listing_service_pb2, listing_service_pb2_grpc
 
+SERVICE = listing_service_pb2.DESCRIPTOR.services_by_name["ListingService"]
 MAX_BATCH_GET = 1000
 _FULL = listing_pb2.LISTING_VIEW_FULL
 _BASIC = listing_pb2.LISTING_VIEW_BASIC
@@ -49,7 +50,7 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
     def __init__(self, deps: ServerDeps) -> None:
         self._deps = deps
         self._settings = deps.settings.grpc
-        self._pager = pager(self._settings)
+        self._pager = pager(self._settings, SERVICE.full_name)
         # Backlog streams share at most half of the pool.
         self._stream_slots = asyncio.Semaphore(max(1, self._settings.database_pool_size // 2))
 
@@ -257,7 +258,7 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
 
 
 REGISTRATION = ServiceRegistration(
-    descriptor=listing_service_pb2.DESCRIPTOR.services_by_name["ListingService"],
+    descriptor=SERVICE,
     factory=ListingServicer,
     add_to_server=listing_service_pb2_grpc.add_ListingServiceServicer_to_server,
 )

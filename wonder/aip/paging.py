@@ -4,6 +4,7 @@ A method states what its token is bound to (the query's canonical parts) and its
 repository fetches ``fetch_limit`` rows (one more than the page, to know whether more follow)
 strictly after ``after``; :meth:`PageCursor.finish` cuts the page and signs the next position::
 
+    pager = Pager(codec, service="wonder.v1.ThingService", default_size=50, max_size=1000)
     cursor = pager.start("ListThings", request.page_size, request.page_token, KEYS, parent=key)
     rows = await repo.list_things(key, cursor.after, cursor.fetch_limit)
     page, next_page_token = cursor.finish(rows, lambda row: position_of(row, ORDER))
@@ -58,10 +59,17 @@ class PageCursor:
 
 
 class Pager:
-    """Page sizes and tokens for one API, with its secret and its size limits."""
+    """Page sizes and tokens for one service, with the API's secret and size limits.
 
-    def __init__(self, codec: PageTokenCodec, *, default_size: int, max_size: int) -> None:
+    ``service`` (e.g. ``wonder.v1.ListingService``) is part of every token's fingerprint, so two
+    services sharing the secret and a method name never accept each other's tokens.
+    """
+
+    def __init__(
+        self, codec: PageTokenCodec, *, service: str, default_size: int, max_size: int
+    ) -> None:
         self._codec = codec
+        self._service = service
         self._default_size = default_size
         self._max_size = max_size
 
@@ -79,7 +87,7 @@ class Pager:
         altered, another query's, or holds a position its keys cannot.
         """
         size = resolve_page_size(page_size, self._default_size, self._max_size)
-        fingerprint = query_fingerprint(method=method, **query)
+        fingerprint = query_fingerprint(method=f"{self._service}/{method}", **query)
         after: list[SortValue] | None = None
         if page_token:
             raw = self._codec.decode(page_token, fingerprint)

@@ -1,6 +1,6 @@
 """`wonder listings ...`: run the ingest by hand and look after its held deletes and quarantine.
 
-Registered through ``wonder.cli.COMMAND_MODULES`` (module name ``wonder.listings.cli``); also
+Registered as the ``30-listings`` entry point of ``wonder.commands`` (pyproject.toml); also
 runnable on its own as ``python -m wonder.listings.cli <command>``.
 """
 

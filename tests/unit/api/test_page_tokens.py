@@ -6,7 +6,9 @@ import base64
 
 import pytest
 
+from wonder.aip.fields import FieldSpec, FieldType
 from wonder.aip.pagetoken import PageTokenCodec, PageTokenError, query_fingerprint
+from wonder.aip.paging import Pager
 
 CODEC = PageTokenCodec(b"unit-test-secret")
 QUERY = query_fingerprint(method="ListListings", filter="city = 'Austin'", order_by="listing_key")
@@ -61,3 +63,14 @@ def test_secret_never_shows() -> None:
     assert "unit-test-secret" not in repr(CODEC)
     with pytest.raises(ValueError, match="must not be empty"):
         PageTokenCodec(b"")
+
+
+def test_a_token_of_one_service_is_refused_by_another_with_the_same_secret() -> None:
+    keys = (FieldSpec("key", "key", FieldType.STRING, nullable=False),)
+    listings = Pager(CODEC, service="wonder.v1.ListingService", default_size=1, max_size=10)
+    messages = Pager(CODEC, service="wonder.v1.MessageService", default_size=1, max_size=10)
+    cursor = listings.start("ListThings", 1, "", keys)
+    _, token = cursor.finish([{"key": "A"}, {"key": "B"}], lambda row: [row["key"]])
+    assert listings.start("ListThings", 1, token, keys).after == ["A"]
+    with pytest.raises(PageTokenError, match="different request"):
+        messages.start("ListThings", 1, token, keys)
