@@ -25,7 +25,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from bench.grpc_bench import health_serving, issue_token
 from bench.support import ScratchDatabase, Service, child_env, progress, wait_until
 from bench.table import Row, fmt_ms
-from wonder.demo.processes import free_port
+from devstack.processes import free_port
 from wonder.v1 import listing_pb2, listing_service_pb2_grpc
 from wonder.v1 import listing_service_pb2 as pb
 

@@ -37,7 +37,7 @@ from bench.support import (
     wait_until,
 )
 from bench.table import Row, fmt_ms, fmt_rate, fmt_ratio, ratio
-from wonder.demo.processes import free_port
+from devstack.processes import free_port
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from wonder.db.engine import normalize_url
-from wonder.demo.processes import free_port
+from devstack.processes import free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from wonder.demo.platform import DemoConfig, check_ports
-from wonder.demo.processes import (
+from devstack.platform import DemoConfig, check_ports
+from devstack.processes import (
     DemoError,
     Supervisor,
     _alive,

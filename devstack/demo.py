@@ -14,7 +14,7 @@ from types import FrameType
 import httpx
 from sqlalchemy.engine import make_url
 
-from wonder.demo.platform import (
+from devstack.platform import (
     HOST,
     WORK_POOL,
     DemoConfig,
@@ -25,9 +25,9 @@ from wonder.demo.platform import (
     start_sandbox,
     start_worker,
 )
-from wonder.demo.prefect_api import FlowRunOutcome, PrefectApi
-from wonder.demo.processes import DemoError, Supervisor
-from wonder.demo.summary import database_summary
+from devstack.prefect_api import FlowRunOutcome, PrefectApi
+from devstack.processes import DemoError, Supervisor
+from devstack.summary import database_summary
 from wonder.settings import Settings
 
 # (flow name, deployment name) in the order the demo runs each once.
@@ -214,7 +214,7 @@ def _terminate(_signum: int, _frame: FrameType | None) -> None:
 
 def project_root() -> Path:
     """The checkout (where prefect.yaml lives); the current directory as a fallback."""
-    here = Path(__file__).resolve().parents[2]
+    here = Path(__file__).resolve().parents[1]
     return here if (here / "prefect.yaml").exists() else Path.cwd()
 
 

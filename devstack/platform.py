@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 from sqlalchemy.engine import make_url
 
-from wonder.demo.prefect_api import PrefectApi
-from wonder.demo.processes import DemoError, ManagedProcess, Supervisor, port_in_use, wait_until
+from devstack.prefect_api import PrefectApi
+from devstack.processes import DemoError, ManagedProcess, Supervisor, port_in_use, wait_until
 from wonder.settings import Settings
 
 HOST = "127.0.0.1"

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from wonder.demo.processes import DemoError
+from devstack.processes import DemoError
 
 _ATTEMPTS = 6
 TERMINAL_STATES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
