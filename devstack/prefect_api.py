@@ -1,17 +1,33 @@
-"""The few Prefect REST calls the demo needs (health, deployments, flow runs), over httpx."""
+"""The Prefect calls of the demo and the end-to-end tests, through Prefect's own client.
+
+``PrefectApi`` holds one ``SyncPrefectClient`` (from ``get_client`` with ``PREFECT_API_URL``
+set to the demo's server). That client already retries what is worth retrying (429, 502, 503:
+a Prefect server on SQLite answers 503 now and then while its database is locked; dropped
+connections once it has connected), and raises ``ObjectNotFound`` for a 404; every other failure
+of a call becomes a ``DevstackError`` saying which call failed.
+"""
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import httpx
+from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, WorkPoolCreate
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.exceptions import ObjectNotFound
+from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from devstack.processes import DemoError
+from devstack.processes import DevstackError, wait_until
 
-_ATTEMPTS = 6
-TERMINAL_STATES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
+TERMINAL_STATES = frozenset(
+    {StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED}
+)
 
 
 @dataclass(frozen=True)
@@ -22,18 +38,39 @@ class FlowRunOutcome:
     state_name: str
     message: str | None
 
+    @classmethod
+    def of(cls, run: FlowRun) -> FlowRunOutcome:
+        state = run.state
+        return cls(
+            id=str(run.id),
+            name=run.name,
+            state_type=state.type.value if state else StateType.PENDING.value,
+            state_name=(state.name or state.type.value.title()) if state else "Pending",
+            message=state.message if state else None,
+        )
+
     @property
     def succeeded(self) -> bool:
-        return self.state_type == "COMPLETED"
+        return self.state_type == StateType.COMPLETED.value
+
+    @property
+    def finished(self) -> bool:
+        """Over, for a caller waiting on it: a terminal state, or a failed attempt that the flow
+        will retry later (AwaitingRetry, of type SCHEDULED): a failure to report now."""
+        return self.state_type in TERMINAL_STATES or self.state_name == "AwaitingRetry"
 
 
 class PrefectApi:
-    def __init__(self, api_url: str, *, timeout: float = 10.0) -> None:
+    """The few Prefect calls devstack makes; use it as a context manager."""
+
+    def __init__(self, api_url: str) -> None:
         self.api_url = api_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.api_url, timeout=timeout)
+        with temporary_settings(updates={PREFECT_API_URL: self.api_url}):
+            self._client: SyncPrefectClient = get_client(sync_client=True)
+        self._client.__enter__()
 
     def close(self) -> None:
-        self._http.close()
+        self._client.__exit__(None, None, None)
 
     def __enter__(self) -> PrefectApi:
         return self
@@ -41,104 +78,113 @@ class PrefectApi:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    @contextmanager
+    def _call(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except httpx.HTTPStatusError as exc:
+            raise DevstackError(
+                f"Prefect API ({self.api_url}) {what}: answered {exc.response.status_code}:"
+                f" {exc.response.text[:300]}"
+            ) from exc
+        except httpx.TransportError as exc:
+            raise DevstackError(
+                f"Prefect API ({self.api_url}) unreachable {what}: {exc.__class__.__name__}"
+            ) from exc
+
     def healthy(self) -> bool:
-        try:
-            return self._http.get("/health").status_code == 200
-        except httpx.HTTPError:
-            return False
+        return self._client.api_healthcheck() is None
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One API call; a Prefect server on SQLite answers 503 now and then when its database
-        is locked (PrefectHQ/prefect #18934), so 503s and dropped connections are retried."""
-        for attempt in range(1, _ATTEMPTS + 1):
+    def ensure_work_pool(self, name: str, base_job_template: dict[str, Any]) -> bool:
+        """Create the process work pool ``name`` unless it exists; True if it was created."""
+        with self._call(f"reading work pool {name}"):
             try:
-                response = self._http.request(method, path, **kwargs)
-            except httpx.TransportError as exc:
-                if attempt == _ATTEMPTS:
-                    raise DemoError(f"Prefect API unreachable: {exc.__class__.__name__}") from exc
+                self._client.read_work_pool(name)
+            except ObjectNotFound:
+                pass
             else:
-                if response.status_code != 503 or attempt == _ATTEMPTS:
-                    return self._json(response)
-            time.sleep(0.5 * attempt)
-        raise AssertionError("unreachable")
-
-    def _json(self, response: httpx.Response) -> Any:
-        if response.is_error:
-            raise DemoError(
-                f"Prefect API {response.request.method} {response.request.url.path} "
-                f"answered {response.status_code}: {response.text[:300]}"
-            )
-        return response.json()
-
-    def work_pool_exists(self, name: str) -> bool:
-        try:
-            self._request("GET", f"/work_pools/{name}")
-        except DemoError as exc:
-            if " answered 404" in str(exc):
                 return False
-            raise
+        with self._call(f"creating work pool {name}"):
+            self._client.create_work_pool(
+                WorkPoolCreate(name=name, type="process", base_job_template=base_job_template)
+            )
         return True
 
     def ensure_concurrency_limit(self, name: str, limit: int) -> None:
         """Create the global concurrency limit ``name`` unless it exists (flows use it strictly)."""
-        try:
-            self._request("GET", f"/v2/concurrency_limits/{name}")
-        except DemoError as exc:
-            if " answered 404" not in str(exc):
-                raise
-            self._request(
-                "POST",
-                "/v2/concurrency_limits/",
-                json={"name": name, "limit": limit, "active": True},
+        with self._call(f"reading concurrency limit {name}"):
+            try:
+                self._client.read_global_concurrency_limit_by_name(name)
+            except ObjectNotFound:
+                pass
+            else:
+                return
+        with self._call(f"creating concurrency limit {name}"):
+            self._client.create_global_concurrency_limit(
+                GlobalConcurrencyLimitCreate(name=name, limit=limit, active=True)
             )
 
-    def deployment_id(self, flow_name: str, deployment_name: str) -> str:
-        body = self._request("GET", f"/deployments/name/{flow_name}/{deployment_name}")
-        return str(body["id"])
+    def deployment_id(self, flow_name: str, deployment_name: str) -> UUID:
+        qualified = f"{flow_name}/{deployment_name}"
+        with self._call(f"reading deployment {qualified}"):
+            try:
+                return self._client.read_deployment_by_name(qualified).id
+            except ObjectNotFound:
+                raise DevstackError(
+                    f"no deployment {qualified} on {self.api_url}: did `prefect deploy --all`"
+                    " run from the checkout (prefect.yaml)?"
+                ) from None
 
-    def set_paused(self, deployment_id: str, paused: bool) -> None:
-        action = "pause_deployment" if paused else "resume_deployment"
-        self._request("POST", f"/deployments/{deployment_id}/{action}")
+    def set_paused(self, deployment_id: UUID, paused: bool) -> None:
+        with self._call(f"{'pausing' if paused else 'resuming'} deployment {deployment_id}"):
+            if paused:
+                self._client.pause_deployment(deployment_id)
+            else:
+                self._client.resume_deployment(deployment_id)
 
-    def run_deployment(self, deployment_id: str, parameters: dict[str, Any] | None = None) -> str:
-        body = self._request(
-            "POST",
-            f"/deployments/{deployment_id}/create_flow_run",
-            json={"parameters": parameters or {}},
-        )
-        return str(body["id"])
+    def run_deployment(self, deployment_id: UUID, parameters: dict[str, Any] | None = None) -> str:
+        with self._call(f"creating a flow run of deployment {deployment_id}"):
+            run = self._client.create_flow_run_from_deployment(
+                deployment_id, parameters=parameters or {}
+            )
+        return str(run.id)
 
     def flow_run(self, flow_run_id: str) -> FlowRunOutcome:
-        body = self._request("GET", f"/flow_runs/{flow_run_id}")
-        state = body.get("state") or {}
-        return FlowRunOutcome(
-            id=flow_run_id,
-            name=str(body.get("name")),
-            state_type=str(state.get("type", "PENDING")),
-            state_name=str(state.get("name", "Pending")),
-            message=state.get("message"),
-        )
+        with self._call(f"reading flow run {flow_run_id}"):
+            return FlowRunOutcome.of(self._client.read_flow_run(UUID(flow_run_id)))
 
     def wait_for_flow_run(
-        self, flow_run_id: str, *, timeout: float, interval: float = 0.5
+        self,
+        flow_run_id: str,
+        *,
+        timeout: float,
+        interval: float = 0.5,
+        progress: Callable[[str], None] | None = None,
     ) -> FlowRunOutcome:
-        deadline = time.monotonic() + timeout
-        while True:
-            outcome = self.flow_run(flow_run_id)
-            # A failed attempt that the flow will retry later waits as AwaitingRetry (type
-            # SCHEDULED): for a caller waiting on this run, that is a failure to report now.
-            if outcome.state_type in TERMINAL_STATES or outcome.state_name == "AwaitingRetry":
-                return outcome
-            if time.monotonic() > deadline:
-                raise DemoError(
-                    f"flow run {outcome.name} still {outcome.state_name} after {timeout:.0f} s"
-                )
-            time.sleep(interval)
+        """Poll the flow run until it is finished (see ``FlowRunOutcome.finished``)."""
+        outcome = self.flow_run(flow_run_id)
+
+        def finished() -> bool:
+            nonlocal outcome
+            if not outcome.finished:
+                outcome = self.flow_run(flow_run_id)
+            return outcome.finished
+
+        wait_until(
+            f"flow run {outcome.name}",
+            finished,
+            timeout=timeout,
+            interval=interval,
+            progress=progress,
+            status=lambda: outcome.state_name,
+        )
+        return outcome
 
     def artifact_keys(self, flow_run_id: str) -> list[str]:
-        body = self._request(
-            "POST",
-            "/artifacts/filter",
-            json={"artifacts": {"flow_run_id": {"any_": [flow_run_id]}}},
-        )
-        return [str(a["key"]) for a in body if a.get("key")]
+        with self._call(f"reading the artifacts of flow run {flow_run_id}"):
+            artifacts = self._client.read_artifacts(
+                artifact_filter=ArtifactFilter(
+                    flow_run_id=ArtifactFilterFlowRunId(any_=[UUID(flow_run_id)])
+                )
+            )
+        return [artifact.key for artifact in artifacts if artifact.key]

@@ -1,4 +1,4 @@
-"""wonder.demo's process management: every child and grandchild stopped, also on failure."""
+"""devstack's process management: every child and grandchild stopped, also on failure."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 
 from devstack.platform import DemoConfig, check_ports
 from devstack.processes import (
-    DemoError,
+    DevstackError,
     Supervisor,
-    _alive,
+    alive,
     descendants,
     port_in_use,
     wait_until,
@@ -31,6 +31,25 @@ print(child.pid, flush=True)
 time.sleep(600)
 """
 
+# A child that dies on SIGTERM (the default) after starting, in a session of its own, a
+# grandchild that ignores SIGTERM: only a SIGKILL after the grace period stops the grandchild.
+PARENT_OF_A_STUBBORN_GRANDCHILD = """
+import subprocess, sys, time
+code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"
+child = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+print(child.pid, flush=True)
+time.sleep(600)
+"""
+
+# The same grandchild, but its parent exits right away: the grandchild is an orphan (no longer
+# below the supervised child) by the time the supervisor stops.
+PARENT_THAT_ORPHANS_A_STUBBORN_GRANDCHILD = """
+import subprocess, sys
+code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"
+child = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+print(child.pid, flush=True)
+"""
+
 
 def _wait_for_pid(log: Path) -> int:
     deadline = time.monotonic() + 30
@@ -45,7 +64,7 @@ def _wait_for_pid(log: Path) -> int:
 def _gone(pid: int) -> bool:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        if not _alive(pid):
+        if not alive(pid):
             return True
         time.sleep(0.05)
     return False
@@ -57,11 +76,42 @@ def test_stop_all_kills_children_and_their_detached_grandchildren(tmp_path: Path
     grandchild = _wait_for_pid(parent.log_path)
     assert grandchild in descendants(parent.pid)
 
-    supervisor.stop_all(timeout=1.0)
+    supervisor.stop_all(grace=1.0)
 
     assert not parent.running()
     assert _gone(grandchild)
     assert supervisor.processes == []
+
+
+def test_a_grandchild_that_ignores_sigterm_is_killed_after_the_grace_period(
+    tmp_path: Path,
+) -> None:
+    supervisor = Supervisor(tmp_path / "logs")
+    parent = supervisor.start(
+        "parent", [sys.executable, "-c", PARENT_OF_A_STUBBORN_GRANDCHILD], env={}
+    )
+    grandchild = _wait_for_pid(parent.log_path)
+    assert grandchild in descendants(parent.pid)
+
+    started = time.monotonic()
+    supervisor.stop_all(grace=1.0)
+
+    assert not parent.running()
+    assert _gone(grandchild), "the grandchild that ignores SIGTERM survived stop_all"
+    assert time.monotonic() - started < 10
+
+
+def test_an_orphaned_grandchild_is_found_by_its_tag(tmp_path: Path) -> None:
+    with Supervisor(tmp_path / "logs") as supervisor:
+        parent = supervisor.start(
+            "parent", [sys.executable, "-c", PARENT_THAT_ORPHANS_A_STUBBORN_GRANDCHILD], env={}
+        )
+        grandchild = _wait_for_pid(parent.log_path)
+        parent.popen.wait(timeout=30)
+        assert alive(grandchild)
+        assert grandchild not in descendants(parent.pid)
+        supervisor.stop_all(grace=1.0)
+    assert _gone(grandchild), "the orphaned grandchild survived stop_all"
 
 
 def test_children_are_stopped_when_a_step_fails(tmp_path: Path) -> None:
@@ -86,14 +136,14 @@ def test_wait_until_reports_a_child_that_died_with_its_log(tmp_path: Path) -> No
         crashing = supervisor.start(
             "crashing", [sys.executable, "-c", "print('bad config'); raise SystemExit(3)"], env={}
         )
-        with pytest.raises(DemoError, match=r"crashing exited \(code 3\)[\s\S]*bad config"):
+        with pytest.raises(DevstackError, match=r"crashing exited \(code 3\)[\s\S]*bad config"):
             wait_until("never", lambda: False, timeout=30, process=crashing)
-        with pytest.raises(DemoError, match="crashing exited with code 3"):
+        with pytest.raises(DevstackError, match="crashing exited with code 3"):
             supervisor.check_running()
 
 
 def test_wait_until_times_out_loudly() -> None:
-    with pytest.raises(DemoError, match="timed out after 0 s waiting for nothing"):
+    with pytest.raises(DevstackError, match="timed out after 0 s waiting for nothing"):
         wait_until("nothing", lambda: False, timeout=0.2, interval=0.05)
 
 
@@ -104,7 +154,7 @@ def test_busy_ports_are_named_in_a_clear_message(tmp_path: Path) -> None:
         busy = listener.getsockname()[1]
         assert port_in_use("127.0.0.1", busy)
         config = DemoConfig(root=tmp_path, settings=Settings(), prefect_port=busy)
-        with pytest.raises(DemoError, match=rf"{busy} \(the Prefect server\)"):
+        with pytest.raises(DevstackError, match=rf"{busy} \(the Prefect server\)"):
             check_ports(config, with_grpc=False)
 
 

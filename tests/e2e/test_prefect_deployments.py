@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from wonder.db.models import Listing, Member, Office, QuarantinedRecord
 from devstack.demo import DEPLOYMENT_RUNS, run_deployments
 from devstack.platform import (
     DemoConfig,
@@ -22,7 +21,8 @@ from devstack.platform import (
     start_worker,
 )
 from devstack.prefect_api import PrefectApi
-from devstack.processes import DemoError, Supervisor, free_port
+from devstack.processes import DevstackError, Supervisor, free_port
+from wonder.db.models import Listing, Member, Office, QuarantinedRecord
 from wonder.settings import SandboxSettings, Settings
 
 # A Prefect server, a worker, a deploy and two flow runs: allow for a loaded machine.
@@ -60,7 +60,7 @@ def test_listing_deployments_run_through_a_process_worker(
         with PrefectApi(config.prefect_api_url) as api:
             try:
                 outcomes = run_deployments(api, config, runs=DEPLOYMENT_RUNS[:2])
-            except DemoError as exc:
+            except DevstackError as exc:
                 pytest.fail(f"{exc}\nworker log:\n{worker.log_tail(60)}")
             artifact_keys = {key for outcome in outcomes for key in api.artifact_keys(outcome.id)}
 
