@@ -5,8 +5,10 @@ from __future__ import annotations
 import socket
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from devstack.platform import DemoConfig, check_ports
@@ -51,6 +53,23 @@ print(child.pid, flush=True)
 """
 
 
+@pytest.fixture
+def track() -> Iterator[Callable[[int], int]]:
+    """Register a grandchild: killed at teardown if the code under test left it running."""
+    tracked: list[psutil.Process] = []
+
+    def register(pid: int) -> int:
+        tracked.append(psutil.Process(pid))
+        return pid
+
+    yield register
+    for process in tracked:
+        try:
+            process.kill()  # psutil refuses a pid that was reused meanwhile
+        except psutil.Error:
+            continue
+
+
 def _wait_for_pid(log: Path) -> int:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -70,10 +89,12 @@ def _gone(pid: int) -> bool:
     return False
 
 
-def test_stop_all_kills_children_and_their_detached_grandchildren(tmp_path: Path) -> None:
+def test_stop_all_kills_children_and_their_detached_grandchildren(
+    tmp_path: Path, track: Callable[[int], int]
+) -> None:
     supervisor = Supervisor(tmp_path / "logs")
     parent = supervisor.start("stubborn", [sys.executable, "-c", STUBBORN_PARENT], env={})
-    grandchild = _wait_for_pid(parent.log_path)
+    grandchild = track(_wait_for_pid(parent.log_path))
     assert grandchild in descendants(parent.pid)
 
     supervisor.stop_all(grace=1.0)
@@ -84,13 +105,13 @@ def test_stop_all_kills_children_and_their_detached_grandchildren(tmp_path: Path
 
 
 def test_a_grandchild_that_ignores_sigterm_is_killed_after_the_grace_period(
-    tmp_path: Path,
+    tmp_path: Path, track: Callable[[int], int]
 ) -> None:
     supervisor = Supervisor(tmp_path / "logs")
     parent = supervisor.start(
         "parent", [sys.executable, "-c", PARENT_OF_A_STUBBORN_GRANDCHILD], env={}
     )
-    grandchild = _wait_for_pid(parent.log_path)
+    grandchild = track(_wait_for_pid(parent.log_path))
     assert grandchild in descendants(parent.pid)
 
     started = time.monotonic()
@@ -101,12 +122,14 @@ def test_a_grandchild_that_ignores_sigterm_is_killed_after_the_grace_period(
     assert time.monotonic() - started < 10
 
 
-def test_an_orphaned_grandchild_is_found_by_its_tag(tmp_path: Path) -> None:
+def test_an_orphaned_grandchild_is_found_by_its_tag(
+    tmp_path: Path, track: Callable[[int], int]
+) -> None:
     with Supervisor(tmp_path / "logs") as supervisor:
         parent = supervisor.start(
             "parent", [sys.executable, "-c", PARENT_THAT_ORPHANS_A_STUBBORN_GRANDCHILD], env={}
         )
-        grandchild = _wait_for_pid(parent.log_path)
+        grandchild = track(_wait_for_pid(parent.log_path))
         parent.popen.wait(timeout=30)
         assert alive(grandchild)
         assert grandchild not in descendants(parent.pid)
