@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import subprocess
 import sys
 import time
 from collections.abc import Mapping
@@ -28,6 +27,7 @@ from devstack.processes import (
     Supervisor,
     check_ports_free,
     port_in_use,
+    run,
     wait_until,
 )
 from wonder.settings import Settings
@@ -125,9 +125,7 @@ def run_cli(
 
     ``secret_stdout``: the standard output holds a secret (a token) and stays out of the log.
     """
-    result = subprocess.run(  # noqa: S603 (argv built here, no shell)
-        argv, env=dict(env), cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
-    )
+    result = run(argv, env=env, cwd=cwd, timeout=timeout)
     log.parent.mkdir(parents=True, exist_ok=True)
     stdout = "(standard output withheld: it holds a secret)\n" if secret_stdout else result.stdout
     log.write_text(stdout + result.stderr)

@@ -15,6 +15,7 @@ import contextlib
 import os
 import re
 import secrets
+import shlex
 import signal
 import socket
 import subprocess
@@ -205,6 +206,29 @@ def spawn(
         text=text,
         start_new_session=True,
     )
+
+
+def run(
+    argv: Sequence[str], *, env: Mapping[str, str], cwd: Path | None = None, timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """Run a short command to completion in a session of its own, its output captured.
+
+    On timeout (a ``DevstackError``) or an interruption (Ctrl-C), its whole tree is stopped.
+    """
+    tag = new_tag()
+    pipe = subprocess.PIPE
+    with spawn(argv, env=env, cwd=cwd, stdout=pipe, stderr=pipe, text=True, tag=tag) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            stop_tree(process, grace=5.0, tag=tag)
+            raise DevstackError(
+                f"`{shlex.join(argv[:4])} ...` did not finish in {timeout:.0f} s"
+            ) from None
+        except BaseException:
+            stop_tree(process, grace=5.0, tag=tag)
+            raise
+    return subprocess.CompletedProcess(list(argv), process.returncode, stdout, stderr)
 
 
 @contextlib.contextmanager

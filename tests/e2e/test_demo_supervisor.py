@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import sys
 import time
@@ -18,6 +19,7 @@ from devstack.processes import (
     alive,
     descendants,
     port_in_use,
+    run,
     wait_until,
 )
 from wonder.settings import Settings
@@ -59,7 +61,8 @@ def track() -> Iterator[Callable[[int], int]]:
     tracked: list[psutil.Process] = []
 
     def register(pid: int) -> int:
-        tracked.append(psutil.Process(pid))
+        with contextlib.suppress(psutil.NoSuchProcess):
+            tracked.append(psutil.Process(pid))
         return pid
 
     yield register
@@ -68,6 +71,16 @@ def track() -> Iterator[Callable[[int], int]]:
             process.kill()  # psutil refuses a pid that was reused meanwhile
         except psutil.Error:
             continue
+
+
+# A command that hangs after starting such a grandchild; the grandchild's pid goes to argv[1].
+HANGING_COMMAND = """
+import pathlib, subprocess, sys, time
+code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"
+child = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+pathlib.Path(sys.argv[1]).write_text(str(child.pid))
+time.sleep(600)
+"""
 
 
 def _wait_for_pid(log: Path) -> int:
@@ -135,6 +148,16 @@ def test_an_orphaned_grandchild_is_found_by_its_tag(
         assert grandchild not in descendants(parent.pid)
         supervisor.stop_all(grace=1.0)
     assert _gone(grandchild), "the orphaned grandchild survived stop_all"
+
+
+def test_a_command_that_hangs_is_stopped_with_what_it_started(
+    tmp_path: Path, track: Callable[[int], int]
+) -> None:
+    pid_file = tmp_path / "grandchild.pid"
+    with pytest.raises(DevstackError, match="did not finish in 5 s"):
+        run([sys.executable, "-c", HANGING_COMMAND, str(pid_file)], env={}, timeout=5)
+    grandchild = track(int(pid_file.read_text()))
+    assert _gone(grandchild), "the hanging command's grandchild survived"
 
 
 def test_children_are_stopped_when_a_step_fails(tmp_path: Path) -> None:
