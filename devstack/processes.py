@@ -73,7 +73,7 @@ def port_owner(port: int) -> str | None:
                 command = " ".join(" ".join(psutil.Process(connection.pid).cmdline()).split())
             except psutil.Error:
                 command = "?"
-            return f"pid {connection.pid}: {command[:80]}"
+            return f"pid {connection.pid}: {command if len(command) <= 80 else command[:79] + '…'}"
     return None
 
 
