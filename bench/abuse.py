@@ -48,7 +48,7 @@ def server(database: ScratchDatabase) -> Iterator[tuple[str, psutil.Process]]:
     with service("gRPC server", [sys.executable, "-m", "bench.grpc_serve"], env) as server:
         wait_until(
             f"the gRPC server on {target}",
-            lambda: health_serving(target),
+            lambda: server.listens_on(port) and health_serving(target),
             timeout=60,
             process=server,
             progress=progress,

@@ -124,7 +124,7 @@ def grpc_server(database: ScratchDatabase, processes: int) -> Iterator[str]:
     with service(f"gRPC server ({processes} process(es))", argv, env) as server:
         wait_until(
             f"{server.name} on {target}",
-            lambda: health_serving(target),
+            lambda: server.listens_on(port) and health_serving(target),
             timeout=60,
             process=server,
             progress=progress,

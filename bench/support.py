@@ -185,7 +185,13 @@ def trestle_sandbox(listings: int) -> Iterator[str]:
 
     env = child_env(WONDER_LOG_LEVEL="WARNING")
     with service("trestle sandbox", argv, env) as sandbox:
-        wait_until("the trestle sandbox", ready, timeout=60, process=sandbox, progress=progress)
+        wait_until(
+            "the trestle sandbox",
+            lambda: sandbox.listens_on(port) and ready(),
+            timeout=60,
+            process=sandbox,
+            progress=progress,
+        )
         yield base_url
 
 

@@ -26,7 +26,6 @@ from devstack.processes import (
     ManagedProcess,
     Supervisor,
     check_ports_free,
-    port_in_use,
     run,
     wait_until,
 )
@@ -169,7 +168,7 @@ def start_sandbox(
     service_root = f"{config.trestle_url}{config.settings.trestle.odata_path}"
     wait_until(
         "the sandbox to answer",
-        lambda: http_ok(service_root),
+        lambda: process.listens_on(sandbox.trestle_port) and http_ok(service_root),
         timeout=60,
         process=process,
         progress=detail,
@@ -188,7 +187,11 @@ def start_prefect_server(
     )
     with PrefectApi(config.prefect_api_url) as api:
         wait_until(
-            "Prefect /api/health", api.healthy, timeout=180, process=process, progress=detail
+            "Prefect /api/health",
+            lambda: process.listens_on(config.prefect_port) and api.healthy(),
+            timeout=180,
+            process=process,
+            progress=detail,
         )
     return process
 
@@ -228,7 +231,7 @@ def start_grpc(config: DemoConfig, supervisor: Supervisor, env: Mapping[str, str
     server = supervisor.start("grpc", [command("wonder"), "serve"], env=env, cwd=config.root)
     wait_until(
         f"the gRPC server on {HOST}:{port}",
-        lambda: port_in_use(HOST, port),
+        lambda: server.listens_on(port),
         timeout=60,
         process=server,
         progress=detail,

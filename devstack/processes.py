@@ -283,6 +283,19 @@ class ManagedProcess:
     def running(self) -> bool:
         return self.popen.poll() is None
 
+    def listens_on(self, port: int) -> bool:
+        """The child, or a process below it, listens on TCP ``port`` (so a port someone else
+        took after the port check is not mistaken for this child being ready)."""
+        for proc in _tree(self.pid):
+            try:
+                connections = proc.net_connections(kind="tcp")
+            except psutil.Error:
+                continue
+            for connection in connections:
+                if connection.status == psutil.CONN_LISTEN and connection.laddr.port == port:
+                    return True
+        return False
+
     def log_tail(self, lines: int = 20) -> str:
         try:
             text = self.log_path.read_text(errors="replace")

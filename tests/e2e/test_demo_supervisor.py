@@ -160,6 +160,21 @@ def test_a_command_that_hangs_is_stopped_with_what_it_started(
     assert _gone(grandchild), "the hanging command's grandchild survived"
 
 
+def test_ready_means_listening_in_the_childs_own_tree(tmp_path: Path) -> None:
+    """A port someone else took after the port check must not pass for the child being ready."""
+    listener_code = (
+        "import socket, sys, time; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen();"
+        " print(s.getsockname()[1], flush=True); time.sleep(600)"
+    )
+    with Supervisor(tmp_path) as supervisor, socket.socket() as ours:
+        ours.bind(("127.0.0.1", 0))
+        ours.listen()
+        child = supervisor.start("listener", [sys.executable, "-c", listener_code], env={})
+        port = _wait_for_pid(child.log_path)  # the first line it prints: its port
+        assert child.listens_on(port)
+        assert not child.listens_on(ours.getsockname()[1])
+
+
 def test_children_are_stopped_when_a_step_fails(tmp_path: Path) -> None:
     started = []
 
