@@ -199,10 +199,18 @@ def start_prefect_server(
 def start_worker(
     config: DemoConfig, supervisor: Supervisor, env: Mapping[str, str]
 ) -> ManagedProcess:
-    """Create the work pool and the ingest concurrency limit if needed, then start a worker."""
+    """Create the work pool and the ingest concurrency limit if needed, clear what an earlier
+    demo stopped mid-run left behind, then start a worker."""
     with PrefectApi(config.prefect_api_url) as api:
         api.ensure_work_pool(WORK_POOL, ProcessWorker.get_default_base_job_template())
         api.ensure_concurrency_limit(config.settings.listings.concurrency_limit_name, 1)
+        cancelled, freed = api.clear_leftovers(
+            "left unfinished by an earlier demo that was stopped"
+        )
+    if cancelled:
+        detail(f"cancelled flow runs an earlier demo left unfinished: {', '.join(cancelled)}")
+    if freed:
+        detail(f"freed the concurrency slots they held: {', '.join(freed)}")
     return supervisor.start(
         "worker",
         [

@@ -17,17 +17,30 @@ from uuid import UUID
 
 import httpx
 from prefect.client.orchestration import SyncPrefectClient, get_client
-from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, WorkPoolCreate
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+from prefect.client.schemas.actions import (
+    GlobalConcurrencyLimitCreate,
+    GlobalConcurrencyLimitUpdate,
+    WorkPoolCreate,
+)
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    FlowRunFilter,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.exceptions import ObjectNotFound
 from prefect.settings import PREFECT_API_URL, temporary_settings
+from prefect.states import Cancelled
 
 from devstack.processes import DevstackError, wait_until
 
 TERMINAL_STATES = frozenset(
     {StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED}
 )
+# A flow run in these states holds its deployment's concurrency slot (taken on Pending).
+UNFINISHED_STATES = (StateType.PENDING, StateType.RUNNING, StateType.CANCELLING)
 
 
 @dataclass(frozen=True)
@@ -123,6 +136,37 @@ class PrefectApi:
             self._client.create_global_concurrency_limit(
                 GlobalConcurrencyLimitCreate(name=name, limit=limit, active=True)
             )
+
+    def clear_leftovers(self, reason: str) -> tuple[list[str], list[str]]:
+        """Cancel every unfinished flow run and free every occupied concurrency slot; return
+        (the runs cancelled, the limits freed).
+
+        Only for a server of one's own before its first worker starts: whatever then claims to
+        run was left behind by a process killed mid-run (a demo stopped with Ctrl-C), and its
+        slots would never come back: the server keeps slot leases in memory, so a restart loses
+        them while the occupied slots stay in its database.
+        """
+        unfinished = FlowRunFilter(
+            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=list(UNFINISHED_STATES)))
+        )
+        with self._call("reading unfinished flow runs"):
+            runs = self._client.read_flow_runs(flow_run_filter=unfinished)
+        cancelled = []
+        for run in runs:
+            with self._call(f"cancelling flow run {run.name}"):
+                self._client.set_flow_run_state(run.id, Cancelled(message=reason), force=True)
+            cancelled.append(f"{run.name} ({FlowRunOutcome.of(run).state_name})")
+        with self._call("reading concurrency limits"):
+            limits = self._client.read_global_concurrency_limits(limit=200)
+        freed = []
+        for limit in limits:
+            if limit.active_slots:
+                with self._call(f"freeing the slots of concurrency limit {limit.name}"):
+                    self._client.update_global_concurrency_limit(
+                        limit.name, GlobalConcurrencyLimitUpdate(active_slots=0)
+                    )
+                freed.append(limit.name)
+        return cancelled, freed
 
     def deployment_id(self, flow_name: str, deployment_name: str) -> UUID:
         qualified = f"{flow_name}/{deployment_name}"
