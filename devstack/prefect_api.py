@@ -37,7 +37,8 @@ from prefect.states import Cancelled
 from devstack.processes import DevstackError, wait_until
 
 TERMINAL_STATES = frozenset(
-    {StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED}
+    state.value
+    for state in (StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED)
 )
 # A flow run in these states holds its deployment's concurrency slot (taken on Pending).
 UNFINISHED_STATES = (StateType.PENDING, StateType.RUNNING, StateType.CANCELLING)
@@ -97,12 +98,12 @@ class PrefectApi:
             yield
         except httpx.HTTPStatusError as exc:
             raise DevstackError(
-                f"Prefect API ({self.api_url}) {what}: answered {exc.response.status_code}:"
+                f"Prefect API ({self.api_url}), {what}: answered {exc.response.status_code}:"
                 f" {exc.response.text[:300]}"
             ) from exc
         except httpx.TransportError as exc:
             raise DevstackError(
-                f"Prefect API ({self.api_url}) unreachable {what}: {exc.__class__.__name__}"
+                f"Prefect API ({self.api_url}) unreachable when {what}: {exc.__class__.__name__}"
             ) from exc
 
     def healthy(self) -> bool:
