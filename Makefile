@@ -23,7 +23,7 @@ install: $(STAMP) ## create .venv and install the project with its dev tools
 demo: $(STAMP) ## run the whole platform locally against the sandbox (Ctrl-C stops it)
 	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory node_modules/.bin/buf; \
 	else echo "npm not found: the printed 'buf curl' examples need buf (npm i @bufbuild/buf)"; fi
-	$(BIN)/python -m wonder.demo
+	$(BIN)/python -m devstack
 
 test: $(STAMP) ## run the whole test suite (PostgreSQL via WONDER_TEST_DATABASE_URL)
 	$(BIN)/python -m pytest

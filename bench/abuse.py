@@ -23,9 +23,9 @@ import psycopg
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from bench.grpc_bench import health_serving, issue_token
-from bench.support import ScratchDatabase, Service, child_env, progress, wait_until
+from bench.support import ScratchDatabase, child_env, progress, service
 from bench.table import Row, fmt_ms
-from wonder.demo.processes import free_port
+from devstack.processes import free_port, wait_until
 from wonder.v1 import listing_pb2, listing_service_pb2_grpc
 from wonder.v1 import listing_service_pb2 as pb
 
@@ -45,9 +45,15 @@ def server(database: ScratchDatabase) -> Iterator[tuple[str, psutil.Process]]:
         WONDER_LOG_LEVEL="WARNING",
     )
     target = f"127.0.0.1:{port}"
-    with Service("gRPC server", [sys.executable, "-m", "bench.grpc_serve"], env) as service:
-        wait_until(lambda: health_serving(target), service)
-        yield target, psutil.Process(service.process.pid)
+    with service("gRPC server", [sys.executable, "-m", "bench.grpc_serve"], env) as server:
+        wait_until(
+            f"the gRPC server on {target}",
+            lambda: server.listens_on(port) and health_serving(target),
+            timeout=60,
+            process=server,
+            progress=progress,
+        )
+        yield target, psutil.Process(server.pid)
 
 
 def fill_change_feed(database: ScratchDatabase) -> int:

@@ -28,16 +28,9 @@ import psycopg
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from bench.load import LIST_FILTER, LIST_ORDER, LoadSpec
-from bench.support import (
-    REPO_ROOT,
-    ScratchDatabase,
-    Service,
-    child_env,
-    progress,
-    wait_until,
-)
+from bench.support import REPO_ROOT, ScratchDatabase, child_env, progress, service
 from bench.table import Row, fmt_ms, fmt_rate, fmt_ratio, ratio
-from wonder.demo.processes import free_port
+from devstack.processes import free_port, spawn, stop_tree, wait_until
 
 
 @dataclass(frozen=True)
@@ -128,8 +121,14 @@ def grpc_server(database: ScratchDatabase, processes: int) -> Iterator[str]:
     )
     target = f"127.0.0.1:{port}"
     argv = [sys.executable, "-m", "bench.grpc_serve"]
-    with Service(f"gRPC server ({processes} process(es))", argv, env) as server:
-        wait_until(lambda: health_serving(target), server)
+    with service(f"gRPC server ({processes} process(es))", argv, env) as server:
+        wait_until(
+            f"{server.name} on {target}",
+            lambda: server.listens_on(port) and health_serving(target),
+            timeout=60,
+            process=server,
+            progress=progress,
+        )
         if processes > 1:
             time.sleep(2.0)  # every worker binds the shared port: let the slowest catch up
         yield target
@@ -141,25 +140,27 @@ def grpc_server(database: ScratchDatabase, processes: int) -> Iterator[str]:
 def run_load(spec: LoadSpec, clients: int, token: str) -> list[dict[str, object]]:
     """``clients`` load generator processes at once; their JSON results."""
     env = child_env(BENCH_TOKEN=token)
+    argv = [sys.executable, "-m", "bench.load", json.dumps(dataclasses.asdict(spec))]
+    out = subprocess.PIPE
     processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "bench.load", json.dumps(dataclasses.asdict(spec))],
-            env=env,
-            cwd=REPO_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        spawn(argv, env=env, cwd=REPO_ROOT, stdout=out, stderr=out, text=True)
         for _ in range(clients)
     ]
     timeout = spec.warmup + spec.duration + 120
-    results = []
-    for process in processes:
-        out, err = process.communicate(timeout=timeout)
-        if process.returncode != 0:
-            raise RuntimeError(f"load generator failed:\n{err[-3000:]}")
-        results.append(json.loads(out))
-    return results
+    try:
+        results = []
+        for process in processes:
+            stdout, stderr = process.communicate(timeout=timeout)
+            if process.returncode != 0:
+                raise RuntimeError(f"load generator failed:\n{stderr[-3000:]}")
+            results.append(json.loads(stdout))
+        return results
+    finally:
+        for process in processes:  # after a failure, a timeout or Ctrl-C
+            if process.poll() is None:
+                stop_tree(process, grace=5.0)
+            with process:  # closes its pipes
+                pass
 
 
 def interleaved(

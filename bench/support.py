@@ -1,7 +1,10 @@
 """What every benchmark needs: progress lines, a scratch database, child processes.
 
 Every component under test runs in its own process (sandbox, ingest, gRPC server, load
-generator) so the CPU and memory of one are never counted in another's figures.
+generator) so the CPU and memory of one are never counted in another's figures. Starting,
+waiting for and stopping them is devstack.processes (shared with the demo): each child runs in
+its own session and is stopped with everything it started; long-running ones log to
+var/bench/logs/.
 """
 
 from __future__ import annotations
@@ -10,7 +13,6 @@ import contextlib
 import os
 import re
 import secrets
-import signal
 import subprocess
 import sys
 import threading
@@ -23,10 +25,11 @@ import httpx
 import psycopg
 from sqlalchemy.engine import make_url
 
+from devstack.processes import ManagedProcess, free_port, new_tag, spawn, stop_tree, wait_until
 from wonder.db.engine import normalize_url
-from wonder.demo.processes import free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+LOG_DIR = REPO_ROOT / "var" / "bench" / "logs"
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 _STARTED = time.monotonic()
 
@@ -101,15 +104,20 @@ def run_measured(
     on_stderr_line: Callable[[str], None] | None = None,
     timeout: float = 3600.0,
 ) -> ChildResult:
-    """Run a child to completion; its own wall time and peak RSS (``wait4``'s rusage)."""
+    """Run a child to completion; its own wall time and peak RSS (``wait4``'s rusage).
+
+    On timeout, or if the wait is interrupted (Ctrl-C), the child's whole tree is stopped.
+    """
     started = time.perf_counter()
-    process = subprocess.Popen(
-        list(argv),
-        env=dict(env),
+    tag = new_tag()
+    process = spawn(
+        argv,
+        env=env,
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        tag=tag,
     )
     stdout_parts: list[str] = []
     stderr_tail: list[str] = []
@@ -129,17 +137,23 @@ def run_measured(
     readers = [threading.Thread(target=read_stdout), threading.Thread(target=read_stderr)]
     for reader in readers:
         reader.start()
-    timer = threading.Timer(timeout, process.kill)
+    # By pid, not Popen: the timer only signals; this thread's wait4 reaps the child.
+    timer = threading.Timer(timeout, stop_tree, args=(process.pid,), kwargs={"tag": tag})
     timer.start()
     try:
         # wait4 reports this child's own rusage (RUSAGE_CHILDREN would mix in every child).
         _pid, status, usage = os.wait4(process.pid, 0)
+    except BaseException:
+        stop_tree(process, grace=5.0, tag=tag)
+        raise
     finally:
         timer.cancel()
     wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     for reader in readers:
         reader.join()
+    with process:  # closes its pipes
+        pass
     return ChildResult(
         returncode=process.returncode,
         wall_seconds=wall,
@@ -149,61 +163,9 @@ def run_measured(
     )
 
 
-class Service:
-    """A long-running child (sandbox, gRPC server) stopped with SIGTERM, killed if it hangs."""
-
-    def __init__(self, name: str, argv: Sequence[str], env: Mapping[str, str]) -> None:
-        self.name = name
-        self._log = open(os.devnull, "w")  # noqa: SIM115 (closed in stop)
-        self.process = subprocess.Popen(
-            list(argv),
-            env=dict(env),
-            cwd=REPO_ROOT,
-            stdout=self._log,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self._stderr: list[str] = []
-        self._reader = threading.Thread(target=self._drain, daemon=True)
-        self._reader.start()
-
-    def _drain(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self._stderr.append(line)
-            del self._stderr[:-40]
-
-    def check_alive(self) -> None:
-        if self.process.poll() is not None:
-            raise RuntimeError(
-                f"{self.name} exited with {self.process.returncode}:\n{''.join(self._stderr)}"
-            )
-
-    def stop(self, timeout: float = 15.0) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
-
-    def __enter__(self) -> Service:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-def wait_until(ready: Callable[[], bool], service: Service, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        service.check_alive()
-        if ready():
-            return
-        time.sleep(0.1)
-    raise TimeoutError(f"{service.name} not ready after {timeout:.0f} s")
+def service(name: str, argv: Sequence[str], env: Mapping[str, str]) -> ManagedProcess:
+    """A long-running child (sandbox, gRPC server), logging to ``LOG_DIR``; use it in ``with``."""
+    return ManagedProcess(name, argv, env=env, log_dir=LOG_DIR, cwd=REPO_ROOT)
 
 
 @contextlib.contextmanager
@@ -221,8 +183,15 @@ def trestle_sandbox(listings: int) -> Iterator[str]:
             return False
         return True
 
-    with Service("trestle sandbox", argv, child_env(WONDER_LOG_LEVEL="WARNING")) as sandbox:
-        wait_until(ready, sandbox)
+    env = child_env(WONDER_LOG_LEVEL="WARNING")
+    with service("trestle sandbox", argv, env) as sandbox:
+        wait_until(
+            "the trestle sandbox",
+            lambda: sandbox.listens_on(port) and ready(),
+            timeout=60,
+            process=sandbox,
+            progress=progress,
+        )
         yield base_url
 
 

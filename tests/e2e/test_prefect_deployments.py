@@ -1,7 +1,7 @@
 """prefect.yaml for real: a Prefect server, a process worker, `prefect deploy --all`, then the
 first-load and incremental deployments run through the worker against a sandbox subprocess.
 
-The same start-up code as `make demo` (wonder.demo.platform), on free ports, with a temporary
+The same start-up code as `make demo` (devstack.platform), on free ports, with a temporary
 PREFECT_HOME and SQLite database. Everything started is stopped, also when the test fails.
 """
 
@@ -12,17 +12,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from wonder.db.models import Listing, Member, Office, QuarantinedRecord
-from wonder.demo.main import DEPLOYMENT_RUNS, run_deployments
-from wonder.demo.platform import (
+from devstack.demo import DEPLOYMENT_RUNS, run_deployments
+from devstack.platform import (
     DemoConfig,
     deploy_all,
     start_prefect_server,
     start_sandbox,
     start_worker,
 )
-from wonder.demo.prefect_api import PrefectApi
-from wonder.demo.processes import DemoError, Supervisor, free_port
+from devstack.prefect_api import PrefectApi
+from devstack.processes import DevstackError, Supervisor, free_port
+from wonder.db.models import Listing, Member, Office, QuarantinedRecord
 from wonder.settings import SandboxSettings, Settings
 
 # A Prefect server, a worker, a deploy and two flow runs: allow for a loaded machine.
@@ -60,7 +60,7 @@ def test_listing_deployments_run_through_a_process_worker(
         with PrefectApi(config.prefect_api_url) as api:
             try:
                 outcomes = run_deployments(api, config, runs=DEPLOYMENT_RUNS[:2])
-            except DemoError as exc:
+            except DevstackError as exc:
                 pytest.fail(f"{exc}\nworker log:\n{worker.log_tail(60)}")
             artifact_keys = {key for outcome in outcomes for key in api.artifact_keys(outcome.id)}
 

@@ -1,7 +1,7 @@
 """Starting each piece of the local platform: sandbox, Prefect server, worker, deployments, gRPC.
 
 Shared by the demo and the end-to-end tests; every process goes through a ``Supervisor`` so
-it is stopped with the rest.
+it is stopped with the rest. Waits print a progress line now and then through ``detail``.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import subprocess
 import sys
 import time
 from collections.abc import Mapping
@@ -17,13 +16,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from prefect.workers.process import ProcessWorker
 from sqlalchemy.engine import make_url
 
-from wonder.demo.prefect_api import PrefectApi
-from wonder.demo.processes import DemoError, ManagedProcess, Supervisor, port_in_use, wait_until
+from devstack.prefect_api import PrefectApi
+from devstack.processes import (
+    HOST,
+    DevstackError,
+    ManagedProcess,
+    Supervisor,
+    check_ports_free,
+    run,
+    wait_until,
+)
 from wonder.settings import Settings
 
-HOST = "127.0.0.1"
 WORK_POOL = "wonder-process"
 TOKEN_PATTERN = re.compile(r"\bws_[A-Za-z0-9_\-]{20,}")
 
@@ -86,6 +93,11 @@ class DemoConfig:
         return env
 
 
+def detail(line: str) -> None:
+    """A progress line under the current step."""
+    print(f"      {line}", flush=True)
+
+
 def command(name: str) -> str:
     """A console script of this virtualenv (prefect, wonder), whatever PATH says."""
     candidate = Path(sys.executable).parent / name
@@ -112,15 +124,15 @@ def run_cli(
 
     ``secret_stdout``: the standard output holds a secret (a token) and stays out of the log.
     """
-    result = subprocess.run(  # noqa: S603 (argv built here, no shell)
-        argv, env=dict(env), cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
-    )
+    result = run(argv, env=env, cwd=cwd, timeout=timeout)
     log.parent.mkdir(parents=True, exist_ok=True)
     stdout = "(standard output withheld: it holds a secret)\n" if secret_stdout else result.stdout
     log.write_text(stdout + result.stderr)
     if result.returncode != 0:
         tail = "\n".join((stdout + result.stderr).splitlines()[-20:])
-        raise DemoError(f"`{shlex.join(argv[:4])} ...` exited with {result.returncode}:\n{tail}")
+        raise DevstackError(
+            f"`{shlex.join(argv[:4])} ...` exited with {result.returncode}:\n{tail}"
+        )
     return result.stdout
 
 
@@ -131,12 +143,12 @@ def check_ports(config: DemoConfig, with_grpc: bool) -> None:
     }
     if with_grpc:
         wanted[config.settings.grpc.port] = "the gRPC server"
-    busy = [f"{port} ({what})" for port, what in wanted.items() if port_in_use(HOST, port)]
-    if busy:
-        raise DemoError(
-            f"port(s) already in use on {HOST}: {', '.join(busy)}. Another demo may still be "
-            "running; stop whatever listens there (`lsof -i :PORT` shows it) and retry."
-        )
+    check_ports_free(
+        HOST,
+        wanted,
+        "Another demo may still be running: stop whatever listens there and retry, or choose"
+        " other ports (python -m devstack --help).",
+    )
 
 
 def start_sandbox(
@@ -154,7 +166,13 @@ def start_sandbox(
         cwd=config.root,
     )
     service_root = f"{config.trestle_url}{config.settings.trestle.odata_path}"
-    wait_until("the sandbox to answer", lambda: http_ok(service_root), timeout=60, process=process)
+    wait_until(
+        "the sandbox to answer",
+        lambda: process.listens_on(sandbox.trestle_port) and http_ok(service_root),
+        timeout=60,
+        process=process,
+        progress=detail,
+    )
     return process
 
 
@@ -168,25 +186,31 @@ def start_prefect_server(
         cwd=config.root,
     )
     with PrefectApi(config.prefect_api_url) as api:
-        wait_until("Prefect /api/health", api.healthy, timeout=180, process=process)
+        wait_until(
+            "Prefect /api/health",
+            lambda: process.listens_on(config.prefect_port) and api.healthy(),
+            timeout=180,
+            process=process,
+            progress=detail,
+        )
     return process
 
 
 def start_worker(
     config: DemoConfig, supervisor: Supervisor, env: Mapping[str, str]
 ) -> ManagedProcess:
-    """Create the work pool and the ingest concurrency limit if needed, then start a worker."""
+    """Create the work pool and the ingest concurrency limit if needed, clear what an earlier
+    demo stopped mid-run left behind, then start a worker."""
     with PrefectApi(config.prefect_api_url) as api:
-        exists = api.work_pool_exists(WORK_POOL)
+        api.ensure_work_pool(WORK_POOL, ProcessWorker.get_default_base_job_template())
         api.ensure_concurrency_limit(config.settings.listings.concurrency_limit_name, 1)
-    if not exists:
-        run_cli(
-            [command("prefect"), "work-pool", "create", WORK_POOL, "--type", "process"],
-            env=env,
-            cwd=config.root,
-            log=config.logs / "work-pool.log",
-            timeout=120,
+        cancelled, freed = api.clear_leftovers(
+            "left unfinished by an earlier demo that was stopped"
         )
+    if cancelled:
+        detail(f"cancelled flow runs an earlier demo left unfinished: {', '.join(cancelled)}")
+    if freed:
+        detail(f"freed the concurrency slots they held: {', '.join(freed)}")
     return supervisor.start(
         "worker",
         [
@@ -215,9 +239,10 @@ def start_grpc(config: DemoConfig, supervisor: Supervisor, env: Mapping[str, str
     server = supervisor.start("grpc", [command("wonder"), "serve"], env=env, cwd=config.root)
     wait_until(
         f"the gRPC server on {HOST}:{port}",
-        lambda: port_in_use(HOST, port),
+        lambda: server.listens_on(port),
         timeout=60,
         process=server,
+        progress=detail,
     )
     token_name = f"demo-{time.strftime('%Y%m%d-%H%M%S')}"
     output = run_cli(
@@ -230,5 +255,7 @@ def start_grpc(config: DemoConfig, supervisor: Supervisor, env: Mapping[str, str
     )
     match = TOKEN_PATTERN.search(output)
     if not match:
-        raise DemoError("`wonder tokens create` printed no token (see var/demo/logs/token.log)")
+        raise DevstackError(
+            f"`wonder tokens create` printed no token (see {config.logs}/token.log)"
+        )
     return match.group(0)

@@ -1,7 +1,9 @@
-"""The demo, step by step; every step prints one line when it starts and one with its timing."""
+"""The demo (``python -m devstack``), step by step; every step prints one line when it starts,
+progress lines while it waits, and one line with its timing."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import sys
@@ -14,20 +16,21 @@ from types import FrameType
 import httpx
 from sqlalchemy.engine import make_url
 
-from wonder.demo.platform import (
-    HOST,
+from devstack import project_root
+from devstack.platform import (
     WORK_POOL,
     DemoConfig,
     check_ports,
     deploy_all,
+    detail,
     start_grpc,
     start_prefect_server,
     start_sandbox,
     start_worker,
 )
-from wonder.demo.prefect_api import FlowRunOutcome, PrefectApi
-from wonder.demo.processes import DemoError, Supervisor
-from wonder.demo.summary import database_summary
+from devstack.prefect_api import FlowRunOutcome, PrefectApi
+from devstack.processes import HOST, DevstackError, Supervisor
+from devstack.summary import database_summary
 from wonder.settings import Settings
 
 # (flow name, deployment name) in the order the demo runs each once.
@@ -90,16 +93,16 @@ def run_deployments(
                 before_run(name)
             started = time.monotonic()
             outcome = api.wait_for_flow_run(
-                api.run_deployment(ids[name]), timeout=config.run_timeout
+                api.run_deployment(ids[name]), timeout=config.run_timeout, progress=detail
             )
             link = f"{config.prefect_ui_url}/runs/flow-run/{outcome.id}"
             if not outcome.succeeded:
-                raise DemoError(
+                raise DevstackError(
                     f"deployment {name}: flow run {outcome.name} ended {outcome.state_name}"
                     f" ({outcome.message or 'no message'}); see {link} and {config.logs}/worker.log"
                 )
             seconds = time.monotonic() - started
-            print(f"      {name}: {outcome.state_name} in {seconds:.1f} s  {link}", flush=True)
+            detail(f"{name}: {outcome.state_name} in {seconds:.1f} s  {link}")
             outcomes.append(outcome)
     finally:
         for name in SCHEDULED:
@@ -120,7 +123,7 @@ def change_sandbox_before_incremental(config: DemoConfig) -> Callable[[str], Non
             for kind, count in DEMO_CHANGES.items()
             if kind != "seconds"
         )
-        print(f"      sandbox moved 15 minutes on: {changes}", flush=True)
+        detail(f"sandbox moved 15 minutes on: {changes}")
 
     return before_run
 
@@ -204,7 +207,7 @@ def run_demo(config: DemoConfig) -> None:
         while True:
             supervisor.check_running()
             if not worker.running():
-                raise DemoError(f"the Prefect worker stopped; see {config.logs}/worker.log")
+                raise DevstackError(f"the Prefect worker stopped; see {config.logs}/worker.log")
             time.sleep(1)
 
 
@@ -212,26 +215,54 @@ def _terminate(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def project_root() -> Path:
-    """The checkout (where prefect.yaml lives); the current directory as a fallback."""
-    here = Path(__file__).resolve().parents[2]
-    return here if (here / "prefect.yaml").exists() else Path.cwd()
+def parse_args(argv: Sequence[str] | None, settings: Settings) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m devstack",
+        description="The whole platform on this machine against the sandbox (`make demo`):"
+        " sandbox, Prefect server and worker, every listing deployment run once, gRPC API."
+        " Ctrl-C stops everything it started.",
+    )
+    parser.add_argument(
+        "--prefect-port", type=int, default=4200, help="Prefect server and UI (default 4200)"
+    )
+    parser.add_argument(
+        "--grpc-port",
+        type=int,
+        default=settings.grpc.port,
+        help=f"gRPC API (default WONDER_GRPC__PORT or {settings.grpc.port})",
+    )
+    parser.add_argument(
+        "--sandbox-port",
+        type=int,
+        default=settings.sandbox.trestle_port,
+        help="Trestle sandbox (default WONDER_SANDBOX__TRESTLE_PORT or"
+        f" {settings.sandbox.trestle_port})",
+    )
+    return parser.parse_args(argv)
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
+    root = project_root()
+    os.chdir(root)
+    settings = Settings()
+    args = parse_args(argv, settings)
+    settings = settings.model_copy(
+        update={
+            "grpc": settings.grpc.model_copy(update={"port": args.grpc_port}),
+            "sandbox": settings.sandbox.model_copy(update={"trestle_port": args.sandbox_port}),
+        }
+    )
     signal.signal(signal.SIGTERM, _terminate)
     # Started in the background by a non-interactive shell, SIGINT arrives ignored: restore it.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    root = project_root()
-    os.chdir(root)
-    config = DemoConfig(root=root, settings=Settings())
+    config = DemoConfig(root=root, settings=settings, prefect_port=args.prefect_port)
     print(f"Wonder Street demo in {root} (logs in {config.logs})", flush=True)
     try:
         run_demo(config)
     except KeyboardInterrupt:
         print("\nStopped: every process the demo started is stopped.", flush=True)
         return 0
-    except DemoError as exc:
+    except DevstackError as exc:
         print(f"\ndemo failed: {exc}", file=sys.stderr, flush=True)
         print("Every process the demo started is stopped.", file=sys.stderr, flush=True)
         return 1

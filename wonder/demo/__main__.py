@@ -1,5 +1,0 @@
-import sys
-
-from wonder.demo.main import main
-
-sys.exit(main())
