@@ -234,9 +234,9 @@ def parse_args(argv: Sequence[str] | None, settings: Settings) -> argparse.Names
     parser.add_argument(
         "--sandbox-port",
         type=int,
-        default=settings.sandbox.trestle_port,
-        help="Trestle sandbox (default WONDER_SANDBOX__TRESTLE_PORT or"
-        f" {settings.sandbox.trestle_port})",
+        default=settings.sandbox.trestle.port,
+        help="Trestle sandbox (default WONDER_SANDBOX__TRESTLE__PORT or"
+        f" {settings.sandbox.trestle.port})",
     )
     return parser.parse_args(argv)
 

@@ -63,7 +63,7 @@ class DemoConfig:
 
     @property
     def trestle_url(self) -> str:
-        return f"http://{HOST}:{self.settings.sandbox.trestle_port}"
+        return f"http://{HOST}:{self.settings.sandbox.trestle.port}"
 
     @property
     def prefect_api_url(self) -> str:
@@ -138,7 +138,7 @@ def run_cli(
 
 def check_ports(config: DemoConfig, with_grpc: bool) -> None:
     wanted = {
-        config.settings.sandbox.trestle_port: "the Trestle sandbox",
+        config.settings.sandbox.trestle.port: "the Trestle sandbox",
         config.prefect_port: "the Prefect server",
     }
     if with_grpc:
@@ -159,8 +159,8 @@ def start_sandbox(
         "sandbox",
         [
             *(command("wonder"), "sandbox", "trestle", "--host", HOST),
-            *("--port", str(sandbox.trestle_port), "--listings", str(sandbox.listings)),
-            *("--seed", str(sandbox.seed), "--profile", config.sandbox_profile),
+            *("--port", str(sandbox.trestle.port), "--listings", str(sandbox.trestle.listings)),
+            *("--seed", str(sandbox.trestle.seed), "--profile", config.sandbox_profile),
         ],
         env=env,
         cwd=config.root,
@@ -168,7 +168,7 @@ def start_sandbox(
     service_root = f"{config.trestle_url}{config.settings.trestle.odata_path}"
     wait_until(
         "the sandbox to answer",
-        lambda: process.listens_on(sandbox.trestle_port) and http_ok(service_root),
+        lambda: process.listens_on(sandbox.trestle.port) and http_ok(service_root),
         timeout=60,
         process=process,
         progress=detail,

@@ -1,9 +1,8 @@
 """What every read servicer takes from the platform instead of building it: paging and reads.
 
 ``pager(settings, service)`` is the one Pager of a service (the API's token secret and page-size
-limits), and
-``read_only(deps, context)`` the one way to read: a connection whose statements cannot outlive
-the caller's deadline. A ``List*`` method is then::
+limits), and ``read_only(deps, context)`` the one way to read: a connection whose statements
+cannot outlive the caller's deadline. A ``List*`` method is then::
 
     cursor = self._pager.start("ListThings", request.page_size, request.page_token, KEYS)
     async with read_only(self._deps, context) as connection:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE_PATH = Path("var") / "wonder.db"
@@ -117,55 +117,12 @@ class TrestleSandboxSettings(BaseModel):
     token_ttl_seconds: int = Field(default=28_800, ge=1)
 
 
-# The flat names of the single-emulator layout, still accepted while callers move to the
-# nested group (constructor keywords and WONDER_SANDBOX__TRESTLE_PORT-style variables).
-_LEGACY_TRESTLE_KEYS = {
-    "trestle_port": "port",
-    "listings": "listings",
-    "seed": "seed",
-    "profile": "profile",
-}
-
-
 class SandboxSettings(BaseModel):
     """The local emulators of the external services: what they share, then one group each."""
 
     host: str = "127.0.0.1"
     state_dir: Path = Path("var") / "sandbox"
     trestle: TrestleSandboxSettings = TrestleSandboxSettings()
-
-    @model_validator(mode="before")
-    @classmethod
-    def _legacy_layout(cls, data: Any) -> Any:
-        if not isinstance(data, dict) or not _LEGACY_TRESTLE_KEYS.keys() & data.keys():
-            return data
-        data = dict(data)
-        trestle = data.get("trestle")
-        moved = (
-            dict(trestle)
-            if isinstance(trestle, dict)
-            else trestle.model_dump(exclude_unset=True)
-            if isinstance(trestle, TrestleSandboxSettings)
-            else {}
-        )
-        for old, new in _LEGACY_TRESTLE_KEYS.items():
-            if old in data:
-                moved.setdefault(new, data.pop(old))
-        data["trestle"] = moved
-        return data
-
-    # Read-only aliases of the old flat layout (wonder/demo reads them); use ``trestle.*``.
-    @property
-    def trestle_port(self) -> int:
-        return self.trestle.port
-
-    @property
-    def listings(self) -> int:
-        return self.trestle.listings
-
-    @property
-    def seed(self) -> int:
-        return self.trestle.seed
 
 
 class Settings(BaseSettings):

@@ -23,7 +23,7 @@ from devstack.platform import (
 from devstack.prefect_api import PrefectApi
 from devstack.processes import DevstackError, Supervisor, free_port
 from wonder.db.models import Listing, Member, Office, QuarantinedRecord
-from wonder.settings import SandboxSettings, Settings
+from wonder.settings import SandboxSettings, Settings, TrestleSandboxSettings
 
 # A Prefect server, a worker, a deploy and two flow runs: allow for a loaded machine.
 pytestmark = [pytest.mark.prefect, pytest.mark.slow, pytest.mark.timeout(900)]
@@ -41,7 +41,7 @@ def test_listing_deployments_run_through_a_process_worker(
 ) -> None:
     settings = Settings(
         database_url=sqlite_engine.url.render_as_string(hide_password=False),
-        sandbox=SandboxSettings(trestle_port=free_port(), listings=40),
+        sandbox=SandboxSettings(trestle=TrestleSandboxSettings(port=free_port(), listings=40)),
     )
     config = DemoConfig(
         root=REPO_ROOT,

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from devstack.demo import parse_args
-from wonder.settings import GrpcSettings, SandboxSettings, Settings
+from wonder.settings import GrpcSettings, SandboxSettings, Settings, TrestleSandboxSettings
 
 
 def test_ports_default_to_the_contract_and_the_settings() -> None:
-    settings = Settings(grpc=GrpcSettings(port=50061), sandbox=SandboxSettings(trestle_port=8801))
+    settings = Settings(
+        grpc=GrpcSettings(port=50061),
+        sandbox=SandboxSettings(trestle=TrestleSandboxSettings(port=8801)),
+    )
     args = parse_args([], settings)
     assert (args.prefect_port, args.grpc_port, args.sandbox_port) == (4200, 50061, 8801)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from wonder.settings import SandboxSettings, Settings, TrestleSandboxSettings
+from wonder.settings import Settings, TrestleSandboxSettings
 
 
 @pytest.fixture(autouse=True)
@@ -36,16 +36,3 @@ def test_nested_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
         77,
         "fast",
     )
-
-
-def test_the_old_flat_names_still_land_in_the_trestle_group(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    legacy = SandboxSettings(trestle_port=1234, listings=40)
-    assert (legacy.trestle.port, legacy.trestle.listings) == (1234, 40)
-    assert (legacy.trestle_port, legacy.listings, legacy.seed) == (1234, 40, 42)
-    monkeypatch.setenv("WONDER_SANDBOX__TRESTLE_PORT", "8888")
-    assert Settings().sandbox.trestle.port == 8888
-    # The nested name wins over the old one.
-    both = SandboxSettings(trestle=TrestleSandboxSettings(port=1), trestle_port=2)
-    assert both.trestle.port == 1
