@@ -99,3 +99,38 @@ async def test_a_client_that_cancels_mid_call_cancels_the_query(
     assert waiting_queries(pg_engine) == 1, "the server's query never reached the lock"
     call.cancel()
     assert await eventually_none_waiting(pg_engine) == 0
+
+
+async def test_a_backend_terminated_mid_query_is_unavailable_and_the_next_call_recovers(
+    make_api: MakeApi, pg_engine: Engine, request: pytest.FixtureRequest
+) -> None:
+    # The database goes away under a running query (an administrator's pg_terminate_backend, a
+    # failover): the caller is told to retry (UNAVAILABLE), never INTERNAL, and the server heals.
+    api = await make_api(health_check_interval_seconds=3600)
+    seed(api.sessions, make_listing("L1"))
+    get = pb.GetListingRequest(name="listings/L1")
+    await api.stub.GetListing(get, metadata=api.metadata, timeout=10)
+    locked: Connection = request.getfixturevalue("locked")
+    call = api.stub.GetListing(get, metadata=api.metadata, timeout=30)
+    for _ in range(100):
+        if waiting_queries(pg_engine) > 0:
+            break
+        await asyncio.sleep(0.02)
+    assert waiting_queries(pg_engine) == 1, "the server's query never reached the lock"
+    with pg_engine.connect() as admin:
+        terminated = admin.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                " AND state = 'active'"
+            )
+        ).scalar_one()
+    assert terminated == 1
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call
+    assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+    locked.execute(text("ROLLBACK"))
+    locked.execute(text("BEGIN"))  # the fixture's own ROLLBACK still has a transaction to end
+
+    listing = await api.stub.GetListing(get, metadata=api.metadata, timeout=10)
+    assert listing.listing_key == "L1"
