@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -53,13 +53,11 @@ class PageWrites:
     quarantine: list[QuarantineEntry] = field(default_factory=list)
 
     def add_to(self, report: IngestReport) -> None:
-        report.inserted += self.inserted
-        report.updated += self.updated
-        report.unchanged += self.unchanged
-        report.deleted += self.deleted
-        report.quarantined += self.quarantined
-        report.media_refreshed += self.media_refreshed
-        report.history_rows += self.history_rows
+        """Add every count to the report's counter of the same name."""
+        for counter in fields(self):
+            if counter.type == "int":
+                name = counter.name
+                setattr(report, name, getattr(report, name) + getattr(self, name))
 
     def reject(self, resource: str, raw: Any, rejected: Rejected) -> None:
         """Quarantine one record the normalizer refused (and say so in the log)."""
