@@ -8,11 +8,12 @@ by and/or with parentheses), ``$orderby`` on several keys with asc/desc, ``$top`
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from wonder.clients.odata import ODataQuery
 from wonder.timestamps import parse_timestamp
 
 _TOKEN = re.compile(
@@ -136,17 +137,14 @@ class FakeSource:
     def pages(
         self,
         resource: str,
+        query: ODataQuery | None = None,
         *,
-        select: Sequence[str] | None = None,
-        filter: str | None = None,
-        orderby: str | None = None,
-        top: int | None = None,
-        skip: int | None = None,
-        expand: str | None = None,
-        count: bool = False,
         replication: bool = False,
         follow_next_links: bool = True,
     ) -> Iterator[FakePage]:
+        query = query or ODataQuery()
+        select, filter, orderby = query.select, query.filter, query.orderby
+        top, skip, expand = query.top, query.skip, query.expand
         self.queries.append(
             {"resource": resource, "filter": filter, "orderby": orderby, "select": select}
         )
