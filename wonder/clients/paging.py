@@ -94,6 +94,14 @@ class HasNextToken(Protocol):
     def next_token(self) -> str | None: ...
 
 
+# Each strategy's ``next`` is generic over the pages it can read, so ``iterate_pages`` infers
+# the page type from ``fetch`` (``Iterator[ODataPage]``), not from the strategy's protocol.
+_Records = TypeVar("_Records", bound=HasRecords)
+_Linked = TypeVar("_Linked", bound=HasNextLink)
+_Totalled = TypeVar("_Totalled", bound=HasTotal)
+_Tokened = TypeVar("_Tokened", bound=HasNextToken)
+
+
 class Pager(Protocol[P_contra]):
     """A paging strategy: the first request, then each next one from the last page."""
 
@@ -142,7 +150,7 @@ class NextLinkPaging:
     def first(self) -> PageRequest:
         return self.first_request
 
-    def next(self, request: PageRequest, page: HasNextLink) -> PageRequest | None:
+    def next(self, request: PageRequest, page: _Linked) -> PageRequest | None:
         if not page.records or page.next_link is None:
             return None
         return PageRequest(link=page.next_link)
@@ -165,7 +173,7 @@ class KeysetPaging:
     def first(self) -> PageRequest:
         return PageRequest(params=dict(self.params))
 
-    def next(self, request: PageRequest, page: HasRecords) -> PageRequest | None:
+    def next(self, request: PageRequest, page: _Records) -> PageRequest | None:
         records = page.records
         if not records or (self.page_size is not None and len(records) < self.page_size):
             return None
@@ -202,7 +210,7 @@ class OffsetPaging:
             params={**self.params, self.limit_param: self.limit, self.offset_param: self.offset}
         )
 
-    def next(self, request: PageRequest, page: HasTotal) -> PageRequest | None:
+    def next(self, request: PageRequest, page: _Totalled) -> PageRequest | None:
         received = len(page.records)
         if received == 0:
             return None
@@ -227,7 +235,7 @@ class PageTokenPaging:
     def first(self) -> PageRequest:
         return PageRequest(params=dict(self.params))
 
-    def next(self, request: PageRequest, page: HasNextToken) -> PageRequest | None:
+    def next(self, request: PageRequest, page: _Tokened) -> PageRequest | None:
         token = page.next_token
         if not token:
             return None
