@@ -1,6 +1,7 @@
 """The in-process rate governors, on a fake clock (nothing really sleeps)."""
 
 import itertools
+import sys
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -106,23 +107,30 @@ def test_costs_outside_the_bucket_are_refused(cost):
 
 
 def test_two_threads_share_the_budget_without_overspending():
+    # Switch threads every microsecond: an unlocked read-modify-write of the level shows up as
+    # two requests given the same slot.
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
     clock = Clock(advance=False)  # frozen: every wait is a reservation further out
     governor = bucket(clock, 10)
     start = threading.Barrier(2)
 
     def worker() -> None:
         start.wait()
-        for _ in range(200):
+        for _ in range(2000):
             governor.acquire()
 
     threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    # 400 requests: 10 from the burst, then one every 0.1 s whichever thread asked
-    assert len(clock.sleeps) == 390
-    assert sorted(clock.sleeps) == pytest.approx([n / 10 for n in range(1, 391)])
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(previous)
+    # 4000 requests: 10 from the burst, then one every 0.1 s whichever thread asked
+    assert len(clock.sleeps) == 3990
+    assert sorted(clock.sleeps) == pytest.approx([n / 10 for n in range(1, 3991)])
 
 
 class Recording:
@@ -166,3 +174,16 @@ def test_the_quota_pacer_is_a_governor_driven_by_quota_headers():
     assert clock.sleeps == [40.0]
     pacer.observe({"Content-Type": "application/json"})  # no quota headers: nothing changes
     assert pacer.pending() == 0.0
+
+
+def test_the_quota_pacer_dates_an_answer_by_its_request():
+    clock = Clock()
+    pacer = QuotaPacer(reserve=2, max_wait_seconds=120.0, clock=clock, sleep=clock.sleep)
+    pacer.acquire()  # t=100
+    pacer.observe({"Minute-Quota-Available": "10"})
+    clock.now = 150.0
+    pacer.acquire()  # sent at t=150, inside the window opened at t=100
+    clock.now = 160.0  # the answer takes 10 s and shows a refill: the window began by t=150
+    pacer.observe({"Minute-Quota-Available": "179"})
+    pacer.observe({"Minute-Quota-Available": "1"})
+    assert pacer.pending() == 50.0  # 150 + 60 - 160
