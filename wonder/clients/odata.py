@@ -1,8 +1,9 @@
-"""Pure OData v4 helpers: literals, timestamps, keyset filters and query strings."""
+"""Pure OData v4 helpers: the query value object, literals, keyset filters and query strings."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -10,6 +11,54 @@ from wonder.timestamps import format_timestamp
 
 # Characters left readable in a query string; everything else is percent-encoded.
 _QUERY_SAFE = "$,'():/"
+
+
+@dataclass(frozen=True)
+class ODataQuery:
+    """The system query options of one OData request (``$select`` … ``$count``).
+
+    Every field is optional; ``to_params`` sends only what was asked. ``select`` is kept as a
+    tuple, so a query can be hashed, compared and shared between the client and its callers.
+    """
+
+    select: Sequence[str] | None = None
+    filter: str | None = None
+    orderby: str | None = None
+    top: int | None = None
+    skip: int | None = None
+    expand: str | None = None
+    count: bool = False
+
+    def __post_init__(self) -> None:
+        if self.select is not None:
+            if isinstance(self.select, str):
+                raise TypeError("ODataQuery.select takes a sequence of field names, not a str")
+            object.__setattr__(self, "select", tuple(self.select))
+        for name in ("top", "skip"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise ValueError(f"ODataQuery.{name} must be >= 0, got {value}")
+
+    def to_params(self, *, default_top: int | None = None) -> dict[str, str]:
+        """The query options as ``$name → value``, in a stable order; ``$top`` falls back to
+        ``default_top`` (the client's page size) when the query does not set it."""
+        params: dict[str, str] = {}
+        if self.select:
+            params["$select"] = ",".join(self.select)
+        if self.filter:
+            params["$filter"] = self.filter
+        if self.orderby:
+            params["$orderby"] = self.orderby
+        top = self.top if self.top is not None else default_top
+        if top is not None:
+            params["$top"] = str(top)
+        if self.skip is not None:
+            params["$skip"] = str(self.skip)
+        if self.expand:
+            params["$expand"] = self.expand
+        if self.count:
+            params["$count"] = "true"
+        return params
 
 
 def quote_string(value: str) -> str:

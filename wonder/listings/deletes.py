@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from wonder.clients.odata import ODataQuery
 from wonder.listings.census import plan_deletes
 from wonder.listings.normalize import record_key
 from wonder.listings.ports import PROPERTY, Clock, ListingUnits, ODataSource, Progress
@@ -28,7 +29,8 @@ def run_census(
     began_at = clock()
     source_keys: set[str] = set()
     for page in client.pages(
-        PROPERTY, select=["ListingKey"], orderby="ListingKey", top=settings.census_page_size
+        PROPERTY,
+        ODataQuery(select=["ListingKey"], orderby="ListingKey", top=settings.census_page_size),
     ):
         report.pages += 1
         for record in page.records:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from wonder.clients.odata import quote_string
+from wonder.clients.odata import ODataQuery, quote_string
 from wonder.db.models import ChangeKind
 from wonder.listings.normalize import NormalizedMedia, Rejected, normalize_media
 from wonder.listings.page_plan import PageWrites
@@ -28,10 +28,12 @@ def refresh_media(
         wanted = {item.listing_key for item in batch}
         for page in client.pages(
             MEDIA,
-            filter=" or ".join(
-                f"ResourceRecordKey eq {quote_string(p.listing_key)}" for p in batch
+            ODataQuery(
+                filter=" or ".join(
+                    f"ResourceRecordKey eq {quote_string(p.listing_key)}" for p in batch
+                ),
+                orderby="ResourceRecordKey,Order",
             ),
-            orderby="ResourceRecordKey,Order",
         ):
             for raw in page.records:
                 result = normalize_media(raw)

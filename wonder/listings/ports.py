@@ -12,7 +12,8 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from wonder.clients.pacing import QuotaSnapshot
+from wonder.clients.odata import ODataQuery
+from wonder.clients.trestle.pacing import QuotaSnapshot
 from wonder.ingest.cursors import CursorState
 from wonder.ingest.quarantine import QuarantineEntry
 from wonder.listings.changes import HistoryEntry, StoredListing
@@ -53,14 +54,8 @@ class ODataSource(Protocol):
     def pages(
         self,
         resource: str,
+        query: ODataQuery | None = None,
         *,
-        select: Sequence[str] | None = None,
-        filter: str | None = None,
-        orderby: str | None = None,
-        top: int | None = None,
-        skip: int | None = None,
-        expand: str | None = None,
-        count: bool = False,
         replication: bool = False,
         follow_next_links: bool = True,
     ) -> Iterator[PageLike]: ...

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from wonder.clients.pacing import QuotaSnapshot
+from wonder.clients.trestle.pacing import QuotaSnapshot
 
 
 @dataclass

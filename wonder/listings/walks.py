@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from wonder.clients.odata import keyset_filter, quote_string
+from wonder.clients.odata import ODataQuery, keyset_filter, quote_string
 from wonder.listings.normalize import MEDIA_NAVIGATION, record_key
 from wonder.listings.page_apply import MEMBER_PAGES, OFFICE_PAGES, write_property_page
 from wonder.listings.page_plan import PageWrites, PreparedPage, prepare_property_page
@@ -93,8 +93,9 @@ def keyset_walk(
             iter(
                 client.pages(
                     resource.name,
-                    filter=query_filter,
-                    orderby=f"{TIMESTAMP_FIELD},{resource.key_field}",
+                    ODataQuery(
+                        filter=query_filter, orderby=f"{TIMESTAMP_FIELD},{resource.key_field}"
+                    ),
                     follow_next_links=False,
                 )
             )
@@ -154,9 +155,7 @@ def first_load_walk(
     query_filter = None if last_key is None else f"ListingKey gt {quote_string(last_key)}"
     replication = client.pages(
         PROPERTY,
-        filter=query_filter,
-        orderby="ListingKey",
-        expand=MEDIA_NAVIGATION,
+        ODataQuery(filter=query_filter, orderby="ListingKey", expand=MEDIA_NAVIGATION),
         replication=True,
     )
     # The next page is downloaded and normalized while this one is written (the client stays
@@ -208,9 +207,11 @@ def source_high_water(client: ODataSource) -> datetime | None:
         iter(
             client.pages(
                 PROPERTY,
-                select=["ListingKey", TIMESTAMP_FIELD],
-                orderby=f"{TIMESTAMP_FIELD} desc,ListingKey desc",
-                top=1,
+                ODataQuery(
+                    select=["ListingKey", TIMESTAMP_FIELD],
+                    orderby=f"{TIMESTAMP_FIELD} desc,ListingKey desc",
+                    top=1,
+                ),
                 follow_next_links=False,
             )
         )

@@ -16,7 +16,7 @@ from pydantic import SecretStr
 
 from tests.trestle_fixtures import RunningTrestle
 from wonder.clients.errors import AuthError, PermanentError, RateLimited
-from wonder.clients.odata import keyset_filter
+from wonder.clients.odata import ODataQuery, keyset_filter
 from wonder.clients.trestle import ODataPage, TrestleClient
 from wonder.timestamps import parse_timestamp
 
@@ -68,7 +68,9 @@ def test_full_walk_follows_next_links_through_the_empty_last_page(
     truth = sorted(trestle_sandbox.sandbox.truth())
     with client_for(trestle_sandbox) as client:
         pages = list(
-            client.pages("Property", select=KEY_FIELDS, orderby="ListingKey", top=20, count=True)
+            client.pages(
+                "Property", ODataQuery(select=KEY_FIELDS, orderby="ListingKey", top=20, count=True)
+            )
         )
     assert keys_of(pages) == truth
     assert pages[0].count == len(truth)
@@ -91,9 +93,7 @@ def test_replication_walk_and_resume_from_a_stored_next_link(
             iter(
                 client.pages(
                     "Property",
-                    select=KEY_FIELDS,
-                    orderby="ListingKey",
-                    top=25,
+                    ODataQuery(select=KEY_FIELDS, orderby="ListingKey", top=25),
                     replication=True,
                     follow_next_links=False,
                 )
@@ -127,10 +127,12 @@ def test_keyset_paging_never_skips_rows_sharing_a_timestamp(
                 iter(
                     client.pages(
                         "Property",
-                        select=KEY_FIELDS,
-                        filter=filter_,
-                        orderby="ModificationTimestamp,ListingKey",
-                        top=7,
+                        ODataQuery(
+                            select=KEY_FIELDS,
+                            filter=filter_,
+                            orderby="ModificationTimestamp,ListingKey",
+                            top=7,
+                        ),
                         follow_next_links=False,
                     )
                 )
@@ -147,9 +149,9 @@ def test_keyset_paging_never_skips_rows_sharing_a_timestamp(
 def test_expired_token_is_replaced_after_one_401(make_trestle_sandbox: Any) -> None:
     running = make_trestle_sandbox(token_ttl_seconds=600)
     with client_for(running, clock=MonotonicStub()) as client:
-        list(client.pages("Member", top=5, follow_next_links=False))
+        list(client.pages("Member", ODataQuery(top=5), follow_next_links=False))
         running.sandbox.advance(seconds=601)
-        pages = list(client.pages("Member", top=5, follow_next_links=False))
+        pages = list(client.pages("Member", ODataQuery(top=5), follow_next_links=False))
     assert pages[0].records
     assert stat(running, "POST /trestle/oidc/connect/token 200") == 2
     assert stat(running, "GET /trestle/odata/Member 401") == 1
@@ -159,9 +161,9 @@ def test_expired_token_is_replaced_after_one_401(make_trestle_sandbox: Any) -> N
 def test_token_is_refreshed_before_it_expires(make_trestle_sandbox: Any) -> None:
     running = make_trestle_sandbox(token_ttl_seconds=600)
     with client_for(running, token_refresh_margin_seconds=120) as client:
-        list(client.pages("Office", top=5, follow_next_links=False))
+        list(client.pages("Office", ODataQuery(top=5), follow_next_links=False))
         running.sandbox.advance(seconds=500)  # past ttl - margin, before expiry
-        list(client.pages("Office", top=5, follow_next_links=False))
+        list(client.pages("Office", ODataQuery(top=5), follow_next_links=False))
     assert stat(running, "POST /trestle/oidc/connect/token 200") == 2
     assert stat(running, "GET /trestle/odata/Office 401") == 0
 
@@ -191,7 +193,7 @@ def test_unknown_field_and_unknown_resource_are_permanent(
 ) -> None:
     with client_for(trestle_sandbox) as client:
         with pytest.raises(PermanentError) as bad_field:
-            list(client.pages("Property", select=["NoSuchField"]))
+            list(client.pages("Property", ODataQuery(select=["NoSuchField"])))
         with pytest.raises(PermanentError) as bad_resource:
             list(client.pages("NoSuchResource"))
     assert bad_field.value.status == 400
@@ -207,7 +209,9 @@ def test_pacing_keeps_a_small_minute_quota_without_a_single_429(
     running = make_trestle_sandbox(minute_quota=5, frozen_clock=True)
     truth = sorted(running.sandbox.truth())
     with client_for(running, quota_reserve=0) as client:
-        pages = list(client.pages("Property", select=KEY_FIELDS, orderby="ListingKey", top=5))
+        pages = list(
+            client.pages("Property", ODataQuery(select=KEY_FIELDS, orderby="ListingKey", top=5))
+        )
     assert keys_of(pages) == truth
     assert stat(running, "GET /trestle/odata/Property 429") == 0
     assert client.quota_wait_seconds >= 60 * ((len(pages) - 1) // 5)
@@ -222,10 +226,12 @@ def test_429_after_another_consumer_spends_the_quota_is_waited_out(
         client_for(running, quota_reserve=0) as client,
         client_for(running, quota_reserve=0) as other,
     ):
-        walk = iter(client.pages("Property", select=KEY_FIELDS, orderby="ListingKey", top=30))
+        walk = iter(
+            client.pages("Property", ODataQuery(select=KEY_FIELDS, orderby="ListingKey", top=30))
+        )
         pages = [next(walk)]
         for _ in range(4):  # same connection: spends the rest of this minute's quota
-            list(other.pages("Office", top=1, follow_next_links=False))
+            list(other.pages("Office", ODataQuery(top=1), follow_next_links=False))
         pages.extend(walk)
     assert keys_of(pages) == truth
     assert stat(running, "GET /trestle/odata/Property 429") == 1
@@ -237,7 +243,7 @@ def test_spent_hour_quota_raises_rate_limited_instead_of_sleeping(
 ) -> None:
     running = make_trestle_sandbox(hour_quota=3, frozen_clock=True)
     with client_for(running) as client:
-        walk = client.pages("Property", select=KEY_FIELDS, orderby="ListingKey", top=5)
+        walk = client.pages("Property", ODataQuery(select=KEY_FIELDS, orderby="ListingKey", top=5))
         with pytest.raises(RateLimited) as info:
             list(walk)
     assert client.requests_made == 3
@@ -256,9 +262,7 @@ def test_walk_survives_errors_drops_and_truncated_bodies(
         pages = list(
             client.pages(
                 "Property",
-                select=KEY_FIELDS,
-                orderby="ListingKey",
-                top=6,
+                ODataQuery(select=KEY_FIELDS, orderby="ListingKey", top=6),
                 replication=replication,
             )
         )
@@ -274,9 +278,12 @@ def test_burst_of_429s_is_retried(trestle_sandbox: RunningTrestle) -> None:
     running = trestle_sandbox
     truth = sorted(running.sandbox.truth())
     with client_for(running) as client:
-        list(client.pages("Office", top=1, follow_next_links=False))  # token + quota headers
+        # token + quota headers
+        list(client.pages("Office", ODataQuery(top=1), follow_next_links=False))
         running.sandbox.set_faults(burst_429=3)
-        pages = list(client.pages("Property", select=KEY_FIELDS, orderby="ListingKey", top=30))
+        pages = list(
+            client.pages("Property", ODataQuery(select=KEY_FIELDS, orderby="ListingKey", top=30))
+        )
     assert keys_of(pages) == truth
     assert stat(running, "GET /trestle/odata/Property 429") == 3
     assert client.requests_made == 1 + len(pages) + 3

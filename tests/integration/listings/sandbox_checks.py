@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.trestle_fixtures import RunningTrestle
+from wonder.clients.odata import ODataQuery
 from wonder.clients.trestle import TrestleClient
 from wonder.db.models import Listing, ListingChange, ListingMedia, QuarantinedRecord
 from wonder.listings.normalize import NormalizedListing, normalize_property
@@ -59,7 +60,7 @@ def count(sessions: sessionmaker[Session], model: Any, *where: Any) -> int:
 def source_media(running: RunningTrestle) -> dict[str, set[tuple[str, int | None]]]:
     grouped: dict[str, set[tuple[str, int | None]]] = defaultdict(set)
     with trestle_client(running, 1000) as client:
-        for page in client.pages("Media", orderby="ResourceRecordKey,Order"):
+        for page in client.pages("Media", ODataQuery(orderby="ResourceRecordKey,Order")):
             for media in page.records:
                 grouped[media["ResourceRecordKey"]].add((media["MediaKey"], media["Order"]))
     return grouped

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.trestle_fixtures import RunningTrestle, mock_trestle
+from wonder.clients.odata import ODataQuery
 from wonder.sandbox.server import serve_in_thread
 from wonder.sandbox.trestle import TrestleSandbox, TrestleSandboxConfig
 
@@ -134,7 +135,7 @@ def test_the_client_reads_everything_exactly_through_faults_in_process() -> None
     with trestle.client(page_size=10) as client:
         keys = [
             record["ListingKey"]
-            for page in client.pages("Property", orderby="ListingKey", replication=True)
+            for page in client.pages("Property", ODataQuery(orderby="ListingKey"), replication=True)
             for record in page.records
         ]
     assert keys == sorted(trestle.sandbox.truth())

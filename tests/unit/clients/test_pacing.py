@@ -4,7 +4,7 @@ import httpx
 import pytest
 
 from wonder.clients.errors import RateLimited
-from wonder.clients.pacing import QuotaPacer, QuotaSnapshot, decide
+from wonder.clients.trestle.pacing import QuotaPacer, QuotaSnapshot, decide
 
 WALL = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
 
@@ -127,13 +127,13 @@ def test_pacer_waits_one_window_from_first_request_then_goes_on():
     for available in (4, 3, 2):
         pacer.before_request()
         pacer.request_sent(clock.now)
-        pacer.observe(snap(minute=available), sent_at=clock.now)
+        pacer.record(snap(minute=available), sent_at=clock.now)
         clock.now += 5
     assert clock.sleeps == []
     pacer.before_request()  # minute quota at reserve: wait until 60 s after the first request
     assert clock.sleeps == [45.0]
     pacer.request_sent(clock.now)
-    pacer.observe(snap(minute=179), sent_at=clock.now)
+    pacer.record(snap(minute=179), sent_at=clock.now)
     pacer.before_request()
     assert clock.sleeps == [45.0]
 
@@ -142,11 +142,11 @@ def test_pacer_moves_window_start_when_quota_refills():
     clock = Clock()
     pacer = make_pacer(clock)
     pacer.request_sent(clock.now)
-    pacer.observe(snap(minute=10), sent_at=clock.now)
+    pacer.record(snap(minute=10), sent_at=clock.now)
     clock.now += 50
     pacer.request_sent(clock.now)  # refilled: this window began by now at the latest
-    pacer.observe(snap(minute=179), sent_at=clock.now)
-    pacer.observe(snap(minute=1), sent_at=clock.now)
+    pacer.record(snap(minute=179), sent_at=clock.now)
+    pacer.record(snap(minute=1), sent_at=clock.now)
     clock.now += 10
     pacer.before_request()
     assert clock.sleeps == [50.0]
@@ -156,7 +156,7 @@ def test_pacer_sleeps_until_hour_reset_within_maximum():
     clock = Clock()
     pacer = make_pacer(clock)
     reset = datetime.fromtimestamp(clock.wall(), tz=UTC) + timedelta(seconds=100)
-    pacer.observe(snap(minute=100, hour=0, reset=reset), sent_at=clock.now)
+    pacer.record(snap(minute=100, hour=0, reset=reset), sent_at=clock.now)
     pacer.before_request()
     assert clock.sleeps == [100.0]
     assert pacer.waited_seconds == 100.0
@@ -168,7 +168,7 @@ def test_pacer_raises_rate_limited_instead_of_sleeping_an_hour():
     clock = Clock()
     pacer = make_pacer(clock, max_wait=120.0)
     reset = datetime.fromtimestamp(clock.wall(), tz=UTC) + timedelta(minutes=40)
-    pacer.observe(snap(minute=100, hour=0, reset=reset), sent_at=clock.now)
+    pacer.record(snap(minute=100, hour=0, reset=reset), sent_at=clock.now)
     with pytest.raises(RateLimited) as info:
         pacer.before_request()
     assert info.value.retry_after == 2400.0

@@ -22,6 +22,7 @@ from wonder.clients.errors import (
     RateLimited,
     TransientError,
 )
+from wonder.clients.odata import ODataQuery
 from wonder.clients.trestle import ODataPage, TrestleClient
 from wonder.settings import TrestleSettings
 
@@ -74,13 +75,15 @@ def test_pages_builds_the_odata_query(client, fake):
     list(
         client.pages(
             "Property",
-            select=["ListingKey", "ModificationTimestamp"],
-            filter="ModificationTimestamp gt 2026-01-31T12:00:00.000Z and City eq 'O''Hara'",
-            orderby="ModificationTimestamp,ListingKey",
-            top=500,
-            skip=10,
-            expand="Media",
-            count=True,
+            ODataQuery(
+                select=["ListingKey", "ModificationTimestamp"],
+                filter="ModificationTimestamp gt 2026-01-31T12:00:00.000Z and City eq 'O''Hara'",
+                orderby="ModificationTimestamp,ListingKey",
+                top=500,
+                skip=10,
+                expand="Media",
+                count=True,
+            ),
             replication=True,
         )
     )
@@ -114,7 +117,7 @@ def test_follows_relative_and_absolute_next_links_through_the_empty_last_page(cl
         ),
         page([]),
     ]
-    pages = list(client.pages("Property", count=True))
+    pages = list(client.pages("Property", ODataQuery(count=True)))
     assert keys(pages) == ["A", "B", "C", "D"]
     assert pages[0].count == 4
     assert pages[1].count is None
@@ -322,7 +325,7 @@ def test_retry_after_longer_than_the_maximum_raises_rate_limited(client, fake, c
 def test_client_errors_are_permanent_and_never_retried(client, fake, clock, status):
     fake.script = [odata_error(status, "InvalidQuery", "Could not find a property named 'Foo'")]
     with pytest.raises(PermanentError) as info:
-        list(client.pages("Property", select=["Foo"]))
+        list(client.pages("Property", ODataQuery(select=["Foo"])))
     assert info.value.status == status
     assert info.value.code == "InvalidQuery"
     assert "Could not find a property named 'Foo'" in str(info.value)
@@ -370,7 +373,9 @@ def test_waits_for_the_minute_window_when_quota_reaches_the_reserve(client, fake
         def respond(_request: httpx.Request) -> httpx.Response:
             clock.now += 5  # each request takes 5 s
             return page(
-                [{"ListingKey": str(minute)}], "Property?$skip=1", headers=quota_headers(minute)
+                [{"ListingKey": str(minute)}],
+                f"Property?$skip={minute}",  # a link that moves (a repeated one ends the walk)
+                headers=quota_headers(minute),
             )
 
         return respond

@@ -4,6 +4,9 @@ Trestle sends ``Minute-Quota-*`` and ``Hour-Quota-*`` headers on every answer bu
 when the minute window started, so the pacer assumes the latest start consistent with what it
 saw: the send time of the first request after the quota was seen to refill (or after a full
 window passed). Waiting one window from there is always long enough.
+
+``QuotaPacer`` is the Trestle client's ``RateGovernor`` (``wonder.clients.governor``): ``acquire``
+waits as the last quota headers require, ``observe`` reads the headers of each answer.
 """
 
 from __future__ import annotations
@@ -105,7 +108,11 @@ def decide(
 
 
 class QuotaPacer:
-    """Tracks the latest quota snapshot and the estimated minute window; waits when needed."""
+    """Tracks the latest quota snapshot and the estimated minute window; waits when needed.
+
+    A ``RateGovernor`` for one client (not thread-safe): every Trestle query costs one unit of
+    the minute and hour quotas, so ``cost`` is ignored.
+    """
 
     def __init__(
         self,
@@ -127,14 +134,33 @@ class QuotaPacer:
         # The latest snapshot minus what a wait has made stale (used for decisions only).
         self._effective: QuotaSnapshot | None = None
         self._window_started_at: float | None = None
+        self._last_sent_at: float | None = None
         self.waited_seconds = 0.0
 
     @property
     def snapshot(self) -> QuotaSnapshot | None:
         return self._snapshot
 
-    def pending(self) -> PaceDecision:
-        """The wait the next request would need now (no side effects)."""
+    # -- the RateGovernor port ---------------------------------------------------------------
+
+    def acquire(self, cost: float = 1) -> None:
+        """Wait as the quota requires (or raise ``RateLimited``), then note the request sent."""
+        self.before_request()
+        self.request_sent(self._clock())
+
+    def pending(self, cost: float = 1) -> float:
+        """Seconds the next request would wait now (no side effects)."""
+        return self.decision().wait_seconds
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """Record the quota headers of the answer to the request last admitted by ``acquire``."""
+        sent_at = self._last_sent_at if self._last_sent_at is not None else self._clock()
+        self.record(QuotaSnapshot.from_headers(headers), sent_at=sent_at)
+
+    # -- the steps ---------------------------------------------------------------------------
+
+    def decision(self) -> PaceDecision:
+        """The wait the next request would need now, and why (no side effects)."""
         return decide(
             self._effective,
             reserve=self._reserve,
@@ -146,7 +172,7 @@ class QuotaPacer:
 
     def before_request(self) -> None:
         """Wait as the quota requires, or raise ``RateLimited`` if that wait is too long."""
-        decision = self.pending()
+        decision = self.decision()
         if decision.wait_seconds <= 0:
             return
         if decision.wait_seconds > self._max_wait:
@@ -174,13 +200,14 @@ class QuotaPacer:
 
     def request_sent(self, sent_at: float) -> None:
         """Note a request; it opens a new window estimate if none is open or the last one ended."""
+        self._last_sent_at = sent_at
         if (
             self._window_started_at is None
             or sent_at - self._window_started_at >= self._window_seconds
         ):
             self._window_started_at = sent_at
 
-    def observe(self, snapshot: QuotaSnapshot | None, *, sent_at: float) -> None:
+    def record(self, snapshot: QuotaSnapshot | None, *, sent_at: float) -> None:
         """Record the quota headers of the answer to the request sent at ``sent_at``."""
         if snapshot is None:
             return

@@ -1,0 +1,68 @@
+"""A ``RateGovernor`` over a Prefect global rate limit, shared by every flow run and worker.
+
+Prefect's global concurrency limits with slot decay are rate limits: ``rate_limit(name,
+occupy=n)`` blocks until ``n`` slots are free and never gives them back (they decay at
+``slot_decay_per_second``). One limit per external account keeps all runs inside its budget,
+e.g. Buildium's 10 requests/s::
+
+    prefect gcl create buildium-<account> --limit 10 --slot-decay-per-second 10
+
+Taken with ``strict=True`` by default: a missing limit raises instead of silently letting every
+request through. The clients in ``wonder/`` only see the port (``wonder.clients.governor``);
+only this module imports Prefect.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from prefect.concurrency.sync import rate_limit
+
+from wonder.clients.errors import RateLimited
+
+__all__ = ["PrefectRateGovernor"]
+
+
+class PrefectRateGovernor:
+    """``acquire(cost)`` occupies ``ceil(cost)`` slots of the Prefect limit ``name``.
+
+    ``timeout_seconds`` bounds the wait (``None``: wait as long as it takes); a timeout becomes
+    ``RateLimited``. Prefect does not say how long a wait would be, so ``pending`` is 0 and
+    the answers' headers are ignored: combine it with a client's own pacer through
+    ``wonder.clients.governor.AllOf`` (the Trestle client does so with its ``governor``).
+    """
+
+    def __init__(
+        self, name: str, *, timeout_seconds: float | None = None, strict: bool = True
+    ) -> None:
+        if not name:
+            raise ValueError("PrefectRateGovernor needs the name of a global concurrency limit")
+        self.name = name
+        self.timeout_seconds = timeout_seconds
+        self.strict = strict
+
+    def __repr__(self) -> str:
+        return f"PrefectRateGovernor({self.name!r}, timeout_seconds={self.timeout_seconds})"
+
+    def acquire(self, cost: float = 1) -> None:
+        if cost <= 0:
+            raise ValueError(f"cost must be > 0, got {cost:g}")
+        try:
+            rate_limit(
+                self.name,
+                occupy=math.ceil(cost),
+                timeout_seconds=self.timeout_seconds,
+                strict=self.strict,
+            )
+        except TimeoutError as exc:
+            raise RateLimited(
+                f"no {math.ceil(cost)} slot(s) of the Prefect rate limit {self.name!r} "
+                f"within {self.timeout_seconds} s"
+            ) from exc
+
+    def pending(self, cost: float = 1) -> float:
+        return 0.0
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """Prefect counts slots, not answers: nothing to learn from the headers."""
