@@ -26,16 +26,20 @@ class CallInfo:
 
     @classmethod
     def capture(cls, method: str, context: grpc.aio.ServicerContext[Any, Any]) -> CallInfo:
+        # The clock first: a busy loop between the two reads then moves the estimate earlier,
+        # never past the deadline gRPC core enforces.
+        now = time.monotonic()
         remaining = context.time_remaining()
-        deadline = None if remaining is None else time.monotonic() + remaining
+        deadline = None if remaining is None else now + remaining
         return cls(method=method, peer=context.peer() or "", deadline=deadline)
 
     def remaining(self) -> float | None:
         return None if self.deadline is None else self.deadline - time.monotonic()
 
-    def expired(self) -> bool:
+    def expired(self, margin: float = 0.0) -> bool:
+        """The deadline has passed (or passes within ``margin`` seconds)."""
         left = self.remaining()
-        return left is not None and left <= 0
+        return left is not None and left <= margin
 
 
 current_call: ContextVar[CallInfo | None] = ContextVar("current_call", default=None)

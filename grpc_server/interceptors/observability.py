@@ -22,6 +22,8 @@ from grpc_server.interceptors._wrap import AroundInterceptor
 from grpc_server.metrics import ServerMetrics
 
 access_log = logging.getLogger("wonder.grpc.access")
+# A cancellation this close to the caller's deadline is the deadline (clocks differ slightly).
+DEADLINE_MARGIN_SECONDS = 0.02
 
 
 def format_access_line(
@@ -58,9 +60,12 @@ class ObservabilityInterceptor(AroundInterceptor):
             code = context.code() or grpc.StatusCode.UNKNOWN
             raise
         except (asyncio.CancelledError, GeneratorExit):
-            # gRPC cancels the handler when the deadline passes as well as when the client goes.
+            # gRPC cancels the handler when the deadline passes as well as when the client goes;
+            # core's timer and our clock may differ by a little, hence the margin.
             code = (
-                grpc.StatusCode.DEADLINE_EXCEEDED if call.expired() else grpc.StatusCode.CANCELLED
+                grpc.StatusCode.DEADLINE_EXCEEDED
+                if call.expired(margin=DEADLINE_MARGIN_SECONDS)
+                else grpc.StatusCode.CANCELLED
             )
             raise
         finally:
