@@ -25,8 +25,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--processes",
         type=int,
-        help="worker processes sharing the port via SO_REUSEPORT"
-        " (default: WONDER_GRPC__PROCESSES)",
+        help="worker processes sharing the port via SO_REUSEPORT (default: WONDER_GRPC__PROCESSES)",
     )
     parser.set_defaults(handler=_serve)
 

@@ -23,7 +23,7 @@ DEV_PAGE_TOKEN_SECRET = "change-me-page-token-secret"  # noqa: S105
 
 
 def source_checkout(package_dir: Path | None = None) -> Path | None:
-    """The source checkout this package runs from (``pyproject.toml`` beside ``wonder/``), if any."""
+    """The source checkout this package runs from (``pyproject.toml`` beside ``wonder/``)."""
     package = package_dir or Path(__file__).resolve().parent
     checkout = package.parent
     return checkout if (checkout / "pyproject.toml").is_file() else None
@@ -41,7 +41,7 @@ def default_database_path(package_dir: Path | None = None) -> Path:
 
 
 def default_database_url() -> str:
-    """``sqlite:////absolute/path/wonder.db`` (a relative path would follow the current directory)."""
+    """``sqlite:////absolute/path/wonder.db``: absolute, so the current directory does not count."""
     return f"sqlite:///{default_database_path()}"
 
 

@@ -30,7 +30,7 @@ def scopes_help() -> str:
     coming = sorted(KNOWN_SCOPES - SCOPES_IN_USE)
     text = f"comma-separated; checked by today's API: {', '.join(sorted(SCOPES_IN_USE))}"
     if coming:
-        text += f"; accepted for slices still to come (nothing checks them yet): {', '.join(coming)}"
+        text += f"; accepted for slices still to come (none checks them yet): {', '.join(coming)}"
     return text
 
 

@@ -42,13 +42,14 @@ def requires_database(handler: Handler) -> Handler:
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
-    from wonder.db.migrate import upgrade
     from wonder.db.readiness import DatabaseState, check_database
 
     readiness = check_database(settings.database_url)
     if readiness.state is DatabaseState.UNREACHABLE or not readiness.known_revision:
         print(f"error: {readiness.problem()}", file=sys.stderr)
         return NOT_READY_EXIT
+    from wonder.db.migrate import upgrade
+
     upgrade(settings.database_url, args.revision)
     after = check_database(settings.database_url)
     print(f"migrated {after.url} to revision {after.current or 'none'} (head {after.head})")

@@ -138,7 +138,7 @@ def _current_revision(url: str, connect_args: dict[str, object]) -> str | None:
         with engine.connect() as connection:
             if not inspect(connection).has_table(VERSION_TABLE):
                 return None
-            heads = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars()
+            heads = connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
             return ",".join(sorted(heads)) or None
     finally:
         engine.dispose()

@@ -100,7 +100,8 @@ def render(report: StatusReport) -> list[str]:
     for group in report.quarantine:
         lines.append(
             f"  {group.resource:<10} {group.open:>5} {group.new:>8} {group.still_open:>6}"
-            f" {group.seen_again:>10}  {_when(group.first_seen_at):<19}  {_when(group.last_seen_at)}"
+            f" {group.seen_again:>10}  {_when(group.first_seen_at):<19}"
+            f"  {_when(group.last_seen_at)}"
         )
     lines.append("")
     lines.append("held deletes awaiting a decision (wonder listings deletes approve|reject ID)")
@@ -118,13 +119,14 @@ def render(report: StatusReport) -> list[str]:
     else:
         lines.append(
             f"  {'NAME':<28} {'PREFIX':<12} {'STATUS':<8} {'CREATED':<19}  {'LAST USED':<19}"
-            "  SCOPES"
+            f"  {'REVOKED':<19}  SCOPES"
         )
     for token in report.tokens:
         status = "active" if token.active else "revoked"
         lines.append(
             f"  {token.name:<28} {token.prefix + '…':<12} {status:<8} {_when(token.created_at):<19}"
-            f"  {_when(token.last_used_at):<19}  {','.join(token.scopes)}"
+            f"  {_when(token.last_used_at):<19}  {_when(token.revoked_at):<19}"
+            f"  {','.join(token.scopes)}"
         )
     return lines
 
