@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast lint fmt typecheck proto proto-check buf-lint buf-breaking _proto-deps bench migrate clean
+.PHONY: help install demo test test-fast lint fmt typecheck proto proto-check buf-lint buf-breaking _proto-deps bench migrate status reset clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -42,6 +42,17 @@ fmt: $(STAMP) ## format and auto-fix
 
 migrate: $(STAMP) ## apply migrations to WONDER_DATABASE_URL (default: SQLite in var/)
 	$(BIN)/wonder migrate
+
+status: $(STAMP) ## what the database holds now: cursors and lag, quarantine, held deletes, tokens
+	$(BIN)/wonder status
+
+# var/ holds every piece of local data: the default SQLite database, the sandbox's state, the
+# demo's Prefect home (flow runs, deployments) and logs. A WONDER_DATABASE_URL elsewhere is kept.
+# Stop a running demo first.
+reset: ## wipe the data in var/ (database, sandbox, Prefect runs, logs); keeps .venv, node_modules
+	rm -rf var
+	@echo "var/ wiped (a database WONDER_DATABASE_URL names elsewhere is untouched);" \
+	  "make demo or make migrate starts afresh"
 
 # --- API contract (protos/wonder/v1 -> wonder/v1) ---------------------------------------------
 PROTO_FILES := $(sort $(wildcard protos/wonder/v1/*.proto))
@@ -102,5 +113,5 @@ buf-breaking: _proto-deps node_modules/.bin/buf ## fail if protos/ break wire or
 bench: $(STAMP) ## run the benchmarks and print side-by-side tables
 	$(BIN)/python -m bench
 
-clean: ## remove the virtualenv, local databases and caches
+clean: ## remove everything made here: .venv, node_modules, var/ (all data), build, caches
 	rm -rf $(VENV) var build node_modules .pytest_cache .mypy_cache .ruff_cache

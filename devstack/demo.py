@@ -18,6 +18,8 @@ from sqlalchemy.engine import make_url
 
 from devstack import project_root
 from devstack.platform import (
+    DEMO_TOKEN_NAME,
+    DEMO_TOKEN_SCOPES,
     WORK_POOL,
     DemoConfig,
     check_ports,
@@ -142,7 +144,8 @@ def print_grpc_examples(config: DemoConfig, token: str, listing_key: str | None)
     name = f"listings/{listing_key or 'LISTING_KEY'}"
     print(
         f"\ngRPC API on {HOST}:{port} (health and reflection need no token)\n"
-        f"  API token (scope listings:read), shown once: {token}\n"
+        f"  API token {DEMO_TOKEN_NAME!r} ({DEMO_TOKEN_SCOPES}; the next demo replaces it),"
+        f" shown once: {token}\n"
         "  Try:\n"
         f'    {curl} {auth} --data \'{{"name":"{name}"}}\' {address}/GetListing\n'
         f"    {curl} {auth} --data '{{\"page_size\":3}}' {address}/ListListings\n"

@@ -10,8 +10,7 @@ import os
 import re
 import shlex
 import sys
-import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +31,9 @@ from devstack.processes import (
 from wonder.settings import Settings
 
 WORK_POOL = "wonder-process"
+# The demo's API token: one name, replaced on every start, so exactly one demo token is active.
+DEMO_TOKEN_NAME = "demo"  # noqa: S105 (a name, not a secret)
+DEMO_TOKEN_SCOPES = "listings:read"  # noqa: S105
 TOKEN_PATTERN = re.compile(r"\bws_[A-Za-z0-9_\-]{20,}")
 
 
@@ -244,9 +246,21 @@ def start_grpc(config: DemoConfig, supervisor: Supervisor, env: Mapping[str, str
         process=server,
         progress=detail,
     )
-    token_name = f"demo-{time.strftime('%Y%m%d-%H%M%S')}"
+    return create_demo_token(config, env)
+
+
+def create_demo_token(
+    config: DemoConfig, env: Mapping[str, str], wonder: Sequence[str] | None = None
+) -> str:
+    """A fresh ``demo`` token (listings:read); the previous demo's is revoked, not piled up.
+
+    ``wonder``: how to run the CLI (default: this virtualenv's ``wonder`` script).
+    """
     output = run_cli(
-        [command("wonder"), "tokens", "create", token_name, "--scopes", "listings:read"],
+        [
+            *(wonder or [command("wonder")]),
+            *("tokens", "create", DEMO_TOKEN_NAME, "--scopes", DEMO_TOKEN_SCOPES, "--replace"),
+        ],
         env=env,
         cwd=config.root,
         log=config.logs / "token.log",

@@ -24,6 +24,7 @@ from pydantic import BaseModel, SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
 from wonder.db.engine import make_engine, session_factory
+from wonder.db.readiness import require_ready
 from wonder.settings import Settings
 
 log = logging.getLogger("wonder.flows")
@@ -85,7 +86,12 @@ def exclusive(slot_name: str) -> Iterator[None]:
 
 @contextmanager
 def database(settings: Settings) -> Iterator[sessionmaker[Session]]:
-    """A session factory on ``settings.database_url``, its engine disposed when the block ends."""
+    """A session factory on ``settings.database_url``, its engine disposed when the block ends.
+
+    An unreachable or unmigrated database fails the run at once with one line
+    (``DatabaseNotReady``: the URL and the fix), before any work or any file is created.
+    """
+    require_ready(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
         yield session_factory(engine)

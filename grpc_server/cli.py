@@ -11,14 +11,21 @@ from wonder.settings import GrpcSettings, Settings
 
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "serve", help="serve the gRPC query API (listings, sync state, messages)"
+        "serve",
+        help="serve the gRPC query API: wonder.v1.ListingService, with health and reflection",
+        description="Serve the gRPC query API: wonder.v1.ListingService (listings with their"
+        " media and history, agents, offices, the listing change stream), grpc.health.v1 and"
+        " server reflection. Sync-state and message services are still to come. Needs a migrated"
+        " database (`wonder migrate`); calls need an API token (`wonder tokens create`).",
     )
     parser.add_argument("--host", help="bind address (default: WONDER_GRPC__HOST)")
-    parser.add_argument("--port", type=int, help="port, 0 for any free one (WONDER_GRPC__PORT)")
+    parser.add_argument(
+        "--port", type=int, help="port, 0 for any free one (default: WONDER_GRPC__PORT)"
+    )
     parser.add_argument(
         "--processes",
         type=int,
-        help="worker processes sharing the port via SO_REUSEPORT (WONDER_GRPC__PROCESSES)",
+        help="worker processes sharing the port via SO_REUSEPORT (default: WONDER_GRPC__PROCESSES)",
     )
     parser.set_defaults(handler=_serve)
 
@@ -40,8 +47,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     try:
         # Importing the servicers reads every method's scope: a missing one stops us here.
-        from grpc_server.main import serve
+        from grpc_server.main import StartupError, serve
     except ServiceRegistrationError as error:
         print(f"wonder serve: {error}", file=sys.stderr)
         return 2
-    return serve(with_overrides(settings, args))
+    try:
+        return serve(with_overrides(settings, args))
+    except StartupError as error:  # the database is not ready, the port is taken
+        print(f"error: {error}", file=sys.stderr)
+        return 2

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -26,7 +27,8 @@ from types import FrameType
 from grpc_server.deps import ServerDeps
 from grpc_server.registry import Registrar
 from grpc_server.server import create_server
-from wonder.settings import DEV_PAGE_TOKEN_SECRET, Settings
+from wonder.db.readiness import DatabaseNotReady, require_ready
+from wonder.settings import DEV_PAGE_TOKEN_SECRET, GrpcSettings, Settings
 
 log = logging.getLogger("wonder.grpc.main")
 
@@ -35,8 +37,55 @@ Worker = Callable[[Settings, int], None]
 _KILL_MARGIN_SECONDS = 5.0
 
 
+class StartupError(RuntimeError):
+    """The server cannot start as configured; ``str()`` is the one line to show."""
+
+
+def port_in_use(grpc_settings: GrpcSettings, port: int | None = None) -> StartupError:
+    port = grpc_settings.port if port is None else port
+    return StartupError(
+        f"cannot serve on {grpc_settings.host}:{port}: the port is in use; stop what listens"
+        " there, or choose another port (WONDER_GRPC__PORT, or wonder serve --port)"
+    )
+
+
+def check_can_start(settings: Settings) -> None:
+    """Before anything starts: the database is migrated and the port is free (StartupError)."""
+    try:
+        require_ready(settings.database_url)
+    except DatabaseNotReady as error:
+        raise StartupError(str(error)) from error
+    grpc_settings = settings.grpc
+    if grpc_settings.port != 0 and not port_is_free(grpc_settings.host, grpc_settings.port):
+        raise port_in_use(grpc_settings)
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """Whether every address ``host`` resolves to can bind ``port`` (as gRPC would, with
+    SO_REUSEADDR, so a port in TIME_WAIT counts as free). Unresolvable: left to gRPC."""
+    try:
+        addresses = socket.getaddrinfo(
+            host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except socket.gaierror:
+        return True
+    for family, kind, proto, _name, address in addresses:
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(address)
+            except OSError as error:
+                if error.errno == errno.EADDRINUSE:
+                    return False
+    return True
+
+
 def serve(settings: Settings) -> int:
-    """Serve until a termination signal; returns the process exit code."""
+    """Serve until a termination signal; returns the process exit code.
+
+    StartupError, before anything starts, if the database is not ready or the port is taken.
+    """
+    check_can_start(settings)
     if settings.grpc.page_token_secret.get_secret_value() == DEV_PAGE_TOKEN_SECRET:
         log.warning(
             "WONDER_GRPC__PAGE_TOKEN_SECRET is the development default: anyone who has read "
@@ -61,9 +110,14 @@ async def run_server(
     grpc_settings = settings.grpc
     deps = ServerDeps.from_settings(settings)
     try:
-        server, port = create_server(
-            settings, deps, registrar=registrar, method_scopes=method_scopes
-        )
+        try:
+            server, port = create_server(
+                settings, deps, registrar=registrar, method_scopes=method_scopes
+            )
+        except RuntimeError as error:  # grpc: "Failed to bind to address ..."
+            if "Failed to bind" not in str(error):
+                raise
+            raise port_in_use(grpc_settings) from error
         await server.start()
         worker = "" if worker_index is None else f" worker {worker_index}"
         log.info(

@@ -10,7 +10,9 @@ entry-point group ``wonder.commands``, so this module imports none of them by na
 
 Groups are registered (and listed by ``wonder --help``) in the order of their entry-point names,
 hence the numeric prefix. Entry points are package metadata: after editing them, reinstall
-(``make install``).
+(``make install``). Every subcommand gets a ``help=`` line (a test walks the parser); it is its
+``--help`` description too unless it sets one. A handler that needs the database is wrapped in
+``wonder.db.cli.requires_database``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from importlib.metadata import EntryPoint, entry_points
 
 from wonder.settings import Settings
@@ -67,16 +69,73 @@ def register_commands(subparsers: object, commands: Iterable[EntryPoint]) -> Non
         register(subparsers)
 
 
+class _WonderParser(argparse.ArgumentParser):
+    """``wonder --help`` ends with the database in effect (computed only when help is shown)."""
+
+    def format_help(self) -> str:
+        self.epilog = database_help()
+        return super().format_help()
+
+
+def database_help() -> str:
+    """Which database the commands use, where that comes from, and how to change it."""
+    from wonder.db.readiness import display_url
+    from wonder.settings import default_database_url, source_checkout
+
+    try:
+        url = Settings().database_url
+    except ValueError as error:  # a malformed WONDER_* variable: say so, do not die in --help
+        return f"database: the settings do not load ({error.__class__.__name__})"
+    default = default_database_url()
+    if url != default:
+        origin = f"set by WONDER_DATABASE_URL; unset, the default is {default}"
+    elif (checkout := source_checkout()) is not None:
+        origin = f"the default: var/ of the source checkout {checkout}, wherever you run from"
+    else:
+        origin = "the default: in the user data directory, wherever you run from"
+    return (
+        f"database: {display_url(url)}\n"
+        f"  ({origin})\n"
+        "  Set WONDER_DATABASE_URL (environment or .env) to use another, e.g.\n"
+        "  postgresql+psycopg://user:password@host/db; a relative sqlite:///path is relative\n"
+        "  to the current directory. `wonder migrate` creates or upgrades its tables."
+    )
+
+
 def build_parser(commands: Iterable[EntryPoint] | None = None) -> argparse.ArgumentParser:
     """The ``wonder`` parser; ``commands`` defaults to the installed entry points."""
-    parser = argparse.ArgumentParser(
+    parser = _WonderParser(
         prog="wonder",
         description="Wonder Street back office: pipelines, sandbox and query API.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--log-level", default=None, help="override WONDER_LOG_LEVEL")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=argparse.ArgumentParser
+    )
     register_commands(subparsers, command_entry_points() if commands is None else commands)
+    describe_subcommands(parser)
     return parser
+
+
+def subcommand_parsers(
+    parser: argparse.ArgumentParser,
+) -> Iterator[tuple[str, argparse.ArgumentParser, str | None]]:
+    """Every (``wonder listings deletes list``, its parser, its help line), depth first."""
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        helps = {choice.dest: choice.help for choice in action._choices_actions}
+        for name, subparser in action.choices.items():
+            yield f"{parser.prog} {name}", subparser, helps.get(name)
+            yield from subcommand_parsers(subparser)
+
+
+def describe_subcommands(parser: argparse.ArgumentParser) -> None:
+    """A subcommand's ``--help`` opens with its help line unless it has its own description."""
+    for _path, subparser, help_line in subcommand_parsers(parser):
+        if subparser.description is None and help_line:
+            subparser.description = help_line[0].upper() + help_line[1:] + "."
 
 
 def main(argv: Sequence[str] | None = None) -> int:

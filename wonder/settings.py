@@ -15,9 +15,34 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_SQLITE_PATH = Path("var") / "wonder.db"
+# The SQLite database used when WONDER_DATABASE_URL is not set (see default_database_path).
+SQLITE_FILE_NAME = "wonder.db"
+USER_DATA_APP_NAME = "wonder-street"
 # Development default of the page-token signing key; `wonder serve` warns while it is in use.
 DEV_PAGE_TOKEN_SECRET = "change-me-page-token-secret"  # noqa: S105
+
+
+def source_checkout(package_dir: Path | None = None) -> Path | None:
+    """The source checkout this package runs from (``pyproject.toml`` beside ``wonder/``)."""
+    package = package_dir or Path(__file__).resolve().parent
+    checkout = package.parent
+    return checkout if (checkout / "pyproject.toml").is_file() else None
+
+
+def default_database_path(package_dir: Path | None = None) -> Path:
+    """Where the default SQLite database lives, whatever the current directory: ``var/`` of the
+    source checkout when running from one, else the user data directory (platformdirs)."""
+    checkout = source_checkout(package_dir)
+    if checkout is not None:
+        return checkout / "var" / SQLITE_FILE_NAME
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(USER_DATA_APP_NAME)) / SQLITE_FILE_NAME
+
+
+def default_database_url() -> str:
+    """``sqlite:////absolute/path/wonder.db``: absolute, so the current directory does not count."""
+    return f"sqlite:///{default_database_path()}"
 
 
 class TrestleSettings(BaseModel):
@@ -136,7 +161,9 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
-    database_url: str = Field(default=f"sqlite:///{DEFAULT_SQLITE_PATH}")
+    # Unset: SQLite at default_database_path(). A relative sqlite:///path is relative to the
+    # current directory.
+    database_url: str = Field(default_factory=default_database_url)
     log_level: str = "INFO"
     trestle: TrestleSettings = TrestleSettings()
     listings: ListingIngestSettings = ListingIngestSettings()

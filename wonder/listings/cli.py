@@ -13,11 +13,15 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from wonder.db.cli import requires_database
 from wonder.db.enums import HeldDeleteStatus
 from wonder.errors import PlatformError
 from wonder.settings import Settings
 
 logger = logging.getLogger("wonder.listings")
+# The RESO resources the listing ingest quarantines records of (wonder.listings.ports; a test
+# keeps the two in step, this module stays light to import).
+QUARANTINE_RESOURCES = ("Property", "Media", "Member", "Office")
 
 
 def register(subparsers: Any) -> None:
@@ -48,10 +52,10 @@ def register(subparsers: Any) -> None:
     )
     listing.set_defaults(handler=_deletes_list)
     approve = delete_commands.add_parser("approve", help="apply a held delete")
-    approve.add_argument("id", type=int)
+    approve.add_argument("id", type=int, help="the held delete's number (see `deletes list`)")
     approve.set_defaults(handler=_deletes_approve)
     reject = delete_commands.add_parser("reject", help="discard a held delete")
-    reject.add_argument("id", type=int)
+    reject.add_argument("id", type=int, help="the held delete's number (see `deletes list`)")
     reject.set_defaults(handler=_deletes_reject)
 
     quarantine = commands.add_parser("quarantine", help="records the ingest could not accept")
@@ -59,8 +63,15 @@ def register(subparsers: Any) -> None:
         dest="quarantine_command", metavar="ACTION", required=True
     )
     quarantine_list = quarantine_commands.add_parser("list", help="list unresolved records")
-    quarantine_list.add_argument("--resource", default=None, help="Property, Media, Member, ...")
-    quarantine_list.add_argument("--limit", type=int, default=50)
+    quarantine_list.add_argument(
+        "--resource",
+        default=None,
+        choices=QUARANTINE_RESOURCES,
+        help="only records of this resource (default: all)",
+    )
+    quarantine_list.add_argument(
+        "--limit", type=int, default=50, help="at most this many, newest first (default: 50)"
+    )
     quarantine_list.set_defaults(handler=_quarantine_list)
 
 
@@ -91,24 +102,28 @@ def _run_ingest(settings: Settings, run: Callable[..., Any]) -> int:
     return 0
 
 
+@requires_database
 def _first_load(settings: Settings, args: argparse.Namespace) -> int:
     from wonder.listings import service
 
     return _run_ingest(settings, service.first_load)
 
 
+@requires_database
 def _incremental(settings: Settings, args: argparse.Namespace) -> int:
     from wonder.listings import service
 
     return _run_ingest(settings, service.incremental)
 
 
+@requires_database
 def _census(settings: Settings, args: argparse.Namespace) -> int:
     from wonder.listings import service
 
     return _run_ingest(settings, service.census)
 
 
+@requires_database
 def _deletes_list(settings: Settings, args: argparse.Namespace) -> int:
     from wonder.ingest.held_deletes import list_held_deletes
 
@@ -143,14 +158,17 @@ def _decide(settings: Settings, held_id: int, approve: bool) -> int:
     return 0
 
 
+@requires_database
 def _deletes_approve(settings: Settings, args: argparse.Namespace) -> int:
     return _decide(settings, args.id, approve=True)
 
 
+@requires_database
 def _deletes_reject(settings: Settings, args: argparse.Namespace) -> int:
     return _decide(settings, args.id, approve=False)
 
 
+@requires_database
 def _quarantine_list(settings: Settings, args: argparse.Namespace) -> int:
     from wonder.ingest.quarantine import list_quarantine
 

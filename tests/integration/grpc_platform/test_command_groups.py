@@ -41,7 +41,14 @@ def listed_commands(help_text: str) -> list[str]:
 def test_help_lists_every_group_in_the_order_of_the_entry_point_names() -> None:
     commands = list(reversed(declared_commands()))
     help_text = build_parser(commands).format_help()
-    assert listed_commands(help_text) == ["migrate", "sandbox", "listings", "serve", "tokens"]
+    assert listed_commands(help_text) == [
+        "migrate",
+        "status",
+        "sandbox",
+        "listings",
+        "serve",
+        "tokens",
+    ]
 
 
 def test_serve_is_registered_by_grpc_server() -> None:
