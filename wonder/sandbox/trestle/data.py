@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from wonder.sandbox.clock import MICROS
 from wonder.sandbox.trestle.vocabulary import (
@@ -115,8 +115,7 @@ class ListingState:
     bad: int  # 0 = well-formed, else a key of CORRUPTIONS
 
 
-@dataclass(frozen=True, slots=True)
-class PropertyFacts:
+class PropertyFacts(NamedTuple):  # a tuple: built on every record, cheaply
     """What the generator means one listing to be, before it is serialized (and before any
     corruption): money in dollars and cents, timestamps in epoch microseconds, StandardStatus
     as its enum member. ``records.build_property`` serializes these; ``intended`` reads them."""
