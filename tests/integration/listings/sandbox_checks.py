@@ -1,4 +1,8 @@
-"""Shared by the sandbox tests: a client on virtual time and the sandbox-truth oracle."""
+"""Shared by the sandbox tests: a client on virtual time and the sandbox-truth oracle.
+
+The oracle compares the database with what the sandbox meant to serve, read from its generator
+state (``TrestleSandbox.intended``), never with our normalizer's reading of what it served.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,20 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.trestle_fixtures import RunningTrestle
-from wonder.clients.odata import ODataQuery
+from tests.trestle_fixtures import RunningTrestle, moment
 from wonder.clients.trestle import TrestleClient
 from wonder.db.models import Listing, ListingChange, ListingMedia, QuarantinedRecord
-from wonder.listings.normalize import NormalizedListing, normalize_property
+from wonder.sandbox.trestle.intended import Corruption
 from wonder.settings import TrestleSettings
+
+PROPERTY = "Property"  # the quarantine's resource name for listings
 
 
 def client_settings(running: RunningTrestle, page_size: int = 20) -> TrestleSettings:
@@ -57,45 +64,132 @@ def count(sessions: sessionmaker[Session], model: Any, *where: Any) -> int:
         return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
-def source_media(running: RunningTrestle) -> dict[str, set[tuple[str, int | None]]]:
-    grouped: dict[str, set[tuple[str, int | None]]] = defaultdict(set)
-    with trestle_client(running, 1000) as client:
-        for page in client.pages("Media", ODataQuery(orderby="ResourceRecordKey,Order")):
-            for media in page.records:
-                grouped[media["ResourceRecordKey"]].add((media["MediaKey"], media["Order"]))
-    return grouped
+# What the sandbox meant to serve (``IntendedListing`` field) → the ``Listing`` column it must
+# land in. Written here, not derived from the ingest's normalizer: the oracle must not share the
+# code it checks.
+LISTING_COLUMNS: dict[str, str] = {
+    "listing_id": "listing_id",
+    "status": "standard_status",
+    "mls_status": "mls_status",
+    "property_type": "property_type",
+    "sub_type": "property_sub_type",
+    "price": "list_price",
+    "original_price": "original_list_price",
+    "close_price": "close_price",
+    "bedrooms": "bedrooms_total",
+    "bathrooms": "bathrooms_total",
+    "living_area": "living_area",
+    "lot_acres": "lot_size_acres",
+    "year_built": "year_built",
+    "address": "unparsed_address",
+    "street_number": "street_number",
+    "street_name": "street_name",
+    "unit": "unit_number",
+    "city": "city",
+    "state": "state_or_province",
+    "postal_code": "postal_code",
+    "country": "country",
+    "latitude": "latitude",
+    "longitude": "longitude",
+    "remarks": "public_remarks",
+    "agent_key": "list_agent_key",
+    "office_key": "list_office_key",
+    "contract_date": "listing_contract_date",
+    "close_date": "close_date",
+    "photos_count": "photos_count",
+    "photos_changed": "photos_change_timestamp",
+    "modified": "modification_timestamp",
+}
+# ``IntendedMedia`` field → ``ListingMedia`` column.
+MEDIA_COLUMNS: dict[str, str] = {
+    "order": "order",
+    "url": "media_url",
+    "category": "media_category",
+    "mime_type": "mime_type",
+    "description": "short_description",
+    "width": "image_width",
+    "height": "image_height",
+    "modification_timestamp": "modification_timestamp",
+}
+
+
+def _same(expected: Any, actual: Any) -> bool:
+    """Equal, and of the type the column promises (a price is a Decimal, not a float)."""
+    if isinstance(expected, Decimal):
+        return isinstance(actual, Decimal) and actual == expected
+    if isinstance(expected, datetime):
+        return isinstance(actual, datetime) and actual.tzinfo is not None and actual == expected
+    return bool(actual == expected)
+
+
+def quarantine_identity(row: QuarantinedRecord) -> tuple[str | None, Any, datetime | None]:
+    """A quarantined Property by what the source sent: (its key, ListingId, timestamp)."""
+    stamp = row.raw.get("ModificationTimestamp")
+    return row.record_key, row.raw.get("ListingId"), moment(stamp) if stamp else None
+
+
+def bad_identity(bad: Corruption) -> tuple[str | None, Any, datetime | None]:
+    """The identity a corrupted record is quarantined under: one without its ListingKey is
+    kept without a key."""
+    key = None if bad.field == "ListingKey" else bad.listing_key
+    return key, bad.listing_id, bad.modification_timestamp
 
 
 def assert_matches_truth(
     sessions: sessionmaker[Session], running: RunningTrestle, *, census_done: bool = False
 ) -> None:
-    truth = running.sandbox.truth()
-    media_truth = source_media(running)
+    """The database holds what the sandbox meant to serve (``TrestleSandbox.intended``): every
+    column of every listing and its media, deletes, and exactly the records it corrupted in
+    the quarantine. ``census_done``: listings that vanished are deleted too."""
+    intended = running.sandbox.intended(running.base_url)
+    served = running.sandbox.truth()
     with sessions() as session:
         stored = {row.listing_key: row for row in session.scalars(select(Listing))}
-        quarantined = set(session.scalars(select(QuarantinedRecord.record_key)))
-        media: dict[str, set[tuple[str, int | None]]] = defaultdict(set)
+        quarantined = list(
+            session.scalars(select(QuarantinedRecord).where(QuarantinedRecord.resource == PROPERTY))
+        )
+        media: dict[str, dict[str, ListingMedia]] = defaultdict(dict)
         for item in session.scalars(select(ListingMedia)):
-            media[item.listing_key].add((item.media_key, item.order))
-    assert truth, "the sandbox should hold listings"
-    for key, record in truth.items():
-        expected = normalize_property(record)
-        if not isinstance(expected, NormalizedListing):
-            # A record without a usable key is quarantined without one.
-            assert expected.key in quarantined, f"{key} was neither stored nor quarantined"
+            media[item.listing_key][item.media_key] = item
+    live = intended.live()
+    assert live, "the sandbox should hold listings"
+    for key, listing in live.items():
+        row = stored.get(key)
+        if listing.corruption is not None:
+            # The bad version is not stored over the good one before it (checked below: it is
+            # in the quarantine).
+            stored_bad = row is not None and row.modification_timestamp >= listing.modified
+            assert not stored_bad, f"{key}: stored its corrupted version ({listing.corruption})"
             continue
-        row = stored[key]
-        assert row.raw == expected.raw, key
-        for name, value in expected.columns().items():
-            assert getattr(row, name) == value, (key, name)
-        assert (row.deleted_at is not None) == expected.is_delete, key
-        if not expected.is_delete:
-            assert media[key] == media_truth.get(key, set()), key
-            assert row.media_synced_timestamp == row.photos_change_timestamp, key
-    live_stored = {key for key, row in stored.items() if row.deleted_at is None}
-    vanished = live_stored - set(truth)
+        assert row is not None, f"{key} was not stored"
+        assert row.raw == served[key], key  # the record as served, Media left out
+        for field, column in LISTING_COLUMNS.items():
+            expected, actual = getattr(listing, field), getattr(row, column)
+            assert _same(expected, actual), (key, column, expected, actual)
+        assert (row.deleted_at is not None) == listing.deleted, key
+        if not listing.deleted:
+            held = media.get(key, {})
+            assert set(held) == {m.media_key for m in listing.media}, key
+            for photo in listing.media:
+                for field, column in MEDIA_COLUMNS.items():
+                    expected, actual = getattr(photo, field), getattr(held[photo.media_key], column)
+                    assert _same(expected, actual), (key, photo.media_key, column, expected, actual)
+            assert row.media_synced_timestamp == listing.photos_changed, key
     if census_done:
-        assert not vanished
+        for key, listing in intended.listings.items():
+            if listing.vanished and key in stored:
+                assert stored[key].deleted_at is not None, f"{key} vanished but is live"
+    # Exactly the corrupted records are quarantined, each for its field (a version may be kept
+    # twice when its two reads differ in their expanded Media: the payloads differ).
+    reasons = {quarantine_identity(row): row.reason for row in quarantined}
+    expected_bad = {bad_identity(bad) for bad in intended.corrupted}
+    assert set(reasons) == expected_bad, (
+        f"quarantined but not corrupted: {set(reasons) - expected_bad}; "
+        f"corrupted but not quarantined: {expected_bad - set(reasons)}"
+    )
+    for bad in intended.corrupted:
+        reason = reasons[bad_identity(bad)]
+        assert bad.field in reason, (bad, reason)
     # Every change-feed row belongs to a stored listing, and each listing points at its last one.
     with sessions() as session:
         last = dict(

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.trestle_fixtures import RunningTrestle, mock_trestle
+from wonder.clients.errors import TransientError
 from wonder.clients.odata import ODataQuery
 from wonder.sandbox.server import serve_in_thread
 from wonder.sandbox.trestle import TrestleSandbox, TrestleSandboxConfig
@@ -32,6 +33,16 @@ REQUESTS: list[tuple[str, str, dict[str, str]]] = [
     ("GET", "/trestle/odata/Property('100000003')", {}),
     ("GET", "/trestle/odata/Property", {"$filter": "Nope eq 1"}),
     ("GET", "/trestle/odata/Property", {"$top": "5000"}),
+    # Past the cost limit: 504.
+    (
+        "GET",
+        "/trestle/odata/Property",
+        {
+            "$top": "1000",
+            "$expand": "Media",
+            "$filter": " or ".join(f"City eq 'X{n}'" for n in range(100)),
+        },
+    ),
     ("GET", "/trestle/odata/Nope", {}),
     ("POST", "/trestle/odata/Property", {}),
     ("GET", "/elsewhere", {}),
@@ -76,6 +87,9 @@ def comparable(response: httpx.Response, base_url: str) -> dict[str, Any]:
             "minute-quota-available",
             "hour-quota-available",
             "hour-quota-resettime",
+            "minute-quota-limit",
+            "hour-quota-limit",
+            "cache-control",
             "www-authenticate",
             "allow",
         )
@@ -90,7 +104,12 @@ def test_the_server_and_the_mock_transport_answer_alike(
     for client in both:
         assert token(client)
     auth = {c: {"Authorization": f"Bearer {token(c)}"} for c in both}
-    for method, path, params in REQUESTS:
+    photo = next(items for items in TrestleSandbox(CONFIG).media_truth().values() if items)[0]
+    media: list[tuple[str, str, dict[str, str]]] = [
+        ("GET", photo["MediaURL"], {}),  # a path: the sandbox serves it on the host used
+        ("GET", photo["MediaURL"].replace("-01.jpg", "-99.jpg"), {}),
+    ]
+    for method, path, params in [*REQUESTS, *media]:
         answers = [
             comparable(
                 c.request(method, path, params=params, headers=auth[c]), str(c.base_url).rstrip("/")
@@ -101,10 +120,14 @@ def test_the_server_and_the_mock_transport_answer_alike(
     unauthorized = [comparable(c.get("/trestle/odata/Property"), "") for c in both]
     assert unauthorized[0] == unauthorized[1]
     assert unauthorized[0]["status"] == 401
+    assert unauthorized[0]["headers"]["minute-quota-limit"] is not None
     # Both counted the same requests.
     stats = [c.get("/_sandbox/stats").json() for c in both]
     assert stats[0]["requests"] == stats[1]["requests"]
     assert stats[0]["quota"] == stats[1]["quota"]
+    assert stats[0]["media_quota"] == stats[1]["media_quota"]
+    assert stats[0]["requests"]["GET /trestle/media 200"] == 1
+    assert stats[0]["requests"]["GET /trestle/odata/Property 504"] == 1
 
 
 def test_faults_through_the_mock_transport() -> None:
@@ -159,3 +182,42 @@ def test_control_api_of_the_trestle_sandbox(
         settings = http.post("/_sandbox/faults", json={"empty_media_rate": 0.5}).json()
         assert settings["empty_media_rate"] == 0.5
         assert running.sandbox.faults.settings.empty_media_rate == 0.5
+
+
+def test_quota_headers_504_and_media_through_the_mock_transport() -> None:
+    trestle = mock_trestle(listings=10, seed=4, media_minute_quota=2)
+    with httpx.Client(base_url="http://t.test", transport=trestle.sandbox.transport()) as http:
+        service = http.get("/trestle/odata")
+        assert service.headers["Minute-Quota-Available"] == service.headers["Minute-Quota-Limit"]
+        assert "Hour-Quota-ResetTime" in http.get("/trestle/odata/Property").headers  # a 401
+        headers = {"Authorization": f"Bearer {token(http)}"}
+        slow = {
+            "$top": "1000",
+            "$expand": "Media",
+            "$filter": " or ".join(f"City eq 'X{n}'" for n in range(100)),
+        }
+        timed_out = http.get("/trestle/odata/Property", params=slow, headers=headers)
+        assert timed_out.status_code == 504
+        assert timed_out.json()["error"]["code"] == "GatewayTimeout"
+        media = http.get("/trestle/odata/Media", params={"$top": "1"}, headers=headers).json()
+        url = media["value"][0]["MediaURL"]
+        assert url.startswith("http://t.test/trestle/media/")
+        photo = http.get(url)
+        assert (photo.status_code, photo.headers["content-type"]) == (200, "image/jpeg")
+        assert photo.content.startswith(b"\xff\xd8")
+        assert photo.headers["Minute-Quota-Limit"] == "2"
+        assert http.get(url).status_code == 200
+        refused = http.get(url)
+        assert refused.status_code == 429
+        assert "Retry-After" not in refused.headers
+
+
+def test_the_client_gives_up_on_a_query_that_always_times_out() -> None:
+    """A 504 is transient to the client (it retries), but a query past the cost limit times out
+    every time: the client ends with TransientError rather than data."""
+    trestle = mock_trestle(listings=10, seed=4)
+    slow = " or ".join(f"City eq 'X{n}'" for n in range(100))
+    with trestle.client(page_size=1000) as client, pytest.raises(TransientError, match="504"):
+        list(client.pages("Property", ODataQuery(filter=slow, expand="Media")))
+    timed_out = [r for _, r in trestle.exchanges if r.status_code == 504]
+    assert len(timed_out) == trestle.settings.max_retries + 1

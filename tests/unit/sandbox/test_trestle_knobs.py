@@ -104,3 +104,12 @@ def test_fast_profile_scales_the_real_quota() -> None:
         trestle_limits("turbo")
     config = TrestleSandboxConfig(profile="fast", minute_quota=5)
     assert (config.limits().minute_quota, config.limits().hour_quota) == (5, 720_000)
+    # Media downloads have their own quota (API-FACTS: 18,000/hour, 480/minute).
+    assert (realistic.media_minute_quota, realistic.media_hour_quota) == (480, 18_000)
+    assert (fast.media_minute_quota, fast.media_hour_quota) == (48_000, 1_800_000)
+    media = TrestleSandboxConfig(profile="fast", media_hour_quota=7).limits()
+    assert (media.media_minute_quota, media.media_hour_quota, media.minute_quota) == (
+        48_000,
+        7,
+        18_000,
+    )

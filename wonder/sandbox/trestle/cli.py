@@ -45,6 +45,7 @@ def run_trestle(settings: Settings, args: argparse.Namespace) -> int:
             f"Trestle sandbox on {base_url}",
             f"  token:  POST {base_url}/trestle/oidc/connect/token",
             f"  odata:  {base_url}/trestle/odata",
+            f"  media:  {base_url}/trestle/media/Property/{{ListingKey}}/{{MediaKey}}.jpg",
             f"  control: {base_url}/_sandbox/{{advance,faults,stats,reset}}",
             f"  client_id={config.client_id} client_secret={_shown_secret(config.client_secret)}",
             f"  listings={config.listings} seed={config.seed} profile={config.profile}"

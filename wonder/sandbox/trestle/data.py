@@ -1,5 +1,6 @@
 """Listing identity and state: keys, location, the first state of a listing, the compact
-mutable state records are built from (``records.py``), and the roster of agents and offices.
+mutable state records are built from (``records.py``), the facts a record is serialized from,
+the corruptions served on purpose, and the roster of agents and offices.
 
 Values use the internal representation of ``odata`` (timestamps as epoch microseconds).
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from wonder.sandbox.clock import MICROS
 from wonder.sandbox.trestle.vocabulary import (
@@ -111,7 +112,87 @@ class ListingState:
     photos_count: int
     media_version: int
     version: int
-    bad: int  # 0 = well-formed; 1 = ListPrice text; 2 = BedroomsTotal text; 3 = no ListingKey
+    bad: int  # 0 = well-formed, else a key of CORRUPTIONS
+
+
+class PropertyFacts(NamedTuple):  # a tuple: built on every record, cheaply
+    """What the generator means one listing to be, before it is serialized (and before any
+    corruption): money in dollars and cents, timestamps in epoch microseconds, StandardStatus
+    as its enum member. ``records.build_property`` serializes these; ``intended`` reads them."""
+
+    listing_key: str
+    listing_id: str
+    status: str
+    mls_status: str
+    property_type: str
+    sub_type: str
+    price: int  # whole dollars
+    original_price: int
+    close_price: int | None
+    cents: int  # of ListPrice and OriginalListPrice
+    beds: int | None
+    baths_full: int | None
+    baths_half: int | None
+    baths_total: int | None
+    living_area: int | None
+    lot_acres: float
+    year_built: int | None
+    street_number: str
+    street_dir: str | None
+    street_name: str
+    street_suffix: str
+    unit: str | None
+    address: str
+    city: str
+    county: str
+    state: str
+    postal_code: str
+    country: str
+    latitude: float
+    longitude: float
+    remarks: str
+    agent_key: str
+    office_key: str
+    entry_ts: int
+    on_market_ts: int
+    status_ts: int
+    price_ts: int
+    modified_ts: int
+    photos_ts: int
+    photos_count: int
+    closed: bool
+    off_market: bool
+    corruption: int  # 0, or the key of the CORRUPTIONS entry the record is served with
+
+
+@dataclass(frozen=True)
+class CorruptionKind:
+    """How a listing is served wrong on purpose (``ListingState.bad``): which field, what is
+    served in its place (``None``: the field is left out), and why that record is bad."""
+
+    field: str
+    served: str | None
+    reason: str
+
+
+CORRUPTIONS: dict[int, CorruptionKind] = {
+    1: CorruptionKind("ListPrice", "call agent", "ListPrice served as text, not a number"),
+    2: CorruptionKind("BedroomsTotal", "three", "BedroomsTotal served as text, not an integer"),
+    3: CorruptionKind("ListingKey", None, "ListingKey left out of the record"),
+}
+
+# Rents that end in cents (a third of the lease listings), so money keeps its fraction end to end.
+LEASE_CENTS = (25, 50, 75)
+
+
+def price_cents(seed: int, index: int, type_index: int) -> int:
+    """The cents a listing's prices carry (0 for most): fixed per listing, never drawn from the
+    record generator, so the other fields stay what they were."""
+    if PROPERTY_TYPES[type_index].property_type != "ResidentialLease":
+        return 0
+    mixed = ((seed * 0x27D4EB2F) ^ (index * 0x165667B1)) & 0xFFFFFFFF
+    mixed = ((mixed ^ (mixed >> 16)) * 0x85EBCA6B) & 0xFFFFFFFF
+    return LEASE_CENTS[mixed % 9] if mixed % 9 < len(LEASE_CENTS) else 0
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ import orjson
 from wonder.sandbox.clock import MICROS, SandboxClock
 from wonder.sandbox.faults import FaultInjector
 from wonder.sandbox.http import Reply
-from wonder.sandbox.trestle.config import TrestleFaultSettings
+from wonder.sandbox.trestle.config import QueryCostSettings, TrestleFaultSettings
+from wonder.sandbox.trestle.cost import check_cost
 from wonder.sandbox.trestle.data import listing_index
 from wonder.sandbox.trestle.odata import ODataError, Query, parse_query
 from wonder.sandbox.trestle.query import (
@@ -53,12 +54,14 @@ class ODataPages:
         clock: SandboxClock,
         faults: FaultInjector[TrestleFaultSettings],
         replication_idle_seconds: float,
+        cost: QueryCostSettings,
     ) -> None:
         self.schema = schema
         self.store = store
         self.clock = clock
         self.faults = faults
         self.replication_idle_seconds = replication_idle_seconds
+        self.cost = cost
         self._cursors: dict[str, _Cursor] = {}
 
     def dispatch(
@@ -78,6 +81,7 @@ class ODataPages:
             if token is not None:
                 return self._follow_replication(entity, token, base_url, client_id)
             query = parse_query(entity, self.schema.entities, params)
+            check_cost(query, self.cost)
             if query.replication:
                 if entity.name != "Property":
                     raise ODataError("replication=true is available on Property only")
@@ -96,7 +100,7 @@ class ODataPages:
             if index is None or not self.store.exists(index):
                 raise ODataError(f"No Property with key '{key}'.", 404)
             row = PropertyRow(self.store, index)
-            body = serializer(entity)(row, None)
+            body = serializer(entity)(row, None, base_url)
         body = {"@odata.context": f"{base_url}{ODATA_PREFIX}/$metadata#Property/$entity", **body}
         return odata_reply(200, orjson.dumps(body))
 
@@ -122,7 +126,7 @@ class ODataPages:
         context = f"{base_url}{ODATA_PREFIX}/$metadata#{entity.name}"
         if query.select is not None:
             context += f"({','.join(query.select)})"
-        values = [serialize(row, query.select) for row in page]
+        values = [serialize(row, query.select, base_url) for row in page]
         for expand in query.expand:
             target = self.schema.entities[entity.navigation[expand.name]]
             child = serializer(target)
@@ -136,7 +140,9 @@ class ODataPages:
                         records = []
                 else:
                     records = build_open_houses(self.store.seed, state)
-                value[expand.name] = [child(RecordRow(record), expand.select) for record in records]
+                value[expand.name] = [
+                    child(RecordRow(record), expand.select, base_url) for record in records
+                ]
         return {"@odata.context": context, "value": values}
 
     def _standard_page(
@@ -186,6 +192,7 @@ class ODataPages:
             )
         cursor.last_used = now
         query = parse_query(entity, self.schema.entities, cursor.params)
+        check_cost(query, self.cost)
         return self._replication_page(entity, query, decoded[0], decoded[1], base_url)
 
 

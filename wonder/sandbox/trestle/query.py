@@ -198,10 +198,17 @@ def execute(
     return found[start : start + query.top], len(found)
 
 
-def serializer(entity: EntityType) -> Callable[[Row, tuple[str, ...] | None], dict[str, Any]]:
-    timestamps = tuple(name for name, f in entity.fields.items() if f.kind is Kind.TIMESTAMP)
+Serialize = Callable[[Row, tuple[str, ...] | None, str], dict[str, Any]]
+# Fields whose values are paths on the sandbox, served as URLs on the host the client used.
+LINK_FIELDS = ("MediaURL",)
 
-    def serialize(row: Row, select: tuple[str, ...] | None) -> dict[str, Any]:
+
+def serializer(entity: EntityType) -> Serialize:
+    """``serialize(row, select, base_url)``: a row as served (links under ``base_url``)."""
+    timestamps = tuple(name for name, f in entity.fields.items() if f.kind is Kind.TIMESTAMP)
+    links = tuple(name for name in LINK_FIELDS if name in entity.fields)
+
+    def serialize(row: Row, select: tuple[str, ...] | None, base_url: str) -> dict[str, Any]:
         if select is None or "*" in select:
             out = dict(row.record())
         elif isinstance(row, PropertyRow) and row.cheap(select):
@@ -213,6 +220,10 @@ def serializer(entity: EntityType) -> Callable[[Row, tuple[str, ...] | None], di
             value = out.get(name)
             if type(value) is int:
                 out[name] = format_timestamp(value)
+        for name in links:
+            value = out.get(name)
+            if isinstance(value, str) and value.startswith("/"):
+                out[name] = base_url + value
         return out
 
     return serialize

@@ -1,4 +1,5 @@
-"""Per-connection (client_id) query quota in a minute and an hour window, on the sandbox clock."""
+"""Per-connection (client_id) quota in a minute and an hour window, on the sandbox clock: one
+tracker for queries, another for media downloads (each its own limits)."""
 
 from __future__ import annotations
 
@@ -75,6 +76,14 @@ class QuotaTracker:
             minute.roll(now)
             hour.roll(now)
             return self._headers(minute, hour)
+
+    def unused_headers(self) -> dict[str, str]:
+        """The headers of a connection that has used nothing yet (for an answer that names no
+        connection: the service document without a token, a 401 for an unknown token)."""
+        now = self._clock.now_micros()
+        return self._headers(
+            _Window(MINUTE, self.minute_limit, now), _Window(HOUR, self.hour_limit, now)
+        )
 
     @staticmethod
     def _headers(minute: _Window, hour: _Window) -> dict[str, str]:

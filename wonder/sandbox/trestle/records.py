@@ -13,14 +13,18 @@ from typing import TypeVar
 
 from wonder.sandbox.clock import MICROS, from_micros
 from wonder.sandbox.trestle.data import (
+    CORRUPTIONS,
     DAY,
     ListingState,
+    PropertyFacts,
     Record,
     Roster,
     listing_key,
     listing_rng,
     location,
+    price_cents,
 )
+from wonder.sandbox.trestle.replies import media_path
 from wonder.sandbox.trestle.vocabulary import (
     ADJECTIVES,
     APPLIANCES,
@@ -65,8 +69,23 @@ def _date(ts: int) -> str:
     return from_micros(ts).date().isoformat()
 
 
+def _money(dollars: int, cents: int) -> int | float:
+    """A price as served: an integer, or a number with cents (exact in binary: 25/50/75)."""
+    return dollars if not cents else dollars + cents / 100
+
+
 def build_property(seed: int, state: ListingState, roster: Roster) -> Record:
-    """The full Property record of a listing in its current state."""
+    """The full Property record of a listing in its current state (corruption included)."""
+    return draw_property(seed, state, roster)[1]
+
+
+def property_facts(seed: int, state: ListingState, roster: Roster) -> PropertyFacts:
+    """What the listing's record is meant to say (``PropertyFacts``)."""
+    return draw_property(seed, state, roster)[0]
+
+
+def draw_property(seed: int, state: ListingState, roster: Roster) -> tuple[PropertyFacts, Record]:
+    """Draw a listing's record: its facts, and the record serialized from them."""
     rng = listing_rng(seed, state.index)
     profile = PROPERTY_TYPES[state.type_index]
     city, postal = location(seed, state.index)
@@ -110,66 +129,118 @@ def build_property(seed: int, state: ListingState, roster: Roster) -> Record:
         + (f", {living_area} sq ft" if living_area else "")
         + f". Close to {_pick(rng, STREETS)} Park and {_pick(rng, STREETS)} schools."
     )
+    # Drawn in the order the record lists them (the stream must not change).
+    stories = _int(rng, 1, 3) if not land else None
+    garage = _int(rng, 0, 3) if residential else None
+    parking = _int(rng, 0, 4) if not land else None
+    latitude = round(city.latitude + rng.uniform(-0.15, 0.15), 6)
+    longitude = round(city.longitude + rng.uniform(-0.15, 0.15), 6)
+    facts = PropertyFacts(
+        listing_key=listing_key(state.index),
+        listing_id=f"WS{2_400_000 + state.index}",
+        status=state.status,
+        mls_status=MLS_STATUS.get(state.status, state.status),
+        property_type=profile.property_type,
+        sub_type=sub_type,
+        price=state.price,
+        original_price=state.original_price,
+        close_price=close_price,
+        cents=price_cents(seed, state.index, state.type_index),
+        beds=beds,
+        baths_full=baths_full,
+        baths_half=baths_half,
+        baths_total=(baths_full or 0) + (baths_half or 0) if residential else None,
+        living_area=living_area,
+        lot_acres=lot_acres,
+        year_built=year_built,
+        street_number=number,
+        street_dir=direction,
+        street_name=street,
+        street_suffix=suffix,
+        unit=unit,
+        address=address,
+        city=city.name,
+        county=city.county,
+        state=city.state,
+        postal_code=postal,
+        country="US",
+        latitude=latitude,
+        longitude=longitude,
+        remarks=remarks,
+        agent_key=agent["MemberKey"],
+        office_key=office["OfficeKey"],
+        entry_ts=state.entry_ts,
+        on_market_ts=on_market,
+        status_ts=state.status_ts,
+        price_ts=state.price_ts,
+        modified_ts=state.modified_ts,
+        photos_ts=state.photos_ts,
+        photos_count=state.photos_count,
+        closed=closed,
+        off_market=off_market,
+        corruption=state.bad,
+    )
+    f = facts
     record: Record = {
-        "ListingKey": listing_key(state.index),
-        "ListingId": f"WS{2_400_000 + state.index}",
-        "StandardStatus": state.status,
-        "MlsStatus": MLS_STATUS.get(state.status, state.status),
-        "PropertyType": profile.property_type,
-        "PropertySubType": sub_type,
-        "ListPrice": state.price,
-        "OriginalListPrice": state.original_price,
-        "ClosePrice": close_price,
-        "BedroomsTotal": beds,
-        "BathroomsTotalInteger": (baths_full or 0) + (baths_half or 0) if residential else None,
-        "BathroomsFull": baths_full,
-        "BathroomsHalf": baths_half,
-        "LivingArea": living_area,
-        "LivingAreaUnits": "SquareFeet" if living_area else None,
-        "LotSizeAcres": lot_acres,
-        "LotSizeSquareFeet": round(lot_acres * 43_560),
-        "YearBuilt": year_built,
-        "StoriesTotal": _int(rng, 1, 3) if not land else None,
-        "GarageSpaces": _int(rng, 0, 3) if residential else None,
-        "ParkingTotal": _int(rng, 0, 4) if not land else None,
-        "UnparsedAddress": address,
-        "StreetNumber": number,
-        "StreetDirPrefix": direction,
-        "StreetName": street,
-        "StreetSuffix": suffix,
-        "UnitNumber": unit,
-        "City": city.name,
-        "CountyOrParish": city.county,
-        "StateOrProvince": city.state,
-        "PostalCode": postal,
-        "Country": "US",
-        "Latitude": round(city.latitude + rng.uniform(-0.15, 0.15), 6),
-        "Longitude": round(city.longitude + rng.uniform(-0.15, 0.15), 6),
+        "ListingKey": f.listing_key,
+        "ListingId": f.listing_id,
+        "StandardStatus": f.status,
+        "MlsStatus": f.mls_status,
+        "PropertyType": f.property_type,
+        "PropertySubType": f.sub_type,
+        "ListPrice": _money(f.price, f.cents),
+        "OriginalListPrice": _money(f.original_price, f.cents),
+        "ClosePrice": f.close_price,
+        "BedroomsTotal": f.beds,
+        "BathroomsTotalInteger": f.baths_total,
+        "BathroomsFull": f.baths_full,
+        "BathroomsHalf": f.baths_half,
+        "LivingArea": f.living_area,
+        "LivingAreaUnits": "SquareFeet" if f.living_area else None,
+        "LotSizeAcres": f.lot_acres,
+        "LotSizeSquareFeet": round(f.lot_acres * 43_560),
+        "YearBuilt": f.year_built,
+        "StoriesTotal": stories,
+        "GarageSpaces": garage,
+        "ParkingTotal": parking,
+        "UnparsedAddress": f.address,
+        "StreetNumber": f.street_number,
+        "StreetDirPrefix": f.street_dir,
+        "StreetName": f.street_name,
+        "StreetSuffix": f.street_suffix,
+        "UnitNumber": f.unit,
+        "City": f.city,
+        "CountyOrParish": f.county,
+        "StateOrProvince": f.state,
+        "PostalCode": f.postal_code,
+        "Country": f.country,
+        "Latitude": f.latitude,
+        "Longitude": f.longitude,
         "SubdivisionName": f"{_pick(rng, STREETS)} {_pick(rng, SUBDIVISIONS)}",
         "MLSAreaMajor": f"{city.name} {_pick(rng, ('North', 'South', 'East', 'West', 'Central'))}",
-        "PublicRemarks": remarks,
-        "ListAgentKey": agent["MemberKey"],
+        "PublicRemarks": f.remarks,
+        "ListAgentKey": f.agent_key,
         "ListAgentMlsId": agent["MemberMlsId"],
         "ListAgentFullName": agent["MemberFullName"],
         "ListAgentEmail": agent["MemberEmail"],
-        "ListOfficeKey": office["OfficeKey"],
+        "ListOfficeKey": f.office_key,
         "ListOfficeMlsId": office["OfficeMlsId"],
         "ListOfficeName": office["OfficeName"],
         "ListOfficePhone": office["OfficePhone"],
         "BuyerAgentKey": buyer["MemberKey"] if closed else None,
         "BuyerAgentFullName": buyer["MemberFullName"] if closed else None,
-        "ListingContractDate": _date(state.entry_ts),
-        "OnMarketDate": _date(on_market),
-        "OffMarketDate": _date(state.status_ts) if off_market else None,
-        "CloseDate": _date(state.status_ts) if closed else None,
+        "ListingContractDate": _date(f.entry_ts),
+        "OnMarketDate": _date(f.on_market_ts),
+        "OffMarketDate": _date(f.status_ts) if f.off_market else None,
+        "CloseDate": _date(f.status_ts) if f.closed else None,
         "DaysOnMarket": dom,
         "CumulativeDaysOnMarket": dom + _pick(rng, (0, 0, 0, 14, 30)),
-        "PhotosCount": state.photos_count,
-        "PhotosChangeTimestamp": state.photos_ts,
-        "ModificationTimestamp": state.modified_ts,
-        "OriginalEntryTimestamp": state.entry_ts,
-        "StatusChangeTimestamp": state.status_ts,
-        "PriceChangeTimestamp": state.price_ts,
+        "PhotosCount": f.photos_count,
+        "PhotosChangeTimestamp": f.photos_ts,
+        "ModificationTimestamp": f.modified_ts,
+        "OriginalEntryTimestamp": f.entry_ts,
+        "StatusChangeTimestamp": f.status_ts,
+        "PriceChangeTimestamp": f.price_ts,
         "Appliances": _pick_some(rng, APPLIANCES, 2, 6) if residential else None,
         "Cooling": _pick_some(rng, COOLING, 1, 2) if not land else None,
         "Heating": _pick_some(rng, HEATING, 1, 2) if not land else None,
@@ -187,7 +258,7 @@ def build_property(seed: int, state: ListingState, roster: Roster) -> Record:
         else None,
         "TaxYear": 2025,
         "VirtualTourURLUnbranded": (
-            f"https://tours.example.com/{listing_key(state.index)}" if rng.random() < 0.3 else None
+            f"https://tours.example.com/{f.listing_key}" if rng.random() < 0.3 else None
         ),
         "InternetEntireListingDisplayYN": rng.random() < 0.97,
         "X_ListingSourceSystem": "WonderMLS",
@@ -196,13 +267,13 @@ def build_property(seed: int, state: ListingState, roster: Roster) -> Record:
             rng, ("Call listing agent", "Lockbox on front door", "Appointment only", None)
         ),
     }
-    if state.bad == 1:
-        record["ListPrice"] = "call agent"
-    elif state.bad == 2:
-        record["BedroomsTotal"] = "three"
-    elif state.bad == 3:
-        del record["ListingKey"]
-    return record
+    corruption = CORRUPTIONS.get(state.bad)
+    if corruption is not None:
+        if corruption.served is None:
+            del record[corruption.field]
+        else:
+            record[corruption.field] = corruption.served
+    return facts, record
 
 
 def build_media(seed: int, state: ListingState) -> list[Record]:
@@ -221,7 +292,8 @@ def build_media(seed: int, state: ListingState) -> list[Record]:
                 "ResourceRecordKey": key,
                 "ResourceName": "Property",
                 "Order": order,
-                "MediaURL": f"https://media.sandbox.example.com/trestle/{key}/{media_key}.jpg",
+                # A path: served under the host the client reached the sandbox at (query.py).
+                "MediaURL": media_path(key, media_key),
                 "MediaCategory": "Photo" if order > 1 or rng.random() < 0.98 else "FloorPlan",
                 "MimeType": "image/jpeg",
                 "ShortDescription": _pick(rng, PHOTO_ROOMS),

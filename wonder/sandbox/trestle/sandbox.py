@@ -4,8 +4,10 @@
 The HTTP server (``app.py``) and ``transport()`` (an ``httpx.MockTransport`` for tests without
 sockets) both call it, so the two cannot diverge. It serves the control API first
 (``wonder.sandbox.control``, never faulted), then the Trestle paths: the token endpoint, the
-service document and OData resources (``pages.py``), each after the fault decision, and counts
-every request in ``stats()``.
+service document and OData resources (``pages.py``), the media downloads (``media.py``), each
+after the fault decision, and counts every request in ``stats()``. Every answer under the OData
+root carries the query quota headers, 401s and the public service document included (API-FACTS:
+"Headers on every answer"); media answers carry the media quota in the same headers.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from wonder.sandbox.trestle.config import (
     TrestleFaultSettings,
     TrestleSandboxConfig,
 )
+from wonder.sandbox.trestle.intended import Intended, intended_state
+from wonder.sandbox.trestle.media import MediaDownloads
 from wonder.sandbox.trestle.odata import ODataError
 from wonder.sandbox.trestle.pages import ODataPages
 from wonder.sandbox.trestle.query import PropertyRow, RecordRow, serializer
@@ -39,8 +43,10 @@ from wonder.sandbox.trestle.quota import QuotaTracker
 from wonder.sandbox.trestle.records import build_media
 from wonder.sandbox.trestle.replies import (
     ERROR_MESSAGES,
+    MEDIA_PREFIX,
     ODATA_PREFIX,
     ODATA_VERSION,
+    QUOTA_HEADER,
     TOKEN_PATH,
     error_reply,
     odata_reply,
@@ -71,8 +77,17 @@ class TrestleSandbox:
         self.store = ListingStore(config.seed, config.listings, self.clock)
         limits = config.limits()
         self.quota = QuotaTracker(limits.minute_quota, limits.hour_quota, self.clock)
+        self.media_quota = QuotaTracker(
+            limits.media_minute_quota, limits.media_hour_quota, self.clock
+        )
+        self.media = MediaDownloads(self.store, self.media_quota)
         self.pages = ODataPages(
-            self.schema, self.store, self.clock, self.faults, config.replication_idle_seconds
+            self.schema,
+            self.store,
+            self.clock,
+            self.faults,
+            config.replication_idle_seconds,
+            config.query_cost,
         )
         self._tokens: dict[str, tuple[str, int]] = {}
         self._stats: dict[str, int] = {}
@@ -134,6 +149,7 @@ class TrestleSandbox:
         return {
             "requests": requests,
             "quota": self.quota.snapshot(),
+            "media_quota": self.media_quota.snapshot(),
             "faults_injected": self.faults.counts(),
             "listings": {"live": self.store.live, "generated": self.store.size},
             "now": self.clock.now().isoformat(),
@@ -147,16 +163,22 @@ class TrestleSandbox:
             out: dict[str, dict[str, Any]] = {}
             for index in self.store.indexes_by_key():
                 row = PropertyRow(self.store, index)
-                out[str(row.get("ListingKey"))] = serialize(row, None)
+                out[str(row.get("ListingKey"))] = serialize(row, None, "")
             return out
 
-    def media_truth(self) -> dict[str, list[dict[str, Any]]]:
-        """Every live listing's current media (ordered by Order), by ListingKey (test oracles)."""
+    def intended(self, base_url: str = "") -> Intended:
+        """What the sandbox means to serve, typed, and every record it corrupted on purpose
+        (``wonder.sandbox.trestle.intended``); media URLs under ``base_url``."""
+        return intended_state(self.store, base_url)
+
+    def media_truth(self, base_url: str = "") -> dict[str, list[dict[str, Any]]]:
+        """Every live listing's current media (ordered by Order), by ListingKey (test oracles);
+        MediaURLs under ``base_url`` (paths when it is empty)."""
         serialize = serializer(self.schema.entities["Media"])
         with self.store.lock:
             return {
                 str(self.store.key_field(index, "ListingKey")): [
-                    serialize(RecordRow(media), None)
+                    serialize(RecordRow(media), None, base_url)
                     for media in build_media(self.store.seed, self.store.state(index))
                 ]
                 for index in self.store.indexes_by_key()
@@ -183,8 +205,12 @@ class TrestleSandbox:
             resource = unquote(path[len(ODATA_PREFIX) + 1 :])
             route = f"{ODATA_PREFIX}/{resource.partition('(')[0]}"
             return self._faulted(request, route, True, lambda r, f: self.odata(resource, r, f))
+        if path.startswith(MEDIA_PREFIX + "/") and method == "GET":
+            return self._faulted(request, MEDIA_PREFIX, True, self._media)
         reply = error_reply(404, f"No route for {path}")
         reply.headers.update(ODATA_VERSION)
+        if path.startswith(ODATA_PREFIX):
+            reply.headers.update(self._quota_headers(request))
         return reply
 
     def transport(self) -> httpx.MockTransport:
@@ -207,8 +233,10 @@ class TrestleSandbox:
             reply = error_reply(fault.error_status, ERROR_MESSAGES[fault.error_status])
         else:
             reply = answer(request, fault)
-        if route != TOKEN_PATH:
+        if route.startswith(ODATA_PREFIX):
             reply.headers.update(ODATA_VERSION)
+            if QUOTA_HEADER not in reply.headers:
+                reply.headers.update(self._quota_headers(request))
         if reply.truncate:
             reply.body = truncated(reply.body)
         reply.latency_seconds = fault.latency_seconds
@@ -246,15 +274,30 @@ class TrestleSandbox:
         body = {"access_token": token, "expires_in": ttl, "token_type": "Bearer"}
         return json_reply(200, body, {"Cache-Control": "no-store"})
 
-    def _client_for(self, authorization: str | None) -> str | None:
+    def _token_entry(self, authorization: str | None) -> tuple[str, int] | None:
         if not authorization or not authorization.startswith("Bearer "):
             return None
         token = authorization[len("Bearer ") :].strip()
         with self._lock:
-            entry = self._tokens.get(token)
+            return self._tokens.get(token)
+
+    def _client_for(self, authorization: str | None) -> str | None:
+        entry = self._token_entry(authorization)
         if entry is None or entry[1] <= self.clock.now_micros():
             return None
         return entry[0]
+
+    def _quota_headers(self, request: SandboxRequest) -> dict[str, str]:
+        """The query quota of the connection the request's token names (expired or not),
+        without counting the request; an unused quota when it names none."""
+        entry = self._token_entry(request.header("authorization"))
+        return self.quota.peek(entry[0]) if entry is not None else self.quota.unused_headers()
+
+    # ------------------------------------------------------------ media downloads
+
+    def _media(self, request: SandboxRequest, fault: FaultDecision) -> Reply:
+        client_id = self._client_for(request.header("authorization")) or self.config.client_id
+        return self.media.download(request.path, client_id, fault)
 
     # ------------------------------------------------------------ OData
 

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 from wonder.sandbox.clock import MICROS, SandboxClock
 from wonder.sandbox.trestle.data import (
+    CORRUPTIONS,
     DAY,
     ListingState,
     Roster,
@@ -72,6 +73,8 @@ class ListingStore:
         self.bad: list[int] = []
         self.gone: list[bool] = []
         self._index: list[tuple[int, int]] = []  # (ModificationTimestamp, listing index), sorted
+        # Every corrupted version a reader could see after an advance: (index, bad, timestamp).
+        self.corruptions: list[tuple[int, int, int]] = []
         self.live = 0
         generation = random.Random(seed * 2_147_483_647 + 5)
         for _ in range(listings):
@@ -252,10 +255,11 @@ class ListingStore:
                 self.photos_ts[index] = moment
                 self._touch(index, moment, pending)
                 result.media_changes.append(listing_key(index))
-            for index in pick(bad_records, [i for i in live if self.status[i] != "Delete"]):
+            corrupted = pick(bad_records, [i for i in live if self.status[i] != "Delete"])
+            for index in corrupted:
                 moment = stamp()
                 self._touch(index, moment, pending)
-                self.bad[index] = 1 + len(result.bad_records) % 3
+                self.bad[index] = 1 + len(result.bad_records) % len(CORRUPTIONS)
                 result.bad_records.append(listing_key(index))
 
             def vanish(index: int) -> None:
@@ -299,13 +303,20 @@ class ListingStore:
             if vanished_listings:
                 for index in pick(vanished_listings, self._live()):
                     vanish(index)
+            moved: list[int] = []
             if remapped:
-                for index in pick(remapped, self._live()):
+                moved = pick(remapped, self._live())
+                for index in moved:
                     # Only the timestamp moves: same version, same data otherwise.
                     moment = stamp()
                     pending.append((index, self.modified_ts[index], moment))
                     self.modified_ts[index] = moment
                     result.remapped.append(listing_key(index))
+            # What a reader sees once this advance is over: a corruption a later kind of change
+            # undid was never served; a remap of a corrupted listing serves a new bad version.
+            for index in sorted({*corrupted, *moved}):
+                if self.bad[index] and not self.gone[index]:
+                    self.corruptions.append((index, self.bad[index], self.modified_ts[index]))
             self._reindex(pending)
             result.now = format_timestamp(after)
             return result

@@ -92,6 +92,21 @@ NEXT_STATUS: dict[str, tuple[str, ...]] = {
     "Closed": ("Closed",),
     "Delete": ("Delete",),
 }
+# StandardStatus members as RESO names them for display (the StandardName of each member in
+# metadata.xml): what a listing's status means, independent of how the wire spells the member.
+STATUS_DISPLAY = {
+    "Active": "Active",
+    "ActiveUnderContract": "Active Under Contract",
+    "Canceled": "Canceled",
+    "Closed": "Closed",
+    "ComingSoon": "Coming Soon",
+    "Delete": "Delete",
+    "Expired": "Expired",
+    "Hold": "Hold",
+    "Incomplete": "Incomplete",
+    "Pending": "Pending",
+    "Withdrawn": "Withdrawn",
+}
 MLS_STATUS = {
     "Active": "Active",
     "ActiveUnderContract": "Active Under Contract",
