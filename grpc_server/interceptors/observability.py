@@ -57,7 +57,12 @@ class ObservabilityInterceptor(AroundInterceptor):
             yield
             code = context.code() or grpc.StatusCode.OK
         except grpc.aio.AbortError:
-            code = context.code() or grpc.StatusCode.UNKNOWN
+            # An abort on a call that has just expired may leave no code on the context.
+            code = context.code() or (
+                grpc.StatusCode.DEADLINE_EXCEEDED
+                if call.expired(margin=DEADLINE_MARGIN_SECONDS)
+                else grpc.StatusCode.UNKNOWN
+            )
             raise
         except (asyncio.CancelledError, GeneratorExit):
             # gRPC cancels the handler when the deadline passes as well as when the client goes;
