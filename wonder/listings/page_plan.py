@@ -8,6 +8,7 @@ change-feed entry, history entry and media replacement to write. ``page_apply`` 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -104,13 +105,21 @@ def prepare_property_page(records: Sequence[dict[str, Any]]) -> PreparedPage:
     return PreparedPage(rejected, accepted, expanded)
 
 
+# A NUL in JSON text is the escape \u0000 after an even number of backslashes (zero included): an
+# odd number means an escaped backslash followed by the letters "u0000", which is fine.
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
 def normalize_listing(raw: dict[str, Any]) -> NormalizedListing | Rejected:
     result = normalize_property(raw)
-    if isinstance(result, NormalizedListing) and b"\\u0000" in json_dumps(result.raw):
-        # PostgreSQL cannot store NUL in JSON text: such a record cannot be kept as is. (The
-        # fast encoder escapes exactly as canonical_json does; only key order differs.)
+    if isinstance(result, NormalizedListing) and _has_nul(json_dumps(result.raw)):
+        # PostgreSQL cannot store NUL in JSON text: such a record cannot be kept as is.
         return Rejected("raw: contains a NUL character", result.listing_key)
     return result
+
+
+def _has_nul(json_text: bytes) -> bool:
+    return b"\\u0000" in json_text and _NUL_ESCAPE.search(json_text) is not None
 
 
 @dataclass
