@@ -328,8 +328,10 @@ def test_record_keys_fill_their_column_and_no_more(
         assert not isinstance(fits, Rejected), fits
         assert getattr(fits, column.key) == usable
     too_long = normalize({**MINIMAL[normalize], field: "k" * (length + 1)})
-    # The rejection cannot carry a key the quarantine's column would not hold either.
+    # The rejection cannot carry a key the quarantine's column would not hold, nor an empty one.
     assert too_long == Rejected(f"{field}: length {length + 1} is outside 1..{length}", None)
+    empty = normalize({**MINIMAL[normalize], field: ""})
+    assert empty == Rejected(f"{field}: length 0 is outside 1..{length}", None)
 
 
 @pytest.mark.parametrize(

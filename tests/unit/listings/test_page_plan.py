@@ -268,12 +268,16 @@ def test_media_of_an_unchanged_listing_move_only_the_media_mark() -> None:
 
 
 def test_media_already_synced_for_this_version_are_kept() -> None:
-    raw = record(PhotosCount=1, PhotosChangeTimestamp=stamp(PHOTOS_AT), Media=[media_item("M1")])
+    items = [media_item("M1"), media_item("M2", Order="2")]
+    raw = record(PhotosCount=2, PhotosChangeTimestamp=stamp(PHOTOS_AT), Media=items)
     result = plan([raw], {"L1": stored_as(raw)})
     assert result.writes.unchanged == 1
     assert result.media_for == {}
     assert result.media_only == {}
     assert result.changes == []
+    # Media that are not written are not judged either: nothing is quarantined.
+    assert result.writes.quarantined == 0
+    assert result.writes.quarantine == []
 
 
 def test_media_of_an_older_version_than_stored_are_ignored() -> None:
@@ -299,6 +303,26 @@ def test_no_media_while_photos_exist_leaves_the_mark_for_a_later_refetch() -> No
     assert result.writes.updated == 1
     assert result.media_for == {}
     assert result.rows[0]["media_synced_timestamp"] == old_mark
+
+
+def test_a_mixed_page_counts_every_listing() -> None:
+    later = T0 + timedelta(minutes=1)
+    same = [record(f"S{i}") for i in range(2)]
+    changed = [record(f"U{i}") for i in range(2)]
+    gone = [record(f"D{i}") for i in range(2)]
+    stored = {r["ListingKey"]: stored_as(r) for r in same + changed + gone}
+    page = [
+        *same,  # unchanged ones first: the rest of the page must still be planned
+        *(record(f"N{i}") for i in range(3)),
+        *(record(r["ListingKey"], later, City="Austin") for r in changed),
+        *(record(r["ListingKey"], later, StandardStatus="Delete") for r in gone),
+    ]
+    result = plan(page, stored)
+    writes = result.writes
+    assert (writes.unchanged, writes.inserted, writes.updated, writes.deleted) == (2, 3, 2, 2)
+    assert [key for key, _ in result.changes] == ["N0", "N1", "N2", "U0", "U1", "D0", "D1"]
+    assert [kind for _, kind in result.changes] == [ChangeKind.UPSERT] * 5 + [ChangeKind.DELETE] * 2
+    assert len(result.rows) == 7
 
 
 def test_page_counts_add_to_the_report() -> None:
