@@ -102,7 +102,9 @@ buf-breaking: _proto-deps node_modules/.bin/buf ## fail if protos/ break wire or
 # --- mutation testing (docs/mutation-testing.md; not part of `make test` nor .ci/run) ----------
 # The pure modules, one mutmut run each (the same list as [tool.mutmut] only_mutate). Each run
 # executes, per mutant, only the unit tests that reach the mutated function. MODULE=<path> runs
-# one module; MUTATE_JOBS is mutmut's --max-children (1: the machine is shared).
+# one module; MUTATE_JOBS is mutmut's --max-children (1: the machine is shared). mutmut keeps
+# which tests reach which function in mutants/mutmut-stats.json and does not see edited tests,
+# so each `make mutate` drops that file and maps the tests afresh (the mutants themselves stay).
 MUTATE_MODULES := \
 	wonder/listings/normalize.py wonder/listings/changes.py wonder/listings/census.py \
 	wonder/listings/page_plan.py wonder/aip/filtering.py wonder/aip/ordering.py \
@@ -118,6 +120,7 @@ mutate: | $(STAMP) ## mutation-test the pure modules and print the score per mod
 	  case " $(strip $(MUTATE_MODULES)) " in *" $$path "*) ;; \
 	    *) echo "mutate: $$path is not one of: $(strip $(MUTATE_MODULES))" >&2; exit 2;; esac; \
 	done; \
+	rm -f mutants/mutmut-stats.json; \
 	for path in $$modules; do \
 	  module=$${path%.py}; module=$${module//\//.}; \
 	  echo "=== mutmut run $$path"; start=$$SECONDS; \
