@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from wonder.aip.fields import Catalogue, FieldSpec, FieldType, fields
+from wonder.aip.fields import Catalogue, FieldSpec, FieldType, SortValue, fields
 from wonder.aip.ordering import (
     MAX_ORDER_BY_LENGTH,
     OrderKey,
@@ -259,7 +259,13 @@ def test_a_token_whose_position_does_not_fit_the_keys_is_malformed() -> None:
 
 def test_positions_of_every_type_travel_in_a_token() -> None:
     keys = [LIST_PRICE, LISTINGS.order_fields["modification_time"], AREA, ID, KEY]
-    values = [Decimal("10.50"), datetime(2024, 5, 1, 1, 2, 3, tzinfo=UTC), 1.5, 7, "K1"]
+    values: list[SortValue] = [
+        Decimal("10.50"),
+        datetime(2024, 5, 1, 1, 2, 3, tzinfo=UTC),
+        1.5,
+        7,
+        "K1",
+    ]
     cursor = pager().start("ListThings", 1, "", keys)
     _, token = cursor.finish([values, values], lambda row: row)
     assert pager().start("ListThings", 1, token, keys).after == values
