@@ -144,4 +144,4 @@ bench: $(STAMP) ## run the benchmarks and print side-by-side tables
 	$(BIN)/python -m bench
 
 clean: ## remove the virtualenv, local databases and caches
-	rm -rf $(VENV) var build node_modules mutants .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var build node_modules .pytest_cache .mypy_cache .ruff_cache
