@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast lint fmt typecheck proto proto-check buf-lint buf-breaking _proto-deps bench migrate status reset clean
+.PHONY: help install demo test test-fast lint fmt typecheck proto proto-check buf-lint buf-breaking _proto-deps bench migrate mutate status reset clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -109,6 +109,47 @@ buf-breaking: _proto-deps node_modules/.bin/buf ## fail if protos/ break wire or
 	mkdir -p "$$tmp/build" && cp -R build/proto-deps "$$tmp/build/" && \
 	echo "buf breaking: protos/ against $$ref ($$(git rev-parse --short "$$ref^{commit}"))" && \
 	npx --no-install buf breaking --against "$$tmp"
+
+# --- mutation testing (docs/mutation-testing.md; not part of `make test` nor .ci/run) ----------
+# The pure modules, one mutmut run each (the same list as [tool.mutmut] only_mutate). Each run
+# executes, per mutant, only the unit tests that reach the mutated function. MODULE=<path> runs
+# one module; MUTATE_JOBS is mutmut's --max-children (1: the machine is shared). mutmut keeps
+# which tests reach which function in mutants/mutmut-stats.json and does not see edited tests,
+# so each `make mutate` drops that file and maps the tests afresh (the mutants themselves stay).
+MUTATE_MODULES := \
+	wonder/listings/normalize.py wonder/listings/changes.py wonder/listings/census.py \
+	wonder/listings/page_plan.py wonder/aip/filtering.py wonder/aip/ordering.py \
+	wonder/aip/pagetoken.py wonder/aip/paging.py wonder/ingest/hashing.py wonder/ingest/fields.py \
+	wonder/timestamps.py wonder/db/change_feed.py
+MODULE ?=
+MUTATE_JOBS ?= 1
+
+mutate: | $(STAMP) ## mutation-test the pure modules and print the score per module (MODULE=path for one)
+	@test -x $(BIN)/mutmut || { echo "mutmut is not in $(BIN): make install (it is in the dev extra)" >&2; exit 1; }
+	@set -e; modules="$(or $(MODULE),$(MUTATE_MODULES))"; \
+	for path in $$modules; do \
+	  case " $(strip $(MUTATE_MODULES)) " in *" $$path "*) ;; \
+	    *) echo "mutate: $$path is not one of: $(strip $(MUTATE_MODULES))" >&2; exit 2;; esac; \
+	done; \
+	rm -f mutants/mutmut-stats.json; \
+	for path in $$modules; do \
+	  module=$${path%.py}; module=$${module//\//.}; \
+	  echo "=== mutmut run $$path"; start=$$SECONDS; \
+	  $(BIN)/mutmut run --max-children $(MUTATE_JOBS) "$$module.*"; \
+	  echo "=== $$path: $$((SECONDS - start))s"; \
+	done; \
+	echo; $(BIN)/mutmut results --all true | awk -v wanted="$$modules" '\
+	  BEGIN { n = split(wanted, w, " "); \
+	    for (i = 1; i <= n; i++) { m = w[i]; sub(/\.py$$/, "", m); gsub("/", ".", m); order[i] = m; want[m] = 1 } } \
+	  { name = $$1; sub(/:$$/, "", name); status = $$0; sub(/^ *[^ ]+: /, "", status); \
+	    mod = name; sub(/\.x[^.]*$$/, "", mod); if (mod in want) { total[mod]++; count[mod "|" status]++ } } \
+	  END { printf "%-28s %7s %8s %7s %6s %8s %6s %7s\n", "module", "killed", "survived", "timeout", "other", "not run", "total", "score"; \
+	    for (i = 1; i <= n; i++) { m = order[i]; k = count[m "|killed"] + 0; s = count[m "|survived"] + 0; \
+	      t = count[m "|timeout"] + 0; nr = count[m "|not checked"] + 0; o = total[m] - k - s - t - nr; \
+	      checked = total[m] - nr; score = checked ? sprintf("%.1f%%", 100 * (k + t) / checked) : "-"; \
+	      printf "%-28s %7d %8d %7d %6d %8d %6d %7s\n", m, k, s, t, o, nr, total[m], score } \
+	    print "score = (killed + timeout) / (total - not run); other = no tests, suspicious, segfault, ..."; \
+	    print "survivors: mutmut results; one diff: mutmut show <name>" }'
 
 bench: $(STAMP) ## run the benchmarks and print side-by-side tables
 	$(BIN)/python -m bench

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -74,3 +76,46 @@ def test_what_is_not_an_instant_is_refused(text: str) -> None:
     with pytest.raises(ValueError, match=r"timestamp|instant"):
         parse_timestamp(text)
     assert parse_timestamp_or_none(text) is None
+
+
+@pytest.fixture
+def local_time_not_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local zone six hours behind UTC (a server not configured for UTC)."""
+    monkeypatch.setenv("TZ", "XST+06")
+    time.tzset()
+    try:
+        yield
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+@pytest.mark.usefixtures("local_time_not_utc")
+def test_parsing_gives_utc_whatever_the_local_zone() -> None:
+    assert time.timezone == 6 * 3600  # the fixture took effect
+    parsed = parse_timestamp("2026-01-31T07:00:00-05:00")
+    assert parsed.tzinfo is UTC
+    assert (parsed.hour, parsed.utcoffset()) == (12, timedelta(0))
+
+
+@pytest.mark.usefixtures("local_time_not_utc")
+def test_formatting_is_utc_whatever_the_local_zone() -> None:
+    assert format_timestamp(T) == "2026-01-31T12:00:00.123Z"
+    # A naive datetime is UTC, not local time.
+    assert format_timestamp(datetime(2026, 1, 31, 12, 0)) == "2026-01-31T12:00:00.000Z"
+
+
+def refusal(text: str) -> str:
+    try:
+        parse_timestamp(text)
+    except ValueError as error:
+        return str(error)
+    raise AssertionError(f"{text!r} was accepted")
+
+
+def test_errors_echo_at_most_80_characters_of_the_input() -> None:
+    assert refusal("x" * 200) == f"{'x' * 80!r} is not an RFC 3339 timestamp"
+    naive = "2026-01-31T12:00:00" + " " * 100
+    assert refusal(naive) == f"{naive[:80]!r} has no UTC offset"
+    bad = "2026-02-30T12:00:00Z" + " " * 100
+    assert refusal(bad).startswith(f"{bad[:80]!r} is not a valid instant: ")

@@ -54,3 +54,11 @@ def test_a_new_gap_restarts_the_clock() -> None:
     assert gate.releasable(4, rows(6), now=NOW, monotonic=112) == 0
     assert gate.releasable(4, rows(6), now=NOW, monotonic=121) == 0
     assert gate.releasable(4, rows(6), now=NOW, monotonic=122) == 1
+
+
+def test_a_row_exactly_as_old_as_the_grace_period_is_released_past_a_gap() -> None:
+    gate = GapGate(grace_seconds=10)
+    assert gate.releasable(2, rows(4, 5, age_seconds=10), now=NOW, monotonic=0) == 2
+    assert (
+        GapGate(grace_seconds=10).releasable(2, rows(4, age_seconds=9), now=NOW, monotonic=0) == 0
+    )

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -62,3 +65,19 @@ def test_the_hash_ignores_key_order_and_sees_every_value() -> None:
     # A changed canonical text would make every stored record look changed once.
     record = {"ListingKey": "L1", "ListPrice": 525000.5, "City": "Ünïcode"}
     assert content_hash(record) == hashlib.sha256(reference(record)).hexdigest()
+
+
+@dataclass(frozen=True)
+class Point:
+    x: int
+
+
+class Colour(Enum):
+    RED = "red"
+
+
+def test_other_objects_are_written_as_the_standard_encoder_writes_them() -> None:
+    # default=str: orjson would write a dataclass as an object and an enum as its value.
+    for value in (Point(1), Colour.RED, uuid.UUID(int=7), (1, "a"), {3}):
+        assert canonical_json({"v": value}) == reference({"v": value})
+        assert canonical_json([value]) == reference([value])

@@ -154,3 +154,38 @@ def test_decimal_history_text() -> None:
     after = incoming(T0 + timedelta(seconds=1), ListPrice=None)
     (entry,) = decide(stored_from(before), after).history
     assert (entry.old_value, entry.new_value) == ("10.10", None)
+
+
+def test_one_photo_announced_and_none_sent_is_refetched_later() -> None:
+    assert decide_media(None, False, T0, 1, 0) is MediaAction.REFETCH_LATER
+    assert decide_media(T0 - timedelta(1), True, T0, 1, 0) is MediaAction.REFETCH_LATER
+
+
+def test_census_holds_only_past_both_guards() -> None:
+    # "Exceed the fraction" and "more than the minimum": reaching either is not enough.
+    stored = [f"L{i:03d}" for i in range(100)]
+    at_fraction = plan_deletes(
+        stored, stored[5:], mass_delete_fraction=0.05, mass_delete_min_rows=1
+    )
+    assert (len(at_fraction.missing), at_fraction.held) == (5, False)
+    assert len(at_fraction.deletes) == 5
+    past_fraction = plan_deletes(
+        stored, stored[6:], mass_delete_fraction=0.05, mass_delete_min_rows=1
+    )
+    assert (len(past_fraction.missing), past_fraction.held) == (6, True)
+    at_minimum = plan_deletes(
+        stored, stored[10:], mass_delete_fraction=0.05, mass_delete_min_rows=10
+    )
+    assert (len(at_minimum.missing), at_minimum.held) == (10, False)
+    past_minimum = plan_deletes(
+        stored, stored[11:], mass_delete_fraction=0.05, mass_delete_min_rows=10
+    )
+    assert (len(past_minimum.missing), past_minimum.held) == (11, True)
+
+
+def test_census_accepts_any_collection_of_source_keys() -> None:
+    stored = ["L1", "L2", "L3"]
+    for source in (["L1", "L3"], ("L3", "L1"), {"L1", "L3"}, frozenset({"L1", "L3"})):
+        plan = plan_deletes(stored, source, mass_delete_fraction=1.0, mass_delete_min_rows=5)
+        assert plan.missing == ("L2",)
+        assert plan.deletes == ("L2",)
