@@ -355,7 +355,7 @@ def _convert(field: FieldSpec, token: _Token) -> FilterValue:
             if token.kind is not _Kind.NUMBER or not _INTEGER_RE.fullmatch(token.text):
                 raise wrong("an integer")
             number = int(token.text)
-            if not -_INT_LIMIT < number < _INT_LIMIT:
+            if not -_INT_LIMIT <= number < _INT_LIMIT:
                 raise wrong("an integer within 32 bits")
             return number
         case FieldType.DECIMAL:

@@ -143,6 +143,7 @@ def test_integers_take_the_32_bit_range() -> None:
     for text, value in (
         ("year_built = 2147483647", 2**31 - 1),
         ("year_built = -2147483647", -(2**31 - 1)),
+        ("year_built = -2147483648", -(2**31)),  # INTEGER holds it: the bound is inclusive
     ):
         parsed = parse_filter(text)
         assert parsed == Comparison(YEAR_BUILT, CompareOp.EQ, value)
