@@ -188,3 +188,18 @@ def _standard_names() -> dict[str, str]:
 def status(record: dict[str, Any]) -> str:
     """The StandardStatus a listing is stored with: the display name of the served member."""
     return _standard_names()[record["StandardStatus"]]
+
+
+def token_for(trestle: RunningTrestle, client: httpx.Client) -> str:
+    """An access token from the sandbox's token endpoint, over real HTTP."""
+    response = client.post(
+        trestle.token_url,
+        data={
+            "client_id": trestle.settings.client_id,
+            "client_secret": trestle.settings.client_secret.get_secret_value(),
+            "grant_type": "client_credentials",
+            "scope": "api",
+        },
+    )
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.trestle_fixtures import RunningTrestle
+from tests.trestle_fixtures import RunningTrestle, token_for
 
 QUOTA_HEADERS = (
     "Minute-Quota-Limit",
@@ -28,20 +28,6 @@ SLOW_FILTER = " or ".join(f"City eq 'Nowhere{n}'" for n in range(100))
 def http() -> Iterator[httpx.Client]:
     with httpx.Client(timeout=30) as client:
         yield client
-
-
-def token(trestle: RunningTrestle, http: httpx.Client) -> str:
-    response = http.post(
-        trestle.token_url,
-        data={
-            "client_id": trestle.settings.client_id,
-            "client_secret": trestle.settings.client_secret.get_secret_value(),
-            "grant_type": "client_credentials",
-            "scope": "api",
-        },
-    )
-    assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
 
 
 def bearer(value: str) -> dict[str, str]:
@@ -68,7 +54,7 @@ def test_the_service_document_carries_the_quota_without_counting(
     hour_ahead = (trestle.sandbox.clock.now_seconds() + 3_600) * 1_000
     assert abs(anonymous["Hour-Quota-ResetTime"] - hour_ahead) < 5_000
 
-    headers = bearer(token(trestle, http))
+    headers = bearer(token_for(trestle, http))
     for _ in range(3):
         assert http.get(f"{trestle.odata_url}/Member", headers=headers).status_code == 200
     # With a token: that connection's quota, and the service document is not a query.
@@ -87,7 +73,7 @@ def test_unauthorized_answers_carry_the_quota(
             response = http.get(target, headers=headers)
             assert response.status_code == 401
             assert quota(response)["Minute-Quota-Available"] == 20
-    issued = token(trestle, http)
+    issued = token_for(trestle, http)
     assert http.get(url, headers=bearer(issued)).status_code == 200
     trestle.sandbox.advance(seconds=31)  # past the token's life, inside the quota minute
     expired = http.get(url, headers=bearer(issued))
@@ -99,7 +85,7 @@ def test_unauthorized_answers_carry_the_quota(
 def test_errors_and_injected_faults_under_the_odata_root_carry_the_quota(
     trestle_sandbox: RunningTrestle, http: httpx.Client
 ) -> None:
-    headers = bearer(token(trestle_sandbox, http))
+    headers = bearer(token_for(trestle_sandbox, http))
     bad = http.get(f"{trestle_sandbox.odata_url}/Nope", headers=headers)
     assert bad.status_code == 404
     quota(bad)
@@ -116,7 +102,7 @@ def test_a_query_past_the_cost_limit_is_a_504(
     make_trestle_sandbox: Callable[..., RunningTrestle], http: httpx.Client
 ) -> None:
     trestle = make_trestle_sandbox(minute_quota=50)
-    headers = bearer(token(trestle, http))
+    headers = bearer(token_for(trestle, http))
     url = f"{trestle.odata_url}/Property"
     slow = {"$filter": SLOW_FILTER, "$top": "1000", "$expand": "Media"}
     response = http.get(url, params=slow, headers=headers)
@@ -156,7 +142,7 @@ def test_a_query_past_the_cost_limit_is_a_504(
 def test_the_documented_large_queries_do_not_time_out(
     trestle_sandbox: RunningTrestle, http: httpx.Client, resource: str, params: dict[str, str]
 ) -> None:
-    headers = bearer(token(trestle_sandbox, http))
+    headers = bearer(token_for(trestle_sandbox, http))
     response = http.get(f"{trestle_sandbox.odata_url}/{resource}", params=params, headers=headers)
     assert response.status_code == 200, response.text
 
@@ -167,9 +153,9 @@ def test_the_cost_limit_is_configurable(
     never = make_trestle_sandbox(query_cost={"timeout_cost": None})
     slow = {"$filter": SLOW_FILTER, "$top": "1000", "$expand": "Media"}
     url = f"{never.odata_url}/Property"
-    assert http.get(url, params=slow, headers=bearer(token(never, http))).status_code == 200
+    assert http.get(url, params=slow, headers=bearer(token_for(never, http))).status_code == 200
     strict = make_trestle_sandbox(query_cost={"timeout_cost": 50})
-    headers = bearer(token(strict, http))
+    headers = bearer(token_for(strict, http))
     url = f"{strict.odata_url}/Property"
     assert http.get(url, params={"$top": "50"}, headers=headers).status_code == 200
     assert http.get(url, params={"$top": "51"}, headers=headers).status_code == 504
@@ -199,7 +185,7 @@ def media_of(trestle: RunningTrestle, http: httpx.Client, count: int = 3) -> lis
     response = http.get(
         f"{trestle.odata_url}/Media",
         params={"$top": str(count), "$orderby": "ResourceRecordKey,Order"},
-        headers=bearer(token(trestle, http)),
+        headers=bearer(token_for(trestle, http)),
     )
     assert response.status_code == 200
     return list(response.json()["value"])
@@ -250,7 +236,7 @@ def test_media_downloads_have_their_own_quota(
 ) -> None:
     trestle = make_trestle_sandbox(minute_quota=30, media_minute_quota=4, media_hour_quota=100)
     records = media_of(trestle, http, 2)
-    headers = bearer(token(trestle, http))
+    headers = bearer(token_for(trestle, http))
     before = quota(http.get(trestle.odata_url, headers=headers))
     seen = [quota(http.get(records[n % 2]["MediaURL"])) for n in range(4)]
     assert [q["Minute-Quota-Available"] for q in seen] == [3, 2, 1, 0]

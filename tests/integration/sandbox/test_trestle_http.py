@@ -7,21 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.trestle_fixtures import RunningTrestle
-
-
-def token_for(trestle: RunningTrestle, client: httpx.Client) -> str:
-    response = client.post(
-        trestle.token_url,
-        data={
-            "client_id": trestle.settings.client_id,
-            "client_secret": trestle.settings.client_secret.get_secret_value(),
-            "grant_type": "client_credentials",
-            "scope": "api",
-        },
-    )
-    assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
+from tests.trestle_fixtures import RunningTrestle, token_for
 
 
 @pytest.fixture
