@@ -1,4 +1,4 @@
-"""flows.edge resolves any secret setting from its Secret block (no Prefect server needed)."""
+"""flows.edge: secret settings from their Secret blocks, and events (no Prefect server needed)."""
 
 from __future__ import annotations
 
@@ -52,3 +52,24 @@ def test_without_a_block_the_environment_is_used_and_no_block_is_read(
 
     assert settings.trestle.client_secret.get_secret_value() == "from-the-environment"
     assert blocks == {}
+
+
+def test_events_name_a_wonder_resource_and_never_fail_the_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent: list[dict[str, object]] = []
+    monkeypatch.setattr(edge, "emit_event", lambda **event: sent.append(event))
+    edge.emit("wonder.mail.lead", "message.m1", {"score": 0.9})
+    assert sent == [
+        {
+            "event": "wonder.mail.lead",
+            "resource": {"prefect.resource.id": "wonder.message.m1"},
+            "payload": {"score": 0.9},
+        }
+    ]
+
+    def unreachable(**event: object) -> None:
+        raise ConnectionError("no Prefect server")
+
+    monkeypatch.setattr(edge, "emit_event", unreachable)
+    edge.emit("wonder.mail.lead", "message.m2")  # logged, not raised: the data is committed
