@@ -23,6 +23,7 @@ from grpc_server.status import Context
 from wonder.aip.pagetoken import PageTokenCodec
 from wonder.aip.paging import Pager
 from wonder.db.read_only import read_only_transaction
+from wonder.db.uow import cancel_safe_session
 from wonder.settings import GrpcSettings
 
 
@@ -41,7 +42,7 @@ def pager(settings: GrpcSettings, service: str) -> Pager:
 async def read_only(deps: ServerDeps, context: Context) -> AsyncIterator[AsyncConnection]:
     """A read-only session's connection, bounded by the caller's remaining time."""
     async with (
-        deps.sessions() as session,
+        cancel_safe_session(deps.sessions) as session,
         read_only_transaction(session, remaining_seconds(context)) as connection,
     ):
         yield connection

@@ -31,6 +31,7 @@ from grpc_server.interceptors import (
     StreamBudget,
     StreamLimitInterceptor,
 )
+from grpc_server.interceptors.observability import install_race_filter
 from grpc_server.metrics import MetricsExporter, ServerMetrics
 from grpc_server.registry import Registrar
 from grpc_server.servicers import METHOD_SCOPES, register_all
@@ -132,6 +133,7 @@ def create_server(
     ``registrar``/``method_scopes`` default to grpc_server.servicers; tests may pass their own.
     """
     grpc_settings = settings.grpc
+    install_race_filter()
     if registrar is None and method_scopes is None:
         registrar, method_scopes = register_all, METHOD_SCOPES
     metrics = ServerMetrics.create()

@@ -26,6 +26,27 @@ access_log = logging.getLogger("wonder.grpc.access")
 DEADLINE_MARGIN_SECONDS = 0.02
 
 
+class DemoteFinishedCallRace(logging.Filter):
+    """grpcio logs ERROR when a response meets a call core has just ended (deadline passed or
+    client gone between the handler's return and the send): a race, not a server fault. The
+    access line already names the call's code; keep grpcio's line, as a warning.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR and str(record.msg).startswith(
+            "ExecuteBatchError raised in core"
+        ):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info = record.exc_text = None
+        return True
+
+
+def install_race_filter() -> None:
+    core_log = logging.getLogger("grpc._cython.cygrpc")
+    if not any(isinstance(f, DemoteFinishedCallRace) for f in core_log.filters):
+        core_log.addFilter(DemoteFinishedCallRace())
+
+
 def format_access_line(
     method: str, consumer: str | None, code: grpc.StatusCode, duration_ms: float, peer: str
 ) -> str:
@@ -67,6 +88,15 @@ class ObservabilityInterceptor(AroundInterceptor):
         except (asyncio.CancelledError, GeneratorExit):
             # gRPC cancels the handler when the deadline passes as well as when the client goes;
             # core's timer and our clock may differ by a little, hence the margin.
+            code = (
+                grpc.StatusCode.DEADLINE_EXCEEDED
+                if call.expired(margin=DEADLINE_MARGIN_SECONDS)
+                else grpc.StatusCode.CANCELLED
+            )
+            raise
+        except grpc.aio.InternalError:
+            # Core ended the call (deadline or client gone) while we were answering it, so the
+            # abort or the response could not be sent (ExecuteBatchError).
             code = (
                 grpc.StatusCode.DEADLINE_EXCEEDED
                 if call.expired(margin=DEADLINE_MARGIN_SECONDS)

@@ -15,6 +15,7 @@ from wonder.auth.cache import VerificationCache
 from wonder.auth.principal import Principal
 from wonder.auth.store import lookup_principal_async
 from wonder.auth.tokens import hash_token, is_well_formed
+from wonder.db.uow import cancel_safe_session
 
 
 class TokenVerifier:
@@ -36,7 +37,7 @@ class TokenVerifier:
         cached = self.cache.get(token_hash)
         if cached is not None:
             return cached
-        async with self._sessions()() as session, session.begin():
+        async with cancel_safe_session(self._sessions()) as session, session.begin():
             principal = await lookup_principal_async(session, token_hash, self._clock())
         if principal is not None:
             self.cache.put(token_hash, principal)

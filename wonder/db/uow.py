@@ -7,9 +7,11 @@ land together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -25,3 +27,20 @@ def unit_of_work(sessions: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@asynccontextmanager
+async def cancel_safe_session(
+    sessions: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """An async session whose close survives the caller's cancellation.
+
+    A server cancels a call's task when the deadline passes; a cancellation landing in the
+    close (the pool's rollback) would discard the connection and log an error. The close runs
+    shielded, so the connection goes back to the pool clean while the cancellation carries on.
+    """
+    session = sessions()
+    try:
+        yield session
+    finally:
+        await asyncio.shield(session.close())
