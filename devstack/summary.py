@@ -37,7 +37,7 @@ class DatabaseSummary:
 
     def lines(self) -> list[str]:
         """The summary as the demo prints it."""
-        out = [f"{label:<46} {count}" for label, count in self.counts.items()]
+        out = [f"{label:<48} {count}" for label, count in self.counts.items()]
         if self.statuses:
             by_status = ", ".join(f"{status} {n}" for status, n in self.statuses.items())
             out.append(f"  not deleted, by standard_status: {by_status}")
