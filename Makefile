@@ -3,40 +3,70 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Two installs: STAMP is the project and what it needs to run (all `make demo` needs);
+# DEV_STAMP adds the dev extra (pytest, ruff, mypy, grpcio-tools, ...) for tests, lint, protos.
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+PIP_LOG := $(VENV)/pip.log
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast lint fmt typecheck proto proto-check buf-lint buf-breaking _proto-deps bench migrate mutate status reset clean
+.PHONY: help install demo shell test test-fast lint fmt typecheck proto proto-check buf-lint buf-breaking _proto-deps _buf-if-npm bench migrate mutate status reset clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
 
+# pip install $(1), printing a line every 25 packages instead of pip's own output (which goes
+# to $(PIP_LOG), and whose end is shown if pip fails).
+define pip_install
+	@set -o pipefail; start=$$SECONDS; \
+	if ! $(BIN)/python -m pip install --progress-bar off $(1) 2>&1 | tee -a $(PIP_LOG) | awk \
+	    '/^Collecting / { n++; if (n % 25 == 0) { printf "      %d packages resolved ...\n", n; fflush() } } \
+	     /^Installing collected packages/ { printf "      installing %d packages ...\n", n; fflush() }'; then \
+	  echo "pip install failed; the end of $(PIP_LOG):" >&2; tail -n 25 $(PIP_LOG) >&2; exit 1; \
+	fi; \
+	echo "      done in $$((SECONDS - start)) s"
+endef
+
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP)
+	@test -x $(BIN)/python || { echo "Creating $(VENV) with $$($(PYTHON) --version)"; $(PYTHON) -m venv $(VENV); }
+	@echo "Installing the project and what it needs to run into $(VENV) (the first time: about a minute)"
+	@: > $(PIP_LOG)
+	@$(BIN)/python -m pip install --quiet --upgrade pip >>$(PIP_LOG) 2>&1
+	$(call pip_install,-e .)
+	@touch $@
 
-install: $(STAMP) ## create .venv and install the project with its dev tools
+$(DEV_STAMP): $(STAMP)
+	@echo "Installing the dev tools (pytest, ruff, mypy, grpcio-tools, mutmut) into $(VENV)"
+	$(call pip_install,-e '.[dev]')
+	@touch $@
 
-demo: $(STAMP) ## run the whole platform locally against the sandbox (Ctrl-C stops it)
+install: $(DEV_STAMP) ## create .venv and install the project with its dev tools
+
+# The pinned buf (package.json) for the demo's printed calls and the buf curl tests.
+_buf-if-npm:
 	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory node_modules/.bin/buf; \
 	else echo "npm not found: the printed 'buf curl' examples need buf (npm i @bufbuild/buf)"; fi
+
+demo: $(STAMP) _buf-if-npm ## run the whole platform locally against the sandbox (Ctrl-C stops it)
 	$(BIN)/python -m devstack
 
-test: $(STAMP) ## run the whole test suite (PostgreSQL via WONDER_TEST_DATABASE_URL)
+shell: $(STAMP) ## a shell with .venv active: wonder, prefect and python on PATH (exit leaves it)
+	@echo "A shell with $(CURDIR)/$(VENV) active (wonder, prefect on PATH); exit to leave it."
+	@VIRTUAL_ENV="$(CURDIR)/$(VENV)" PATH="$(CURDIR)/$(BIN):$$PATH" $${SHELL:-/bin/bash} -i
+
+test: $(DEV_STAMP) _buf-if-npm ## run the whole test suite (PostgreSQL via WONDER_TEST_DATABASE_URL)
 	$(BIN)/python -m pytest
 
-test-fast: $(STAMP) ## unit tests only
+test-fast: $(DEV_STAMP) ## unit tests only
 	$(BIN)/python -m pytest tests/unit
 
-lint: $(STAMP) ## ruff (lint + format check) and mypy
+lint: $(DEV_STAMP) ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-fmt: $(STAMP) ## format and auto-fix
+fmt: $(DEV_STAMP) ## format and auto-fix
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
@@ -65,10 +95,10 @@ define generate_protos
 	printf '"""Generated from protos/wonder/v1 by `make proto`: do not edit."""\n' > $(1)/wonder/v1/__init__.py
 endef
 
-proto: $(STAMP) ## regenerate wonder/v1 (messages, gRPC stubs, .pyi) from protos/wonder/v1
+proto: $(DEV_STAMP) ## regenerate wonder/v1 (messages, gRPC stubs, .pyi) from protos/wonder/v1
 	$(call generate_protos,.)
 
-proto-check: $(STAMP) ## fail if the committed wonder/v1 differs from what the protos generate
+proto-check: $(DEV_STAMP) ## fail if the committed wonder/v1 differs from what the protos generate
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	$(MAKE) --no-print-directory _proto-into OUT="$$tmp" && \
 	diff -r -x __pycache__ "$$tmp/wonder/v1" wonder/v1 && echo "wonder/v1 is up to date"
@@ -81,7 +111,7 @@ node_modules/.bin/buf: package.json package-lock.json
 	@touch $@
 
 # buf.yaml's second module: the google/api and google/type protos ours import.
-_proto-deps: $(STAMP)
+_proto-deps: $(DEV_STAMP)
 	rm -rf build/proto-deps && mkdir -p build/proto-deps/google
 	cp -R "$(GOOGLEAPIS_PROTOS)/google/api" "$(GOOGLEAPIS_PROTOS)/google/type" build/proto-deps/google/
 	find build/proto-deps -type f ! -name '*.proto' -delete
@@ -124,7 +154,7 @@ MUTATE_MODULES := \
 MODULE ?=
 MUTATE_JOBS ?= 1
 
-mutate: | $(STAMP) ## mutation-test the pure modules and print the score per module (MODULE=path for one)
+mutate: | $(DEV_STAMP) ## mutation-test the pure modules and print the score per module (MODULE=path for one)
 	@test -x $(BIN)/mutmut || { echo "mutmut is not in $(BIN): make install (it is in the dev extra)" >&2; exit 1; }
 	@set -e; modules="$(or $(MODULE),$(MUTATE_MODULES))"; \
 	for path in $$modules; do \
@@ -151,7 +181,7 @@ mutate: | $(STAMP) ## mutation-test the pure modules and print the score per mod
 	    print "score = (killed + timeout) / (total - not run); other = no tests, suspicious, segfault, ..."; \
 	    print "survivors: mutmut results; one diff: mutmut show <name>" }'
 
-bench: $(STAMP) ## run the benchmarks and print side-by-side tables
+bench: $(DEV_STAMP) ## run the benchmarks and print side-by-side tables
 	$(BIN)/python -m bench
 
 clean: ## remove everything made here: .venv, node_modules, var/ (all data), build, caches

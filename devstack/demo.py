@@ -4,7 +4,9 @@ progress lines while it waits, and one line with its timing."""
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shlex
 import signal
 import sys
 import time
@@ -54,6 +56,30 @@ DEMO_CHANGES = {
     "removed_listings": 4,
     "bad_records": 1,
 }
+
+
+# The demo's steps, as it prints them ("[n/8] <title> ..."); README.md lists the same titles.
+STEP_TITLES = (
+    "Checking ports",
+    "Migrating {database}",
+    "Starting the Trestle sandbox on {trestle_url}",
+    "Starting the Prefect server on {prefect_ui_url}",
+    f"Starting a process worker on work pool {WORK_POOL}",
+    "Deploying prefect.yaml (prefect deploy --all)",
+    "Running each listing deployment once: first load, incremental, census",
+    "Starting the gRPC server on {grpc_address}",
+)
+
+
+def step_titles(config: DemoConfig) -> list[str]:
+    """``STEP_TITLES`` with this demo's database, URLs and ports."""
+    values = {
+        "database": make_url(config.database_url).render_as_string(hide_password=True),
+        "trestle_url": config.trestle_url,
+        "prefect_ui_url": config.prefect_ui_url,
+        "grpc_address": f"{HOST}:{config.settings.grpc.port}",
+    }
+    return [title.format(**values) for title in STEP_TITLES]
 
 
 class Progress:
@@ -130,38 +156,45 @@ def change_sandbox_before_incremental(config: DemoConfig) -> Callable[[str], Non
     return before_run
 
 
-def _buf() -> str:
-    # `make demo` installs the pinned buf when npm is there; otherwise npx fetches it.
-    local = Path("node_modules/.bin/buf")
-    return str(local) if local.exists() else "npx --yes @bufbuild/buf"
+def buf_command(root: Path) -> str:
+    """How to run buf from any directory: the checkout's pinned one (`make demo` installs it
+    when npm is there) by its absolute path, else npx (which fetches it)."""
+    local = root.resolve() / "node_modules" / ".bin" / "buf"
+    return shlex.quote(str(local)) if local.exists() else "npx --yes @bufbuild/buf"
+
+
+# A first filtered query: homes for sale (leases' list_price is a monthly rent).
+EXAMPLE_FILTER = 'transaction_type = SALE AND standard_status = "Active" AND list_price <= 750000'
 
 
 def print_grpc_examples(config: DemoConfig, token: str, listing_key: str | None) -> None:
     port = config.settings.grpc.port
     address = f"http://{HOST}:{port}/wonder.v1.ListingService"
-    curl = f"{_buf()} curl --protocol grpc --http2-prior-knowledge"
+    curl = f"{buf_command(config.root)} curl --protocol grpc --http2-prior-knowledge"
     auth = f"-H 'authorization: Bearer {token}'"
     name = f"listings/{listing_key or 'LISTING_KEY'}"
+    query = json.dumps(
+        {"filter": EXAMPLE_FILTER, "order_by": "list_price desc", "page_size": 3},
+        separators=(",", ":"),
+    )
     print(
         f"\ngRPC API on {HOST}:{port} (health and reflection need no token)\n"
         f"  API token {DEMO_TOKEN_NAME!r} ({DEMO_TOKEN_SCOPES}; the next demo replaces it),"
         f" shown once: {token}\n"
-        "  Try:\n"
-        f'    {curl} {auth} --data \'{{"name":"{name}"}}\' {address}/GetListing\n'
-        f"    {curl} {auth} --data '{{\"page_size\":3}}' {address}/ListListings\n"
+        "  Try (from any directory):\n"
+        f"    {curl} {auth} --data {shlex.quote(json.dumps({'name': name}))} {address}/GetListing\n"
+        f"    {curl} {auth} --data {shlex.quote(query)} {address}/ListListings\n"
         f"    {curl} --list-methods http://{HOST}:{port}\n"
+        "  A filter naming a wrong value is INVALID_ARGUMENT with the valid ones, e.g."
+        ' standard_status = "Bogus".\n'
     )
 
 
 def print_summary(config: DemoConfig) -> str | None:
     summary = database_summary(config.database_url)
     print("\nIngested into", make_url(config.database_url).render_as_string(hide_password=True))
-    for label, count in summary.counts.items():
-        print(f"  {label:<22} {count}")
-    if summary.sample:
-        print("  a few listings:")
-        for line in summary.sample:
-            print(f"    {line}")
+    for line in summary.lines():
+        print(f"  {line}")
     return summary.first_key
 
 
@@ -178,31 +211,28 @@ def print_prefect_guide(config: DemoConfig) -> None:
 
 
 def run_demo(config: DemoConfig) -> None:
-    progress = Progress(total=8)
+    titles = iter(step_titles(config))
+    progress = Progress(total=len(STEP_TITLES))
     env = config.env()
-    database = make_url(config.database_url).render_as_string(hide_password=True)
     with Supervisor(config.logs) as supervisor:
-        with progress.step("Checking ports"):
+        with progress.step(next(titles)):
             check_ports(config, with_grpc=True)
-        with progress.step(f"Migrating {database}"):
+        with progress.step(next(titles)):
             from wonder.db.migrate import upgrade
 
             upgrade(config.database_url)
-        with progress.step(f"Starting the Trestle sandbox on {config.trestle_url}"):
+        with progress.step(next(titles)):
             start_sandbox(config, supervisor, env)
-        with progress.step(f"Starting the Prefect server on {config.prefect_ui_url}"):
+        with progress.step(next(titles)):
             start_prefect_server(config, supervisor, env)
-        with progress.step(f"Starting a process worker on work pool {WORK_POOL}"):
+        with progress.step(next(titles)):
             worker = start_worker(config, supervisor, env)
-        with progress.step("Deploying prefect.yaml (prefect deploy --all)"):
+        with progress.step(next(titles)):
             deploy_all(config, env)
-        with (
-            progress.step("Running each listing deployment once: first load, incremental, census"),
-            PrefectApi(config.prefect_api_url) as api,
-        ):
+        with progress.step(next(titles)), PrefectApi(config.prefect_api_url) as api:
             run_deployments(api, config, before_run=change_sandbox_before_incremental(config))
         listing_key = print_summary(config)
-        with progress.step(f"Starting the gRPC server on {HOST}:{config.settings.grpc.port}"):
+        with progress.step(next(titles)):
             token = start_grpc(config, supervisor, env)
         print_grpc_examples(config, token, listing_key)
         print_prefect_guide(config)
@@ -244,17 +274,25 @@ def parse_args(argv: Sequence[str] | None, settings: Settings) -> argparse.Names
     return parser.parse_args(argv)
 
 
+def demo_settings(settings: Settings, args: argparse.Namespace) -> Settings:
+    """``settings`` with the ports the options chose."""
+    sandbox = settings.sandbox
+    return settings.model_copy(
+        update={
+            "grpc": settings.grpc.model_copy(update={"port": args.grpc_port}),
+            "sandbox": sandbox.model_copy(
+                update={"trestle": sandbox.trestle.model_copy(update={"port": args.sandbox_port})}
+            ),
+        }
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     root = project_root()
     os.chdir(root)
     settings = Settings()
     args = parse_args(argv, settings)
-    settings = settings.model_copy(
-        update={
-            "grpc": settings.grpc.model_copy(update={"port": args.grpc_port}),
-            "sandbox": settings.sandbox.model_copy(update={"trestle_port": args.sandbox_port}),
-        }
-    )
+    settings = demo_settings(settings, args)
     signal.signal(signal.SIGTERM, _terminate)
     # Started in the background by a non-interactive shell, SIGINT arrives ignored: restore it.
     signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -10,6 +10,7 @@ import os
 import re
 import shlex
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,22 +179,70 @@ def start_sandbox(
     return process
 
 
+# What a starting Prefect server is doing, by the last of these lines its log shows (the
+# server logs at INFO for this): (line, what it does from then on). The long stage is the
+# application start-up, which migrates Prefect's own database before the port opens.
+PREFECT_START_STAGES = (
+    ("", "loading the Prefect CLI"),
+    ("Check out the dashboard", "starting the server process (importing the server)"),
+    ("Waiting for application startup", "{database} and starting its services"),
+    ("Application startup complete", "answering /api/health"),
+)
+
+
+def prefect_start_stage(log: str, *, fresh_database: bool) -> str:
+    """What the Prefect server is doing, read from its log so far."""
+    stage = ""
+    for line, doing in PREFECT_START_STAGES:
+        if line in log:
+            stage = doing
+    database = (
+        "creating its database var/prefect/prefect.db (first start: every migration, ~10 s)"
+        if fresh_database
+        else "checking its database's migrations"
+    )
+    return stage.format(database=database)
+
+
 def start_prefect_server(
     config: DemoConfig, supervisor: Supervisor, env: Mapping[str, str]
 ) -> ManagedProcess:
+    fresh = not (config.var / "prefect" / "prefect.db").exists()
     process = supervisor.start(
         "prefect-server",
         [command("prefect"), "server", "start", "--host", HOST, "--port", str(config.prefect_port)],
-        env=env,
+        env={**env, "PREFECT_LOGGING_SERVER_LEVEL": "INFO"},
         cwd=config.root,
     )
+    started, shown = time.monotonic(), ""
+
+    def stage() -> str:
+        try:
+            log = process.log_path.read_text(errors="replace")
+        except OSError:
+            log = ""
+        return prefect_start_stage(log, fresh_database=fresh)
+
+    def report_stage() -> None:
+        nonlocal shown
+        now = stage()
+        if now != shown:
+            shown = now
+            detail(f"{time.monotonic() - started:4.0f} s  {now}")
+
     with PrefectApi(config.prefect_api_url) as api:
+
+        def ready() -> bool:
+            report_stage()
+            return process.listens_on(config.prefect_port) and api.healthy()
+
         wait_until(
             "Prefect /api/health",
-            lambda: process.listens_on(config.prefect_port) and api.healthy(),
+            ready,
             timeout=180,
             process=process,
             progress=detail,
+            status=stage,
         )
     return process
 

@@ -1,8 +1,10 @@
-"""What the demo ingested: row counts and a few listings, straight from the database."""
+"""What the demo ingested, straight from the database, each count named for what it counts."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
@@ -16,17 +18,49 @@ from wonder.db.models import (
     Office,
     QuarantinedRecord,
 )
+from wonder.listings.normalize import TransactionType, transaction_type
+
+_KIND_LABELS = {
+    TransactionType.SALE: "for sale (list_price: asking price)",
+    TransactionType.LEASE: "for lease (list_price: monthly rent)",
+    None: "property type unknown",
+}
 
 
 @dataclass(frozen=True)
 class DatabaseSummary:
     counts: dict[str, int]
+    statuses: dict[str, int] = field(default_factory=dict)
+    kinds: dict[str, int] = field(default_factory=dict)
     sample: list[str] = field(default_factory=list)
     first_key: str | None = None
+
+    def lines(self) -> list[str]:
+        """The summary as the demo prints it."""
+        out = [f"{label:<48} {count}" for label, count in self.counts.items()]
+        if self.statuses:
+            by_status = ", ".join(f"{status} {n}" for status, n in self.statuses.items())
+            out.append(f"  not deleted, by standard_status: {by_status}")
+        if self.kinds:
+            by_kind = ", ".join(f"{kind} {n}" for kind, n in self.kinds.items())
+            out.append(f"  not deleted, by transaction_type: {by_kind}")
+        if self.sample:
+            out.append("a few listings:")
+            out.extend(f"  {line}" for line in self.sample)
+        return out
+
+
+def _sample_line(
+    key: str, status: str | None, kind: str | None, price: Decimal | None, place: str
+) -> str:
+    lease = transaction_type(kind) is TransactionType.LEASE
+    money = f"${price or 0:,.0f}" + ("/month" if lease else "")
+    return f"{key}  {status or '?'}  {money}  {place}"
 
 
 def database_summary(database_url: str, *, sample_size: int = 3) -> DatabaseSummary:
     engine = make_engine(database_url)
+    live = Listing.deleted_at.is_(None)
     try:
         with session_factory(engine)() as session:
 
@@ -37,31 +71,53 @@ def database_summary(database_url: str, *, sample_size: int = 3) -> DatabaseSumm
                 return int(session.scalar(query) or 0)
 
             counts = {
-                "listings (active)": count(Listing.deleted_at.is_(None)),
-                "listings (deleted)": count(Listing.deleted_at.is_not(None)),
-                "media": count(model=ListingMedia),
-                "agents (members)": count(model=Member),
+                "listings not deleted (any standard_status)": count(live),
+                "listings deleted at the MLS (kept, delete_time)": count(
+                    Listing.deleted_at.is_not(None)
+                ),
+                "media items (photos)": count(model=ListingMedia),
+                "agents (RESO Member)": count(model=Member),
                 "offices": count(model=Office),
-                "price/status history": count(model=ListingHistory),
-                "quarantined records": count(model=QuarantinedRecord),
-                "held mass deletes": count(model=HeldDelete),
+                "price/status history entries": count(model=ListingHistory),
+                "quarantined records (failed validation)": count(model=QuarantinedRecord),
+                "mass deletes held for approval": count(model=HeldDelete),
             }
+            statuses = session.execute(
+                select(Listing.standard_status, func.count())
+                .where(live)
+                .group_by(Listing.standard_status)
+                .order_by(func.count().desc(), Listing.standard_status)
+            ).all()
+            kinds: Counter[str] = Counter()
+            for property_type, n in session.execute(
+                select(Listing.property_type, func.count())
+                .where(live)
+                .group_by(Listing.property_type)
+            ):
+                kinds[_KIND_LABELS[transaction_type(property_type)]] += int(n)
             rows = session.execute(
                 select(
                     Listing.listing_key,
                     Listing.standard_status,
+                    Listing.property_type,
                     Listing.list_price,
                     Listing.city,
                     Listing.unparsed_address,
                 )
-                .where(Listing.deleted_at.is_(None))
+                .where(live)
                 .order_by(Listing.listing_key)
                 .limit(sample_size)
             ).all()
     finally:
         engine.dispose()
     sample = [
-        f"{key}  {status or '?'}  ${price or 0:,.0f}  {address or city or ''}"
-        for key, status, price, city, address in rows
+        _sample_line(key, status, kind, price, address or city or "")
+        for key, status, kind, price, city, address in rows
     ]
-    return DatabaseSummary(counts, sample, rows[0][0] if rows else None)
+    return DatabaseSummary(
+        counts,
+        {status or "(none)": int(n) for status, n in statuses},
+        {label: kinds[label] for label in _KIND_LABELS.values() if kinds[label]},
+        sample,
+        rows[0][0] if rows else None,
+    )

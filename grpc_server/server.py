@@ -2,7 +2,7 @@
 
 It builds a ``grpc.aio`` server with the platform's interceptors (observability outermost, then
 error mapping, then auth), keepalive and message-size options, standard health driven by database
-reachability, reflection of every registered service, and the wonder.v1 servicers
+reachability, reflection (v1 and v1alpha) of every registered service, and the wonder.v1 servicers
 (``grpc_server.servicers.register_all``: one per module of that package, see
 :mod:`grpc_server.registry`). Call it inside a running event loop, then ``await server.start()``;
 ``await server.stop(grace)`` reports NOT_SERVING, drains in-flight calls for ``grace`` seconds
@@ -19,7 +19,6 @@ import grpc
 import grpc.aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
-from grpc_reflection.v1alpha import reflection
 
 from grpc_server.deps import ServerDeps
 from grpc_server.health import DatabaseHealth, probe_database
@@ -33,6 +32,7 @@ from grpc_server.interceptors import (
 )
 from grpc_server.interceptors.observability import install_race_filter
 from grpc_server.metrics import MetricsExporter, ServerMetrics
+from grpc_server.reflection import enable_reflection
 from grpc_server.registry import Registrar
 from grpc_server.servicers import METHOD_SCOPES, register_all
 from grpc_server.tls import TlsMode, server_credentials, tls_mode
@@ -163,7 +163,7 @@ def create_server(
         interval_seconds=grpc_settings.health_check_interval_seconds,
     )
     health_name: str = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
-    reflection.enable_server_reflection([*services, health_name, reflection.SERVICE_NAME], inner)
+    enable_reflection([*services, health_name], inner)
 
     mode = tls_mode(grpc_settings)
     address = f"{grpc_settings.host}:{grpc_settings.port}"

@@ -174,11 +174,17 @@ def served(value: datetime) -> str:
 @functools.cache
 def _standard_names() -> dict[str, str]:
     """StandardStatus member → its RESO display name, from the sandbox's own $metadata."""
+    return reso_standard_names("StandardStatus")
+
+
+@functools.cache
+def reso_standard_names(enum_type: str) -> dict[str, str]:
+    """An enumeration's members → their RESO display names, from the sandbox's $metadata."""
     edm = "{http://docs.oasis-open.org/odata/ns/edm}"
     root = ET.fromstring(load_schema().xml)
     names: dict[str, str] = {}
     for enum in root.iter(f"{edm}EnumType"):
-        if enum.attrib["Name"] == "StandardStatus":
+        if enum.attrib["Name"] == enum_type:
             for member in enum.findall(f"{edm}Member"):
                 note = member.find(f"{edm}Annotation[@Term='RESO.OData.Metadata.StandardName']")
                 names[member.attrib["Name"]] = note.attrib["String"] if note is not None else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from grpc_server.mappers.common import calendar_date, latlng, money, timestamp
+from wonder.listings.normalize import TransactionType, property_type_name, transaction_type
 from wonder.listings.read_repository import (
     AgentRecord,
     ChangeRecord,
@@ -19,10 +20,20 @@ _HISTORY_FIELDS = {
     "list_price": listing_pb2.ListingHistoryEntry.FIELD_LIST_PRICE,
     "standard_status": listing_pb2.ListingHistoryEntry.FIELD_STANDARD_STATUS,
 }
+_TRANSACTION_TYPES = {
+    TransactionType.SALE: listing_pb2.TRANSACTION_TYPE_SALE,
+    TransactionType.LEASE: listing_pb2.TRANSACTION_TYPE_LEASE,
+}
+_NO_TRANSACTION_TYPE = listing_pb2.TRANSACTION_TYPE_UNSPECIFIED
 _CHANGE_KINDS = {
     "upsert": listing_service_pb2.ListingChange.KIND_UPSERT,
     "delete": listing_service_pb2.ListingChange.KIND_DELETE,
 }
+
+
+def _transaction_type(property_type: str | None) -> listing_pb2.TransactionType.ValueType:
+    kind = transaction_type(property_type)
+    return _NO_TRANSACTION_TYPE if kind is None else _TRANSACTION_TYPES[kind]
 
 
 def listing_name(key: str) -> str:
@@ -52,7 +63,8 @@ def listing_to_proto(
         listing_id=row.listing_id or "",
         standard_status=row.standard_status or "",
         mls_status=row.mls_status or "",
-        property_type=row.property_type or "",
+        property_type=property_type_name(row.property_type) or "",
+        transaction_type=_transaction_type(row.property_type),
         property_sub_type=row.property_sub_type or "",
         list_price=money(row.list_price),
         original_list_price=money(row.original_list_price),

@@ -30,14 +30,54 @@ class FieldType(enum.Enum):
     TIMESTAMP = "timestamp"
 
 
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: one object per field
+class Enumeration:
+    """The closed set of values a string field takes, for filters that name a value.
+
+    ``values`` are the canonical values (what the API returns, what errors list). ``aliases``
+    maps other accepted spellings to a canonical value (e.g. RESO's member name
+    "ActiveUnderContract" for "Active Under Contract"). ``stored`` maps a canonical value to the
+    column values it stands for, when the column holds other spellings or finer values than the
+    field (a listing's sale/lease kind derived from its property type); a value absent from
+    ``stored`` is stored as itself. A column value that none of them stands for reads as unset:
+    like a NULL, it matches neither ``= v`` nor ``!= v``.
+    """
+
+    values: tuple[str, ...]
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    stored: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = {*self.aliases.values(), *self.stored} - set(self.values)
+        if unknown:
+            raise ValueError(f"aliases or stored values of unknown values: {sorted(unknown)}")
+        object.__setattr__(self, "aliases", MappingProxyType(dict(self.aliases)))
+        object.__setattr__(self, "stored", MappingProxyType(dict(self.stored)))
+
+    def canonical(self, text: str) -> str | None:
+        """The canonical value ``text`` spells, or None when it is not one of them."""
+        if text in self.values:
+            return text
+        return self.aliases.get(text)
+
+    def column_values(self, value: str) -> tuple[str, ...]:
+        """What the column holds for the canonical ``value``."""
+        return self.stored.get(value, (value,))
+
+
 @dataclass(frozen=True)
 class FieldSpec:
-    """A field consumers may filter or sort on: its API name, storage column and type."""
+    """A field consumers may filter or sort on: its API name, storage column and type.
+
+    ``enumeration``: the field takes only those values (STRING fields); a filter naming another
+    value, or comparing it with anything but = and !=, is refused with the valid values listed.
+    """
 
     name: str
     column: str
     type: FieldType
     nullable: bool = True
+    enumeration: Enumeration | None = field(default=None, repr=False)
 
 
 FilterValue = str | int | Decimal | float | datetime

@@ -16,7 +16,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from wonder.aip.fields import MAX_MONEY, Catalogue, FieldSpec, FieldType, FilterValue
+from wonder.aip.fields import (
+    MAX_MONEY,
+    Catalogue,
+    Enumeration,
+    FieldSpec,
+    FieldType,
+    FilterValue,
+)
 from wonder.errors import InvalidArgument, echo
 from wonder.timestamps import parse_timestamp_or_none
 
@@ -329,10 +336,29 @@ class _Parser:
                 op_token.position,
             )
         value_token = self._next()
-        value = _convert(field, value_token)
-        return Comparison(field, CompareOp(op_token.text), value)
+        op = CompareOp(op_token.text)
+        if field.enumeration is not None:
+            return Comparison(field, op, _enumerated(field, field.enumeration, op, value_token))
+        return Comparison(field, op, _convert(field, value_token))
 
 
+def _enumerated(field: FieldSpec, enumeration: Enumeration, op: CompareOp, token: _Token) -> str:
+    """The canonical value an enumerated field is compared with (= and != only)."""
+    valid = ", ".join(f'"{value}"' for value in enumeration.values)
+    if op not in (CompareOp.EQ, CompareOp.NE):
+        raise FilterError(
+            f"field '{field.name}' takes only = and != (its values are {valid})", token.position
+        )
+    value = enumeration.canonical(token.text) if token.kind in _VALUE_KINDS else None
+    if value is None:
+        found = echo(token.text) if token.kind in _VALUE_KINDS else token.describe()
+        raise FilterError(
+            f"field '{field.name}' takes one of {valid}, found {found}", token.position
+        )
+    return value
+
+
+_VALUE_KINDS = (_Kind.STRING, _Kind.IDENT)
 _INTEGER_RE = re.compile(r"-?\d+")
 _MONEY_RE = re.compile(r"-?\d+(?:\.\d{1,2})?")
 _INT_LIMIT = 2**31

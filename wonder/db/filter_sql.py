@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, not_, or_, true
 
+from wonder.aip.fields import Enumeration
 from wonder.aip.filtering import And, CompareOp, Comparison, FilterExpr, Not, Or
 from wonder.db.base import Base
 
@@ -37,6 +38,21 @@ class FilterColumns:
         return getattr(self.model, name)
 
 
+def _enumerated(enumeration: Enumeration, op: CompareOp, value: str) -> list[str]:
+    """The column values ``= value`` (or ``!= value``) matches: for !=, those of every other
+    value, so a column value the enumeration does not know matches neither, as NULL does."""
+    if op is CompareOp.EQ:
+        return list(enumeration.column_values(value))
+    if op is CompareOp.NE:
+        return [
+            stored
+            for other in enumeration.values
+            if other != value
+            for stored in enumeration.column_values(other)
+        ]
+    raise AssertionError(f"{op} on an enumerated field")  # pragma: no cover - the parser refuses
+
+
 def compile_filter(expr: FilterExpr | None, columns: FilterColumns) -> ColumnElement[bool]:
     """The WHERE clause of a filter. Two-valued: a comparison on an unset field is false."""
     match expr:
@@ -44,7 +60,10 @@ def compile_filter(expr: FilterExpr | None, columns: FilterColumns) -> ColumnEle
             return true()
         case Comparison(spec, op, value):
             column = columns.column(spec.column)
-            condition = _COMPARE[op](column, value)
+            if spec.enumeration is not None:
+                condition = column.in_(_enumerated(spec.enumeration, op, str(value)))
+            else:
+                condition = _COMPARE[op](column, value)
             return and_(column.is_not(None), condition) if spec.nullable else condition
         case And(operands):
             return and_(*(compile_filter(o, columns) for o in operands))

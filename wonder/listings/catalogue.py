@@ -1,7 +1,8 @@
 """What the listing API lets callers filter and sort on: typed fields and ``within(...)``.
 
 The grammar is :mod:`wonder.aip`'s; this module only declares the listing collection's fields
-(API name -> column) and its one filter function, a bounding box.
+(API name -> column; the enumerated ones with their values) and its one filter function, a
+bounding box.
 """
 
 from __future__ import annotations
@@ -10,7 +11,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from wonder.aip.fields import Catalogue, FieldSpec, FieldType, FilterFunction, fields
+from wonder.aip.fields import (
+    Catalogue,
+    Enumeration,
+    FieldSpec,
+    FieldType,
+    FilterFunction,
+    fields,
+)
+from wonder.listings.normalize import (
+    PROPERTY_TYPES,
+    STANDARD_STATUSES,
+    TransactionType,
+    property_type_spellings,
+    transaction_type,
+)
 
 _S, _I, _D, _F, _T = (
     FieldType.STRING,
@@ -23,6 +38,31 @@ LISTING_KEY = FieldSpec("listing_key", "listing_key", _S, nullable=False)
 MODIFICATION_TIME = FieldSpec("modification_time", "modification_timestamp", _T, nullable=False)
 UPDATE_TIME = FieldSpec("update_time", "updated_at", _T, nullable=False)
 LIST_PRICE = FieldSpec("list_price", "list_price", _D)
+
+# Enumerated fields: a filter naming a value outside these is refused with the list.
+STANDARD_STATUS = Enumeration(
+    tuple(sorted(STANDARD_STATUSES)),
+    aliases={status.replace(" ", ""): status for status in STANDARD_STATUSES if " " in status},
+)
+PROPERTY_TYPE = Enumeration(
+    PROPERTY_TYPES,
+    aliases={name.replace(" ", ""): name for name in PROPERTY_TYPES if " " in name},
+    stored={name: property_type_spellings(name) for name in PROPERTY_TYPES},
+)
+# Derived from the property type (no column of its own): LEASE is a "... Lease" type.
+TRANSACTION_TYPE = Enumeration(
+    tuple(kind.value for kind in TransactionType),
+    aliases={f"TRANSACTION_TYPE_{kind.value}": kind.value for kind in TransactionType},
+    stored={
+        kind.value: tuple(
+            spelling
+            for name in PROPERTY_TYPES
+            if transaction_type(name) is kind
+            for spelling in property_type_spellings(name)
+        )
+        for kind in TransactionType
+    },
+)
 
 _COMMON = fields(
     LIST_PRICE,
@@ -43,8 +83,9 @@ FILTER_FIELDS: Mapping[str, FieldSpec] = MappingProxyType(
         **_COMMON,
         **_ALIASES,
         **fields(
-            FieldSpec("standard_status", "standard_status", _S),
-            FieldSpec("property_type", "property_type", _S),
+            FieldSpec("standard_status", "standard_status", _S, enumeration=STANDARD_STATUS),
+            FieldSpec("property_type", "property_type", _S, enumeration=PROPERTY_TYPE),
+            FieldSpec("transaction_type", "property_type", _S, enumeration=TRANSACTION_TYPE),
             FieldSpec("property_sub_type", "property_sub_type", _S),
             FieldSpec("state_or_province", "state_or_province", _S),
             FieldSpec("list_agent_key", "list_agent_key", _S),

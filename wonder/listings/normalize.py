@@ -8,6 +8,7 @@ bad data. Only the fields we keep as columns are checked: the full record stays 
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -40,6 +41,57 @@ _STATUS_BY_NAME = {
     **{status: status for status in STANDARD_STATUSES},
 }
 DELETE_STATUS = "Delete"
+
+# The RESO Data Dictionary 2.0 PropertyType values, as display strings. The column keeps what
+# the MLS sent (the member name "ResidentialLease", the display string "Residential Lease", or a
+# local value); the API reads both RESO spellings as the display string. A "... Lease" type is a
+# rental: its ListPrice is the rent (monthly on the MLSs we know), not a sale price.
+PROPERTY_TYPES = (
+    "Business Opportunity",
+    "Commercial Lease",
+    "Commercial Sale",
+    "Farm",
+    "Land",
+    "Manufactured In Park",
+    "Residential",
+    "Residential Income",
+    "Residential Lease",
+)
+LEASE_PROPERTY_TYPES = frozenset({"Commercial Lease", "Residential Lease"})
+_PROPERTY_TYPE_BY_SPELLING = {
+    **{name.replace(" ", ""): name for name in PROPERTY_TYPES},
+    **{name: name for name in PROPERTY_TYPES},
+}
+
+
+class TransactionType(enum.StrEnum):
+    """What a listing offers: the property for sale, or for lease (rent)."""
+
+    SALE = "SALE"
+    LEASE = "LEASE"
+
+
+def property_type_name(stored: str | None) -> str | None:
+    """A stored PropertyType as its RESO display string; a local value as it is."""
+    if stored is None:
+        return None
+    return _PROPERTY_TYPE_BY_SPELLING.get(stored, stored)
+
+
+def property_type_spellings(name: str) -> tuple[str, ...]:
+    """The ways a RESO PropertyType can be stored: display string and member name."""
+    member = name.replace(" ", "")
+    return (name,) if member == name else (name, member)
+
+
+def transaction_type(property_type: str | None) -> TransactionType | None:
+    """Sale or lease, from a stored PropertyType; None when it is unset or not a RESO value."""
+    name = _PROPERTY_TYPE_BY_SPELLING.get(property_type or "")
+    if name is None:
+        return None
+    return TransactionType.LEASE if name in LEASE_PROPERTY_TYPES else TransactionType.SALE
+
+
 # Expanded navigation properties are not part of the Property record we keep.
 MEDIA_NAVIGATION = "Media"
 

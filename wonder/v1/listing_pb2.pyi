@@ -71,6 +71,33 @@ office (when the ingest holds them).
 """
 Global___ListingView: _TypeAlias = ListingView  # noqa: Y015
 
+class _TransactionType:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _TransactionTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_TransactionType.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    TRANSACTION_TYPE_UNSPECIFIED: _TransactionType.ValueType  # 0
+    """The property type is unset, or not a RESO value the server knows."""
+    TRANSACTION_TYPE_SALE: _TransactionType.ValueType  # 1
+    """For sale: `list_price` is the asking price."""
+    TRANSACTION_TYPE_LEASE: _TransactionType.ValueType  # 2
+    """For lease (a rental): `list_price` is the rent per period, monthly on the MLSs we know."""
+
+class TransactionType(_TransactionType, metaclass=_TransactionTypeEnumTypeWrapper):
+    """What a listing offers: the property for sale or for lease. Derived from `property_type`:
+    "Residential Lease" and "Commercial Lease" are leases, every other RESO property type is a
+    sale. Filter on it as `transaction_type = LEASE` (or `SALE`).
+    """
+
+TRANSACTION_TYPE_UNSPECIFIED: TransactionType.ValueType  # 0
+"""The property type is unset, or not a RESO value the server knows."""
+TRANSACTION_TYPE_SALE: TransactionType.ValueType  # 1
+"""For sale: `list_price` is the asking price."""
+TRANSACTION_TYPE_LEASE: TransactionType.ValueType  # 2
+"""For lease (a rental): `list_price` is the rent per period, monthly on the MLSs we know."""
+Global___TransactionType: _TypeAlias = TransactionType  # noqa: Y015
+
 @_typing.final
 class Listing(_message.Message):
     """One MLS listing (RESO Property resource), as last read from the MLS.
@@ -120,6 +147,7 @@ class Listing(_message.Message):
     MEDIA_FIELD_NUMBER: _builtins.int
     LIST_AGENT_DETAILS_FIELD_NUMBER: _builtins.int
     LIST_OFFICE_DETAILS_FIELD_NUMBER: _builtins.int
+    TRANSACTION_TYPE_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Resource name, `listings/{listing_key}` (AIP-122). Use it in GetListing and
     BatchGetListings.
@@ -137,7 +165,11 @@ class Listing(_message.Message):
     mls_status: _builtins.str
     """The MLS's own status label (RESO MlsStatus), free text."""
     property_type: _builtins.str
-    """RESO PropertyType, e.g. "Residential", "Residential Lease", "Land", "Commercial Sale"."""
+    """RESO PropertyType as its display name: "Business Opportunity", "Commercial Lease",
+    "Commercial Sale", "Farm", "Land", "Manufactured In Park", "Residential", "Residential
+    Income" or "Residential Lease" (an MLS's local value is returned as it sent it).
+    Whether it is a sale or a lease: `transaction_type`.
+    """
     property_sub_type: _builtins.str
     """RESO PropertySubType, e.g. "Single Family Residence", "Condominium", "Townhouse"."""
     bedrooms_total: _builtins.int
@@ -180,9 +212,15 @@ class Listing(_message.Message):
     """Cursor of the latest change of this listing in the StreamListingChanges feed (0 if none)."""
     public_remarks: _builtins.str
     """Public remarks (marketing description), plain text. FULL view only."""
+    transaction_type: Global___TransactionType.ValueType
+    """Sale or lease, derived from `property_type`; UNSPECIFIED when that is unset or not a RESO
+    value.
+    """
     @_builtins.property
     def list_price(self) -> _money_pb2.Money:
-        """Current asking price, in USD. Unset when the MLS did not provide one."""
+        """Current asking price, in USD; for a lease (`transaction_type` LEASE) the rent per period,
+        monthly on the MLSs we know, not a sale price. Unset when the MLS did not provide one.
+        """
 
     @_builtins.property
     def original_list_price(self) -> _money_pb2.Money:
@@ -286,10 +324,11 @@ class Listing(_message.Message):
         media: _abc.Iterable[Global___ListingMedia] | None = ...,
         list_agent_details: Global___Agent | None = ...,
         list_office_details: Global___Office | None = ...,
+        transaction_type: Global___TransactionType.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_bathrooms_total", b"_bathrooms_total", "_bedrooms_total", b"_bedrooms_total", "_living_area", b"_living_area", "_lot_size_acres", b"_lot_size_acres", "_photos_count", b"_photos_count", "_year_built", b"_year_built", "bathrooms_total", b"bathrooms_total", "bedrooms_total", b"bedrooms_total", "close_date", b"close_date", "close_price", b"close_price", "create_time", b"create_time", "delete_time", b"delete_time", "list_agent_details", b"list_agent_details", "list_office_details", b"list_office_details", "list_price", b"list_price", "listing_contract_date", b"listing_contract_date", "living_area", b"living_area", "location", b"location", "lot_size_acres", b"lot_size_acres", "modification_time", b"modification_time", "original_list_price", b"original_list_price", "photos_change_time", b"photos_change_time", "photos_count", b"photos_count", "update_time", b"update_time", "year_built", b"year_built"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_bathrooms_total", b"_bathrooms_total", "_bedrooms_total", b"_bedrooms_total", "_living_area", b"_living_area", "_lot_size_acres", b"_lot_size_acres", "_photos_count", b"_photos_count", "_year_built", b"_year_built", "bathrooms_total", b"bathrooms_total", "bedrooms_total", b"bedrooms_total", "change_cursor", b"change_cursor", "city", b"city", "close_date", b"close_date", "close_price", b"close_price", "country", b"country", "create_time", b"create_time", "delete_time", b"delete_time", "list_agent", b"list_agent", "list_agent_details", b"list_agent_details", "list_office", b"list_office", "list_office_details", b"list_office_details", "list_price", b"list_price", "listing_contract_date", b"listing_contract_date", "listing_id", b"listing_id", "listing_key", b"listing_key", "living_area", b"living_area", "location", b"location", "lot_size_acres", b"lot_size_acres", "media", b"media", "mls_status", b"mls_status", "modification_time", b"modification_time", "name", b"name", "original_list_price", b"original_list_price", "photos_change_time", b"photos_change_time", "photos_count", b"photos_count", "postal_code", b"postal_code", "property_sub_type", b"property_sub_type", "property_type", b"property_type", "public_remarks", b"public_remarks", "standard_status", b"standard_status", "state_or_province", b"state_or_province", "street_name", b"street_name", "street_number", b"street_number", "unit_number", b"unit_number", "unparsed_address", b"unparsed_address", "update_time", b"update_time", "year_built", b"year_built"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_bathrooms_total", b"_bathrooms_total", "_bedrooms_total", b"_bedrooms_total", "_living_area", b"_living_area", "_lot_size_acres", b"_lot_size_acres", "_photos_count", b"_photos_count", "_year_built", b"_year_built", "bathrooms_total", b"bathrooms_total", "bedrooms_total", b"bedrooms_total", "change_cursor", b"change_cursor", "city", b"city", "close_date", b"close_date", "close_price", b"close_price", "country", b"country", "create_time", b"create_time", "delete_time", b"delete_time", "list_agent", b"list_agent", "list_agent_details", b"list_agent_details", "list_office", b"list_office", "list_office_details", b"list_office_details", "list_price", b"list_price", "listing_contract_date", b"listing_contract_date", "listing_id", b"listing_id", "listing_key", b"listing_key", "living_area", b"living_area", "location", b"location", "lot_size_acres", b"lot_size_acres", "media", b"media", "mls_status", b"mls_status", "modification_time", b"modification_time", "name", b"name", "original_list_price", b"original_list_price", "photos_change_time", b"photos_change_time", "photos_count", b"photos_count", "postal_code", b"postal_code", "property_sub_type", b"property_sub_type", "property_type", b"property_type", "public_remarks", b"public_remarks", "standard_status", b"standard_status", "state_or_province", b"state_or_province", "street_name", b"street_name", "street_number", b"street_number", "transaction_type", b"transaction_type", "unit_number", b"unit_number", "unparsed_address", b"unparsed_address", "update_time", b"update_time", "year_built", b"year_built"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__bathrooms_total: _TypeAlias = _typing.Literal["bathrooms_total"]  # noqa: Y015
     _WhichOneofArgType__bathrooms_total: _TypeAlias = _typing.Literal["_bathrooms_total", b"_bathrooms_total"]  # noqa: Y015

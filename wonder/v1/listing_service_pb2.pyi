@@ -138,10 +138,21 @@ class ListListingsRequest(_message.Message):
     parentheses to be explicit. Keywords AND, OR, NOT are upper case.
 
     Fields and the values they take:
-      standard_status, property_type, property_sub_type, city, state_or_province,
-      postal_code, list_agent_key, list_office_key
+      standard_status       one of "Active", "Active Under Contract", "Canceled", "Closed",
+                            "Coming Soon", "Delete", "Expired", "Hold", "Incomplete",
+                            "Pending", "Withdrawn" (RESO member names such as
+                            ActiveUnderContract are accepted too)
+      property_type         one of "Business Opportunity", "Commercial Lease",
+                            "Commercial Sale", "Farm", "Land", "Manufactured In Park",
+                            "Residential", "Residential Income", "Residential Lease" (or
+                            the member name, e.g. ResidentialLease)
+      transaction_type      SALE or LEASE (derived from property_type)
+          These three take only = and !=; another value is INVALID_ARGUMENT listing the
+          valid ones.
+      property_sub_type, city, state_or_province, postal_code, list_agent_key,
+      list_office_key
           text: a double-quoted string ("Single Family Residence"; \\" and \\\\ escape) or a bare
-          word (Active); comparison is exact and case-sensitive
+          word (Austin); comparison is exact and case-sensitive
       list_price            decimal number in USD, e.g. 525000 or 525000.50
       bedrooms_total, bathrooms_total, year_built      integer
       living_area           number, square feet
@@ -155,13 +166,15 @@ class ListListingsRequest(_message.Message):
     -180 <= west, east <= 180; a box with west > east crosses the antimeridian.
 
     Examples:
-      standard_status = "Active" AND list_price <= 750000
+      transaction_type = SALE AND standard_status = "Active" AND list_price <= 750000
+      transaction_type = LEASE AND list_price <= 2500 AND bedrooms_total >= 2
       city = "Austin" AND (property_sub_type = "Condominium" OR property_sub_type = "Townhouse")
       NOT standard_status = "Closed" AND modification_time >= "2024-05-01T00:00:00Z"
       within(30.2, -97.8, 30.3, -97.7) AND bedrooms_total >= 3
 
-    An unknown field, a value of the wrong type or a syntax error is INVALID_ARGUMENT with a
-    BadRequest field violation on `filter` giving the problem and its character position.
+    An unknown field, a value of the wrong type or outside a field's values, or a syntax
+    error is INVALID_ARGUMENT with a BadRequest field violation on `filter` giving the
+    problem and its character position (the status message says the same).
     """
     order_by: _builtins.str
     """Sort order (AIP-132): comma-separated fields, each optionally followed by `desc`

@@ -81,5 +81,6 @@ async def test_reflection_lists_every_service(channel: grpc.aio.Channel) -> None
     assert names == {
         SERVICE,
         "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection",
         "grpc.reflection.v1alpha.ServerReflection",
     }

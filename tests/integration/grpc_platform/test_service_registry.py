@@ -169,5 +169,6 @@ async def test_a_discovered_service_is_served_with_its_scope_health_and_reflecti
         "test.v1.PlantedSync",
         "wonder.v1.ListingService",
         "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection",
         "grpc.reflection.v1alpha.ServerReflection",
     }
