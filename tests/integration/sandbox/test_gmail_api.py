@@ -12,6 +12,7 @@ from googleapiclient.errors import HttpError
 
 from tests.gmail_fixtures import GmailRig
 from wonder.sandbox.gmail.config import GmailAdvance
+from wonder.sandbox.gmail.mail_factory import MALFORMED
 from wonder.sandbox.gmail.resources import parse_mime
 
 AGENT = "agent@wonderstreet.example"
@@ -203,6 +204,9 @@ def test_a_token_for_one_mailbox_cannot_read_another(gmail: GmailRig) -> None:
 
 def test_malformed_mail_is_served_in_every_format(gmail: GmailRig) -> None:
     service = gmail.service()
+    for variant in MALFORMED:  # every kind, whatever the seed drew
+        raw = f"From: x@mail.example\r\nTo: {AGENT}\r\n{variant}".encode("latin-1")
+        gmail.sandbox.state.add_raw(AGENT, raw, {"INBOX"}, {"category": "malformed"})
     for address, box in gmail.sandbox.state.mailboxes.items():
         for message in box.messages.values():
             if message.truth.get("category") != "malformed":

@@ -57,9 +57,12 @@ def load_mail(path: Path, limit: int | None = None) -> Iterator[LoadedMail]:
         return
     if name.endswith((".mbox", ".mbx")) or path.is_file():
         box = mailbox.mbox(path, create=False)
-        for count, key in enumerate(box.iterkeys()):
-            if limit is not None and count >= limit:
-                return
-            yield LoadedMail(box.get_bytes(key), {"id": f"{path.name}#{key}"})
+        try:
+            for count, key in enumerate(box.iterkeys()):
+                if limit is not None and count >= limit:
+                    return
+                yield LoadedMail(box.get_bytes(key), {"id": f"{path.name}#{key}"})
+        finally:
+            box.close()
         return
     raise ValueError(f"{path}: not an mbox file, a folder of .eml files or JSON Lines")

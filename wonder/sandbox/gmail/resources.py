@@ -50,11 +50,19 @@ def _leaf_bytes(part: Message) -> bytes:
     return text.encode("utf-8", "replace") if isinstance(text, str) else b""
 
 
+def _decode(data: bytes, charset: str | None) -> str:
+    """Text in its declared charset; an unknown or lying one falls back to UTF-8."""
+    try:
+        return data.decode(charset or "utf-8", "replace")
+    except LookupError:
+        return data.decode("utf-8", "replace")
+
+
 def snippet(raw: bytes) -> str:
     message = parse_mime(raw)
     for part in message.walk():
         if part.get_content_maintype() == "text" and not part.get_filename():
-            text = _leaf_bytes(part).decode(part.get_content_charset() or "utf-8", "replace")
+            text = _decode(_leaf_bytes(part), part.get_content_charset())
             if part.get_content_subtype() == "html":
                 text = _TAGS.sub(" ", text)
             return _SPACE.sub(" ", text).strip()[:SNIPPET_CHARS]
