@@ -122,7 +122,11 @@ class MailFactory:
     def _owner(self, mailbox: str, when: datetime) -> Draft:
         sender = self._person()
         message = self._base(sender, mailbox, "Owner statement question", when)
-        message.set_content("Could you send me last month's owner statement? The total looks off.")
+        # Older mail programs still send Windows-1252 (curly quotes, the euro sign).
+        message.set_content(
+            "Could you send me last month\u2019s owner statement? The total looks off by \u20ac40.",
+            charset="windows-1252",
+        )
         return self._done(message, {"INBOX"}, {"category": "owner", "sender": sender[1]})
 
     def _vendor(self, mailbox: str, when: datetime) -> Draft:
