@@ -8,17 +8,16 @@ per minute with ``messages.get`` = 20 (5 messages/s). Both are settings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from wonder.clients.gmail.quota import QuotaRegime, Regime
+from wonder.clients.gmail.quota import quota_regime as client_quota_regime
 from wonder.sandbox.control import AdvanceRequest
 from wonder.sandbox.faults import FaultSettings
 from wonder.sandbox.profiles import ProfileName, speed_profile
 
-Regime = Literal["legacy", "current"]
 ERROR_STATUSES = (500, 503)
 # history.list answers 404 for a start id older than this many history records (Gmail keeps
 # "at least a week"; the sandbox counts records so a test can expire ids on purpose).
@@ -28,36 +27,9 @@ MAX_BATCH_CALLS = 50
 PUSH_MIN_INTERVAL_SECONDS = 1.0
 
 
-@dataclass(frozen=True)
-class QuotaRegime:
-    """Units a mailbox may spend per window, and what each method costs."""
-
-    units: int
-    window_seconds: float
-    costs: dict[str, int]
-
-
-# Costs from Google's quota table; methods not listed cost 5 (legacy) or 20 (current).
-LEGACY_COSTS = {
-    "getProfile": 1,
-    "messages.list": 5,
-    "messages.get": 5,
-    "messages.attachments.get": 5,
-    "messages.modify": 5,
-    "labels.list": 1,
-    "labels.create": 5,
-    "history.list": 2,
-    "watch": 100,
-    "stop": 50,
-}
-CURRENT_COSTS = {**LEGACY_COSTS, "messages.get": 20, "messages.attachments.get": 20}
-
-
 def quota_regime(regime: Regime, profile: ProfileName) -> QuotaRegime:
-    speed = speed_profile(profile)
-    if regime == "legacy":
-        return QuotaRegime(speed.rate(250), 1.0, LEGACY_COSTS)
-    return QuotaRegime(speed.rate(6_000), 60.0, CURRENT_COSTS)
+    """The client's quota table (``wonder.clients.gmail.quota``) under a speed profile."""
+    return client_quota_regime(regime, speed_profile(profile).scale)
 
 
 class GmailFaultSettings(FaultSettings):

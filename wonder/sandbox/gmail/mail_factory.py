@@ -224,7 +224,12 @@ def _first_text(raw: bytes) -> str:
     """The first text/plain part, as written (what a reply quotes)."""
     message = email.message_from_bytes(raw, policy=email.policy.default)
     body = message.get_body(("plain",)) if isinstance(message, EmailMessage) else None
-    return str(body.get_content()).strip() if body is not None else ""
+    try:
+        return str(body.get_content()).strip() if body is not None else ""
+    except (LookupError, ValueError):  # a malformed original: quote what a preview shows
+        from wonder.sandbox.gmail.resources import snippet
+
+        return snippet(raw)
 
 
 def utc(ms: int) -> datetime:

@@ -10,10 +10,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from wonder.clients.gmail.quota import QuotaRegime
 from wonder.sandbox.clock import SandboxClock
-from wonder.sandbox.gmail.config import QuotaRegime
-
-DEFAULT_COST = {"legacy": 5, "current": 20}
 
 
 class QuotaBuckets:
@@ -26,7 +24,7 @@ class QuotaBuckets:
         self.refused: dict[str, int] = {}
 
     def cost(self, method: str) -> int:
-        return self.regime.costs.get(method, 5)
+        return self.regime.cost(method)
 
     def take(self, mailbox: str, method: str) -> bool:
         cost = self.cost(method)
