@@ -42,7 +42,11 @@ class MailSource(Protocol):
     """What the sync needs of Gmail (``wonder.clients.gmail.GmailClient`` is one)."""
 
     mailbox: str
-    units_spent: int
+
+    @property
+    def units_spent(self) -> int:
+        """Quota units spent so far (the report shows what a run used)."""
+        ...
 
     def profile_history_id(self) -> int: ...
 
