@@ -1,7 +1,7 @@
 """mail: messages (raw MIME kept compressed), the fetch queue, label changes; cursor names
 long enough for a mailbox address
 
-Revision ID: 0007
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-12-02 05:15:00.000000
 """
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 
 from wonder.db.types import UTCDateTime
 
-revision: str = "0007"
+revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
