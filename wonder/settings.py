@@ -142,12 +142,24 @@ class TrestleSandboxSettings(BaseModel):
     token_ttl_seconds: int = Field(default=28_800, ge=1)
 
 
+class GmailSandboxSettings(BaseModel):
+    """The Gmail emulator (``WONDER_SANDBOX__GMAIL__*``)."""
+
+    port: int = 8703
+    seed: int = 42
+    messages_per_mailbox: int = Field(default=60, ge=0)
+    profile: Literal["realistic", "fast"] = "realistic"
+    # legacy: 250 units/s, messages.get = 5; current: 6,000 units/min, messages.get = 20.
+    regime: Literal["legacy", "current"] = "legacy"
+
+
 class SandboxSettings(BaseModel):
     """The local emulators of the external services: what they share, then one group each."""
 
     host: str = "127.0.0.1"
     state_dir: Path = Path("var") / "sandbox"
     trestle: TrestleSandboxSettings = TrestleSandboxSettings()
+    gmail: GmailSandboxSettings = GmailSandboxSettings()
 
 
 class Settings(BaseSettings):

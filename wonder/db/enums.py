@@ -28,3 +28,10 @@ class HeldDeleteStatus(StrEnum):
     HELD = "held"
     APPLIED = "applied"
     REJECTED = "rejected"
+
+
+class LabelChangeKind(StrEnum):
+    """A Gmail label change, as ``history.list`` reports it."""
+
+    ADDED = "added"
+    REMOVED = "removed"

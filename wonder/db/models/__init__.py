@@ -4,7 +4,7 @@ Importing this package registers every table on ``Base.metadata`` (Alembic's tar
 slice adds its module here and re-exports its models.
 """
 
-from wonder.db.enums import ChangeKind, HeldDeleteStatus, HistoryField
+from wonder.db.enums import ChangeKind, HeldDeleteStatus, HistoryField, LabelChangeKind
 from wonder.db.models.auth import ApiToken
 from wonder.db.models.ingest import HeldDelete, IngestCursor, QuarantinedRecord
 from wonder.db.models.listings import (
@@ -15,6 +15,7 @@ from wonder.db.models.listings import (
     Member,
     Office,
 )
+from wonder.db.models.mail import MailFetchQueue, MailLabelChange, MailMessage
 
 __all__ = [
     "ApiToken",
@@ -23,10 +24,14 @@ __all__ = [
     "HeldDeleteStatus",
     "HistoryField",
     "IngestCursor",
+    "LabelChangeKind",
     "Listing",
     "ListingChange",
     "ListingHistory",
     "ListingMedia",
+    "MailFetchQueue",
+    "MailLabelChange",
+    "MailMessage",
     "Member",
     "Office",
     "QuarantinedRecord",

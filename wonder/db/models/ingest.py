@@ -22,8 +22,8 @@ class IngestCursor(Base):
 
     __tablename__ = "ingest_cursors"
 
-    # e.g. 'Property', 'Member', 'Office', 'Property:replication'
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # e.g. 'Property', 'Member', 'Office', 'Property:replication', 'gmail:agent@example.com'
+    name: Mapped[str] = mapped_column(String(320), primary_key=True)
     modification_timestamp: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_key: Mapped[str | None] = mapped_column(String(64))
     # Free-form state (e.g. the high-water mark a first load started from).

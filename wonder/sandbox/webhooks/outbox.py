@@ -180,9 +180,12 @@ class WebhookOutbox:
 
     # ------------------------------------------------------------ events
 
-    def enqueue(self, payload: bytes | Mapping[str, Any]) -> list[int]:
+    def enqueue(
+        self, payload: bytes | Mapping[str, Any], *, delay_seconds: float = 0.0
+    ) -> list[int]:
         """One event for every active subscription; returns the delivery ids (nothing is sent
-        until ``pump``). A mapping is serialized once, as compact JSON."""
+        until ``pump``). A mapping is serialized once, as compact JSON. ``delay_seconds``: the
+        first attempt falls due that much later (a late notification)."""
         body = payload if isinstance(payload, bytes) else orjson.dumps(payload)
         with self._lock:
             now = self.clock.now_seconds()
@@ -194,7 +197,9 @@ class WebhookOutbox:
                 if subscription.suspended:
                     self._counts["skipped"] += 1
                     continue
-                delivery = _Delivery(self._next_delivery, event, subscription.id, body, now)
+                delivery = _Delivery(
+                    self._next_delivery, event, subscription.id, body, now + delay_seconds
+                )
                 self._next_delivery += 1
                 self._pending.append(delivery)
                 ids.append(delivery.id)

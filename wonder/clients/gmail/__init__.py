@@ -1,0 +1,13 @@
+"""The Gmail client: google-api-python-client over our retry loop and per-mailbox quota."""
+
+from wonder.clients.gmail.client import GmailClient, HistoryExpired
+from wonder.clients.gmail.records import BatchResult, HistoryPage, MessageIds, RawMessage
+
+__all__ = [
+    "BatchResult",
+    "GmailClient",
+    "HistoryExpired",
+    "HistoryPage",
+    "MessageIds",
+    "RawMessage",
+]

@@ -1,0 +1,1 @@
+"""Mail: Gmail ingest, MIME parsing, linking to contacts and listings."""
