@@ -55,7 +55,8 @@ def run_buildium(settings: Settings, args: argparse.Namespace) -> int:
         return [
             f"Buildium sandbox on {base_url}",
             f"  api:     {base_url}/v1/rentals, /v1/leases, ... (x-buildium-client-id/-secret)",
-            f"  control: {base_url}/_sandbox/{{advance,faults,stats,reset,webhooks,requests,truth}}",
+            f"  control: {base_url}/_sandbox/"
+            "{advance,faults,stats,reset,webhooks,requests,truth}",
             f"  client_id={settings.buildium.client_id} client_secret={shown}"
             " (read-only key: sandbox-readonly)",
             f"  properties={config.properties} units={config.units} leases={config.leases}"
