@@ -20,8 +20,7 @@ import pytest
 
 from wonder.clients.buildium import BuildiumClient
 from wonder.clients.governor import TokenBucket
-from wonder.sandbox.buildium import BuildiumSandbox, BuildiumSandboxConfig
-from wonder.sandbox.buildium import contract
+from wonder.sandbox.buildium import BuildiumSandbox, BuildiumSandboxConfig, contract
 from wonder.sandbox.server import RunningServer, serve_in_thread
 from wonder.settings import BuildiumSettings
 
@@ -73,10 +72,20 @@ class ContractTransport(httpx.BaseTransport):
             except orjson.JSONDecodeError:
                 payload = None
             if payload is not None:
-                for path, message in contract.response_errors(op.key, response.status_code, payload):
-                    self.response_violations.append(f"{where} -> {response.status_code} {path}: {message}")
+                for path, message in contract.response_errors(
+                    op.key, response.status_code, payload
+                ):
+                    self.response_violations.append(
+                        f"{where} -> {response.status_code} {path}: {message}"
+                    )
         self.exchanges.append((request, response))
         return response
+
+    def close(self) -> None:  # clients share this transport: the fixture closes it, once
+        pass
+
+    def close_inner(self) -> None:
+        self.inner.close()
 
     @property
     def violations(self) -> list[str]:
@@ -128,7 +137,9 @@ def mock_buildium() -> Iterator[Any]:
         sandbox = BuildiumSandbox(config(**values))
         made.append(sandbox)
         transport = ContractTransport(sandbox.transport())
-        return RunningBuildium(sandbox, settings_for(MOCK_BASE_URL, **(settings or {})), None, transport)
+        return RunningBuildium(
+            sandbox, settings_for(MOCK_BASE_URL, **(settings or {})), None, transport
+        )
 
     yield make
     for sandbox in made:
@@ -143,12 +154,15 @@ def http_buildium() -> Iterator[Any]:
         sandbox = BuildiumSandbox(config(**values))
         server = serve_in_thread(sandbox.app)
         transport = ContractTransport(httpx.HTTPTransport())
-        running = RunningBuildium(sandbox, settings_for(server.base_url, **(settings or {})), server, transport)
+        running = RunningBuildium(
+            sandbox, settings_for(server.base_url, **(settings or {})), server, transport
+        )
         made.append(running)
         return running
 
     yield make
     for running in made:
+        running.transport.close_inner()
         if running.server is not None:
             running.server.stop()
         running.sandbox.close()

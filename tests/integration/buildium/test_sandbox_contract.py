@@ -4,6 +4,7 @@ spec (``openapi-subset.json``, derived from Buildium's OpenAPI document)."""
 from __future__ import annotations
 
 import json
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,7 @@ def test_every_operation_answers_in_the_shape_of_the_spec(mock_buildium):
     for op in contract.operations():
         path = op.template.format(**ids)
         if op.method == "GET":
-            params: dict = {"limit": 1000} if "limit" in op.parameters else {}
+            params: dict[str, Any] = {"limit": 1000} if "limit" in op.parameters else {}
             if op.template == "/v1/generalledger/transactions":
                 params.update(gl_query)
             assert client.get(path, params=params).status_code == 200, op.key
@@ -45,7 +46,11 @@ def test_every_operation_answers_in_the_shape_of_the_spec(mock_buildium):
     put = {k: rental[k] for k in ("Name", "RentalSubType", "OperatingBankAccountId")}
     put["Address"] = {k: v for k, v in rental["Address"].items() if v is not None}
     assert client.put(f"/v1/rentals/{ids['propertyId']}", json=put).status_code == 200
-    charge = {"Date": "2026-03-09", "Memo": "Utility", "Lines": [{"Amount": 42.5, "GLAccountId": 7}]}
+    charge = {
+        "Date": "2026-03-09",
+        "Memo": "Utility",
+        "Lines": [{"Amount": 42.5, "GLAccountId": 7}],
+    }
     assert client.post(f"/v1/leases/{lease_id}/charges", json=charge).status_code == 201
     # errors: validation, auth, read-only, rate limit, long query — all in the error body shape
     assert client.put(f"/v1/rentals/{ids['propertyId']}", json={"Name": 3}).status_code == 400
@@ -60,7 +65,8 @@ def test_every_operation_answers_in_the_shape_of_the_spec(mock_buildium):
 def test_a_field_the_spec_does_not_have_is_caught(mock_buildium):
     """The checker itself: a response with an extra field or a wrong type is a violation."""
     errors = contract.response_errors("GET /v1/rentals/{propertyId}", 200, {"Id": 1, "Owner": "x"})
-    assert errors and "Owner" in errors[0][1]
+    assert errors
+    assert "Owner" in errors[0][1]
     assert contract.response_errors("GET /v1/leases", 200, [{"Id": "7"}])
     assert contract.request_errors("POST /v1/leases/{leaseId}/charges", {"Lines": [{"Amount": 1}]})
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import json
 import threading
 
@@ -38,7 +39,9 @@ class Receiver:
 def verify(headers: dict[str, str], body: bytes) -> bool:
     timestamp = headers["buildium-webhook-timestamp"]
     digest = hmac.new(SECRET.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).digest()
-    return hmac.compare_digest(base64.b64encode(digest).decode(), headers["buildium-webhook-signature"])
+    return hmac.compare_digest(
+        base64.b64encode(digest).decode(), headers["buildium-webhook-signature"]
+    )
 
 
 def test_a_change_sends_one_thin_signed_event_per_post(mock_buildium):
@@ -57,7 +60,10 @@ def test_a_change_sends_one_thin_signed_event_per_post(mock_buildium):
         receiver.server.stop()
     events = [json.loads(body) for _, body in receiver.received]
     assert all(verify(headers, body) for headers, body in receiver.received)
-    assert all(body == json.dumps(json.loads(body), separators=(",", ":")).encode() for _, body in receiver.received)
+    assert all(
+        body == json.dumps(json.loads(body), separators=(",", ":")).encode()
+        for _, body in receiver.received
+    )
     assert events[0] == {
         "EventName": "Lease.Updated",
         "EventDateTime": events[0]["EventDateTime"],
@@ -65,13 +71,20 @@ def test_a_change_sends_one_thin_signed_event_per_post(mock_buildium):
         "LeaseId": lease_id,
     }
     assert events[0]["EventDateTime"].endswith("Z")
-    assert events[1] == {**events[1], "EventName": "LeaseTransaction.Created", "TransactionId": txn["Id"]}
-    assert "LeaseId" not in events[1] and "EventId" not in events[1]
+    assert events[1] == {
+        **events[1],
+        "EventName": "LeaseTransaction.Created",
+        "TransactionId": txn["Id"],
+    }
+    assert "LeaseId" not in events[1]
+    assert "EventId" not in events[1]
     forged = dict(receiver.received[0][0], **{"buildium-webhook-signature": "AAAA"})
     assert not verify(forged, receiver.received[0][1])
 
 
-def test_a_failing_receiver_gets_retries_after_1_10_60_minutes_scaled_then_the_event_is_dropped(mock_buildium):
+def test_a_failing_receiver_gets_retries_after_1_10_60_minutes_scaled_then_the_event_is_dropped(
+    mock_buildium,
+):
     bu = mock_buildium(profile="fast")
     receiver = Receiver(status=500)
     try:
@@ -81,7 +94,7 @@ def test_a_failing_receiver_gets_retries_after_1_10_60_minutes_scaled_then_the_e
         attempts = [a for a in bu.sandbox.outbox.attempts if a.event == 1]
     finally:
         receiver.server.stop()
-    gaps = [round(b.at - a.at, 3) for a, b in zip(attempts, attempts[1:], strict=False)]
+    gaps = [round(b.at - a.at, 3) for a, b in itertools.pairwise(attempts)]
     assert gaps == [0.6, 6.0, 36.0]
     assert [a.outcome for a in attempts] == ["retry", "retry", "retry", "dropped"]
     assert bu.sandbox.outbox.pending() == 0
