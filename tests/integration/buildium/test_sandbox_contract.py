@@ -4,8 +4,8 @@ spec (``openapi-subset.json``, derived from Buildium's OpenAPI document)."""
 from __future__ import annotations
 
 import json
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
 
