@@ -44,7 +44,8 @@ def test_aging_puts_what_is_left_of_each_charge_in_its_bucket():
     prepaid = outstanding(
         [*ledger, Txn(6, 1, date(2026, 3, 1), "Payment", ((5, D("2000.00")),))], date(2026, 3, 10)
     )
-    assert prepaid.total == D("-350.00") and sum(prepaid.aging) == prepaid.total
+    assert prepaid.total == D("-350.00")
+    assert sum(prepaid.aging) == prepaid.total
 
 
 def test_id_lists_split_so_every_query_fits():
