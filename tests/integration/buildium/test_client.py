@@ -10,7 +10,7 @@ import pytest
 
 from wonder.clients.buildium import BuildiumClient
 from wonder.clients.buildium.governor import account_bucket
-from wonder.clients.errors import AuthError, PermanentError
+from wonder.clients.errors import AuthError, PermanentError, TransientError
 from wonder.clients.governor import TokenBucket
 
 
@@ -183,3 +183,18 @@ def test_two_workers_sharing_the_account_governor_never_exceed_10_per_second(htt
     assert max(second["admitted"] for second in log) <= 10
     assert all(second["refused"] == 0 for second in log)
     assert len(log) >= 3  # 24 requests at < 10/s span at least three seconds
+
+
+def test_a_charge_is_not_posted_twice_after_a_5xx_but_is_retried_after_a_429(mock_buildium):
+    """No idempotency keys at Buildium: a second POST after a 5xx could post a second charge."""
+    bu = mock_buildium()
+    lease_id = min(bu.sandbox.store.records["leases"])
+    body = {"Date": "2026-03-10", "Lines": [{"Amount": 5, "GLAccountId": 7}]}
+    with bu.client() as client:
+        bu.sandbox.set_faults(error_rate=1.0)
+        with pytest.raises(TransientError, match="not retried"):
+            client.post_charge(lease_id, body)
+        assert client.requests_made == 1
+        bu.sandbox.set_faults(burst_429=2)
+        assert len(client.post_charge(lease_id, body)) == 1
+        assert client.requests_made == 4
