@@ -48,14 +48,17 @@ def test_a_change_sends_one_thin_signed_event_per_post(mock_buildium):
     bu = mock_buildium()
     receiver = Receiver()
     try:
-        bu.sandbox.set_webhook(receiver.url, SECRET)
+        target = {"url": receiver.url, "secret": SECRET, "deliver_in_background": False}
+        answer = bu.raw(headers={}).post("/_sandbox/webhooks", json=target)
+        assert answer.status_code == 200
+        assert SECRET not in answer.text
         lease_id = min(bu.sandbox.store.records["leases"])
         lease = bu.raw().get(f"/v1/leases/{lease_id}").json()
         body = {k: lease[k] for k in ("LeaseType", "UnitId", "LeaseFromDate", "IsEvictionPending")}
         assert bu.raw().put(f"/v1/leases/{lease_id}", json=body).status_code == 200
         charge = {"Date": "2026-03-10", "Lines": [{"Amount": 10, "GLAccountId": 7}]}
         txn = bu.raw().post(f"/v1/leases/{lease_id}/charges", json=charge).json()[0]
-        bu.sandbox.outbox.pump()
+        assert bu.raw(headers={}).post("/_sandbox/webhooks/pump").status_code == 200
     finally:
         receiver.server.stop()
     events = [json.loads(body) for _, body in receiver.received]
