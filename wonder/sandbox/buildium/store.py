@@ -71,6 +71,7 @@ class BuildiumStore:
         self.events_sent = 0
         self.version = 0  # moves on every change (derived indexes are rebuilt after one)
         self._derived: tuple[int, Derived] | None = None
+        self._balances: dict[int, tuple[tuple[int, date], Outstanding]] = {}
 
     # ------------------------------------------------------------ reading
 
@@ -98,7 +99,15 @@ class BuildiumStore:
         return derived
 
     def balance(self, lease_id: int) -> Outstanding:
-        return outstanding(self.ledger.get(lease_id, []), self.today())
+        """What the lease owes today, cached until its ledger grows (entries only append)."""
+        ledger = self.ledger.get(lease_id, [])
+        key = (len(ledger), self.today())
+        cached = self._balances.get(lease_id)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        result = outstanding(ledger, key[1])
+        self._balances[lease_id] = (key, result)
+        return result
 
     # ------------------------------------------------------------ changing
 
