@@ -208,3 +208,11 @@ def test_over_the_rate_limit_is_a_429_without_rate_headers_and_the_log_shows_it(
     assert log == [{"second": log[0]["second"], "admitted": 10, "refused": 4}]
     bu.sandbox.clock.advance(1)
     assert client.get("/v1/glaccounts").status_code == 200
+
+
+def test_the_fast_profile_scales_the_rate_limit_but_keeps_it(mock_buildium):
+    bu = mock_buildium(profile="fast")  # 1,000 requests/s; the frozen clock stays in one second
+    client = bu.raw()
+    statuses = [client.get("/v1/glaccounts/1").status_code for _ in range(1_001)]
+    assert statuses.count(200) == 1_000
+    assert statuses[-1] == 429

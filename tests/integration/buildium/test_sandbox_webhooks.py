@@ -115,3 +115,20 @@ def test_twenty_failures_in_a_row_suspend_the_subscription(mock_buildium):
     subscription = bu.sandbox.outbox.stats()["subscriptions"][0]
     assert subscription["suspended"] is True
     assert len(receiver.received) == 20
+
+
+def test_the_duplicate_fault_posts_an_event_twice_with_the_same_body(mock_buildium):
+    bu = mock_buildium()
+    receiver = Receiver()
+    try:
+        bu.sandbox.set_webhook(receiver.url, SECRET)
+        bu.sandbox.set_faults(webhook_duplicate_rate=1.0)
+        lease_id = min(bu.sandbox.store.records["leases"])
+        bu.sandbox.store.touch("leases", lease_id)
+        bu.sandbox.outbox.pump()
+    finally:
+        receiver.server.stop()
+    bodies = [body for _, body in receiver.received]
+    assert len(bodies) == 2
+    assert bodies[0] == bodies[1]
+    assert json.loads(bodies[0])["LeaseId"] == lease_id
