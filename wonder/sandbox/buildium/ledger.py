@@ -31,10 +31,10 @@ class Txn:
     payee_tenant_id: int | None = None
     payment_method: str | None = None
     updated_at: int = 0  # sandbox clock, epoch microseconds
+    total: Decimal = field(init=False)
 
-    @property
-    def total(self) -> Decimal:
-        return sum((amount for _, amount in self.lines), ZERO)
+    def __post_init__(self) -> None:
+        self.total = sum((amount for _, amount in self.lines), ZERO)
 
 
 @dataclass(frozen=True)
