@@ -66,6 +66,7 @@ def test_pages_that_shift_while_walking_are_de_duplicated(mock_buildium):
         assert len(seen) == len(set(seen))
         assert client.duplicates_dropped >= 1
         assert set(ids[10:31]) <= set(seen)
+    assert bu.transport.violations == []
 
 
 def test_the_incremental_window_starts_an_overlap_before_the_watermark(mock_buildium):
@@ -81,6 +82,7 @@ def test_the_incremental_window_starts_an_overlap_before_the_watermark(mock_buil
         sandbox.store.touch("leases", lease_id)
         changed = list(client.leases(updated_from=window.lastupdatedfrom + timedelta(seconds=401)))
         assert [x.Id for x in changed] == [lease_id]
+    assert bu.transport.violations == []
 
 
 def test_a_429_burst_is_backed_off_from_200_ms_and_recovers(mock_buildium):
