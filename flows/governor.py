@@ -5,7 +5,10 @@ occupy=n)`` blocks until ``n`` slots are free and never gives them back (they de
 ``slot_decay_per_second``). One limit per external account keeps all runs inside its budget,
 e.g. Buildium's 10 requests/s::
 
-    prefect gcl create buildium-<account> --limit 10 --slot-decay-per-second 10
+    prefect gcl create buildium-account --limit 1 --slot-decay-per-second 9
+
+(one slot freed every 0.11 s: like the in-process ``wonder.clients.buildium.governor`` bucket,
+no one-second window ever sees more than 10; ``--limit 10`` would allow bursts of 20.)
 
 Taken with ``strict=True`` by default: a missing limit raises instead of silently letting every
 request through. The clients in ``wonder/`` only see the port (``wonder.clients.governor``);
@@ -20,8 +23,9 @@ from collections.abc import Mapping
 from prefect.concurrency.sync import rate_limit
 
 from wonder.clients.errors import RateLimited
+from wonder.settings import BuildiumSettings
 
-__all__ = ["PrefectRateGovernor"]
+__all__ = ["PrefectRateGovernor", "buildium_governor"]
 
 
 class PrefectRateGovernor:
@@ -66,3 +70,11 @@ class PrefectRateGovernor:
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Prefect counts slots, not answers: nothing to learn from the headers."""
+
+
+def buildium_governor(
+    settings: BuildiumSettings, *, timeout_seconds: float | None = None
+) -> PrefectRateGovernor:
+    """The Buildium account's shared limit (``settings.rate_limit_name``), taken strictly: pass
+    it as ``BuildiumClient(..., governor=...)`` in every flow that talks to the account."""
+    return PrefectRateGovernor(settings.rate_limit_name, timeout_seconds=timeout_seconds)

@@ -23,7 +23,12 @@ from wonder.db.base import Base
 from wonder.db.engine import make_engine, normalize_url, session_factory
 from wonder.db.migrate import upgrade
 
-pytest_plugins = ["tests.trestle_fixtures", "tests.grpc_fixtures", "tests.gmail_fixtures"]
+pytest_plugins = [
+    "tests.trestle_fixtures",
+    "tests.grpc_fixtures",
+    "tests.gmail_fixtures",
+    "tests.buildium_fixtures",
+]
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

@@ -70,6 +70,30 @@ class TrestleSettings(BaseModel):
     max_quota_wait_seconds: float = Field(default=120.0, ge=0)
 
 
+class BuildiumSettings(BaseModel):
+    """Buildium (property management) API connection: header auth, 10 requests/s per account."""
+
+    base_url: str = "http://127.0.0.1:8702"
+    client_id: str = "sandbox-client"
+    client_secret: SecretStr = SecretStr("sandbox-secret")
+    # Name of a Prefect Secret block holding the client secret (a name, not a secret).
+    client_secret_block: str | None = None
+    # The account's request budget (API-FACTS: 10/s); every client of one account shares it.
+    rate_per_second: float = Field(default=10.0, gt=0)
+    # Prefect global rate limit (slot decay = rate_per_second) the flows take, strictly.
+    rate_limit_name: str = "buildium-account"
+    timeout_seconds: float = 30.0
+    page_size: int = Field(default=1000, ge=1, le=1000)
+    max_retries: int = Field(default=8, ge=0)
+    # The guide: retry a 429 after ~200 ms, backing off exponentially.
+    backoff_base_seconds: float = 0.2
+    backoff_max_seconds: float = 10.0
+    # Incremental reads start this far before the stored watermark (lastupdatedfrom is inclusive).
+    overlap_seconds: int = Field(default=300, ge=0)
+    # Buildium answers 500 to a longer query string; the client splits id lists below it.
+    max_query_chars: int = Field(default=4_096, ge=256)
+
+
 class ListingIngestSettings(BaseModel):
     """How the listing ingest walks Trestle."""
 
@@ -153,6 +177,19 @@ class GmailSandboxSettings(BaseModel):
     regime: Literal["legacy", "current"] = "legacy"
 
 
+class BuildiumSandboxSettings(BaseModel):
+    """The Buildium emulator (``WONDER_SANDBOX__BUILDIUM__*``)."""
+
+    port: int = 8702
+    properties: int = Field(default=40, ge=1)
+    units: int = Field(default=300, ge=1)
+    leases: int = Field(default=250, ge=0)
+    seed: int = 42
+    profile: Literal["realistic", "fast"] = "realistic"
+    # Signs the events sent with ``--webhook-url`` (the receiver must know the same secret).
+    webhook_secret: SecretStr = SecretStr("sandbox-webhook-secret")
+
+
 class SandboxSettings(BaseModel):
     """The local emulators of the external services: what they share, then one group each."""
 
@@ -160,6 +197,7 @@ class SandboxSettings(BaseModel):
     state_dir: Path = Path("var") / "sandbox"
     trestle: TrestleSandboxSettings = TrestleSandboxSettings()
     gmail: GmailSandboxSettings = GmailSandboxSettings()
+    buildium: BuildiumSandboxSettings = BuildiumSandboxSettings()
 
 
 class Settings(BaseSettings):
@@ -178,6 +216,7 @@ class Settings(BaseSettings):
     database_url: str = Field(default_factory=default_database_url)
     log_level: str = "INFO"
     trestle: TrestleSettings = TrestleSettings()
+    buildium: BuildiumSettings = BuildiumSettings()
     listings: ListingIngestSettings = ListingIngestSettings()
     grpc: GrpcSettings = GrpcSettings()
     sandbox: SandboxSettings = SandboxSettings()

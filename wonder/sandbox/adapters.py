@@ -36,6 +36,7 @@ def asgi_endpoint(handler: Handler) -> Endpoint:
             headers={name.lower(): value for name, value in request.headers.items()},
             body=await request.body(),
             base_url=str(request.base_url).rstrip("/"),
+            query_string=request.scope.get("query_string", b"").decode("latin-1"),
         )
         reply = await asyncio.to_thread(handler, sandbox_request)
         if reply.latency_seconds:
@@ -72,6 +73,7 @@ def to_sandbox_request(request: httpx.Request) -> SandboxRequest:
         headers={name.lower(): value for name, value in request.headers.items()},
         body=request.read(),
         base_url=f"{url.scheme}://{url.netloc.decode('ascii')}",
+        query_string=url.query.decode("latin-1"),
     )
 
 

@@ -17,7 +17,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from wonder.sandbox.server import ASGIApp
 
-EMULATOR_COMMANDS: tuple[str, ...] = ("wonder.sandbox.trestle.cli", "wonder.sandbox.gmail.cli")
+EMULATOR_COMMANDS: tuple[str, ...] = (
+    "wonder.sandbox.trestle.cli",
+    "wonder.sandbox.buildium.cli",
+    "wonder.sandbox.gmail.cli",
+)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

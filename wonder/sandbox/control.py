@@ -6,7 +6,8 @@
 - ``POST /_sandbox/faults``: replace the fault settings (fields not given are off); the answer
   is the settings now in force;
 - ``GET /_sandbox/stats``: requests, quotas, injected faults, ... as the emulator reports them;
-- ``POST /_sandbox/reset``: back to the seeded initial state.
+- ``POST /_sandbox/reset``: back to the seeded initial state;
+- and any operations of the emulator's own, given as ``extra`` (e.g. Buildium's webhook target).
 
 A body that is not a JSON object, or that does not validate, is a 400 with
 ``{"error": message, "details": [{"field", "message"}]}``; a wrong method is a 405.
@@ -64,7 +65,14 @@ class Emulator(Protocol[A_contra, F]):
 class ControlRouter(Generic[A, F]):
     """The control API of one emulator, with its typed advance request and fault settings."""
 
-    def __init__(self, emulator: Emulator[A, F], advance: type[A], faults: type[F]) -> None:
+    def __init__(
+        self,
+        emulator: Emulator[A, F],
+        advance: type[A],
+        faults: type[F],
+        *,
+        extra: Mapping[str, tuple[str, Callable[[SandboxRequest], Reply]]] | None = None,
+    ) -> None:
         self._emulator = emulator
         self._advance_model = advance
         self._faults_model = faults
@@ -74,6 +82,10 @@ class ControlRouter(Generic[A, F]):
             f"{PREFIX}/stats": ("GET", self._stats),
             f"{PREFIX}/reset": ("POST", self._reset),
         }
+        for path, operation in (extra or {}).items():
+            if not path.startswith(PREFIX + "/") or path in self._operations:
+                raise ValueError(f"control path {path!r} must be new and under {PREFIX}/")
+            self._operations[path] = operation
 
     def handle(self, request: SandboxRequest) -> Reply | None:
         """The control reply, or None when the path is not a control path."""
@@ -116,6 +128,11 @@ class ControlRouter(Generic[A, F]):
 
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def parse_body(model: type[M], body: bytes) -> M | Reply:
+    """A control body as ``model``, or the 400 reply saying why it is not one."""
+    return _parse(model, body)
 
 
 def _parse(model: type[M], body: bytes) -> M | Reply:

@@ -26,6 +26,7 @@ class SandboxRequest:
     headers: Mapping[str, str]  # names in lower case
     body: bytes
     base_url: str  # scheme://host[:port] the client used, no trailing slash
+    query_string: str = ""  # the raw query string as sent (percent-encoded), without "?"
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
