@@ -94,6 +94,32 @@ class BuildiumSettings(BaseModel):
     max_query_chars: int = Field(default=4_096, ge=256)
 
 
+class GmailSettings(BaseModel):
+    """The Gmail mailboxes the mail ingest reads (``WONDER_GMAIL__*``).
+
+    Credentials: ``service_account_key_file`` (a JSON key with domain-wide delegation; each
+    mailbox is impersonated) when set, else ``token`` (the sandbox's, or an OAuth access token).
+    """
+
+    base_url: str = "http://127.0.0.1:8703"
+    mailboxes: tuple[str, ...] = ("agent@wonderstreet.example", "leasing@wonderstreet.example")
+    token: SecretStr = SecretStr("sandbox-gmail-token")
+    # Name of a Prefect Secret block with the token; flows resolve it at their edge.
+    token_block: str | None = None
+    service_account_key_file: Path | None = None
+    # legacy: 250 units/s per mailbox (get = 5); current: 6,000 units/min (get = 20).
+    regime: Literal["legacy", "current"] = "legacy"
+    # Spend at most this share of the quota (our pacing and Google's drift apart a little).
+    quota_headroom: float = Field(default=0.95, gt=0, le=1)
+    batch_size: int = Field(default=50, ge=1, le=50)
+    timeout_seconds: float = 60.0
+    max_retries: int = Field(default=6, ge=0)
+    backoff_base_seconds: float = 0.5
+    backoff_max_seconds: float = 60.0
+    # The Pub/Sub topic users.watch publishes to.
+    push_topic: str = "projects/wonder-street/topics/gmail"
+
+
 class ListingIngestSettings(BaseModel):
     """How the listing ingest walks Trestle."""
 
@@ -217,6 +243,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     trestle: TrestleSettings = TrestleSettings()
     buildium: BuildiumSettings = BuildiumSettings()
+    gmail: GmailSettings = GmailSettings()
     listings: ListingIngestSettings = ListingIngestSettings()
     grpc: GrpcSettings = GrpcSettings()
     sandbox: SandboxSettings = SandboxSettings()

@@ -1,0 +1,77 @@
+"""`wonder mail sync` and `wonder mail watch` against the Gmail sandbox, on both databases."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.gmail_fixtures import GmailRig
+from tests.integration.grpc_platform.test_command_groups import declared_commands
+from wonder.cli import build_parser
+from wonder.db.models import MailMessage
+from wonder.settings import GmailSettings, Settings
+
+
+def run(settings: Settings, *argv: str) -> int:
+    args = build_parser(declared_commands()).parse_args(list(argv))
+    result: int = args.handler(settings, args)
+    return result
+
+
+def settings_for(gmail: GmailRig, database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        gmail=GmailSettings(base_url=gmail.base_url, backoff_base_seconds=0.001, regime="legacy"),
+    )
+
+
+def test_mail_sync_stores_every_mailbox(
+    gmail: GmailRig,
+    database_url: str,
+    sessions: sessionmaker[Session],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = settings_for(gmail, database_url)
+    assert run(settings, "mail", "sync") == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in out] == list(settings.gmail.mailboxes)
+    with sessions() as session:
+        counts = dict(
+            session.execute(
+                select(MailMessage.mailbox, func.count()).group_by(MailMessage.mailbox)
+            ).all()
+        )
+    truth = {a: len(b.messages) for a, b in gmail.sandbox.state.mailboxes.items()}
+    assert counts == truth
+
+
+def test_an_unknown_mailbox_is_refused(
+    gmail: GmailRig, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(settings_for(gmail, database_url), "mail", "sync", "--mailbox", "x@y.z") == 2
+    assert "not a configured mailbox: x@y.z" in capsys.readouterr().err
+
+
+def test_a_refused_token_is_one_line_without_the_token(
+    gmail: GmailRig, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = settings_for(gmail, database_url)
+    secret = "wrong-secret-token-123"
+    settings = settings.model_copy(
+        update={"gmail": settings.gmail.model_copy(update={"token": SecretStr(secret)})}
+    )
+    assert run(settings, "mail", "sync") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: AuthError: Gmail refused the credentials")
+    assert secret not in err
+
+
+def test_mail_watch_starts_push_for_every_mailbox(
+    gmail: GmailRig, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(settings_for(gmail, database_url), "mail", "watch") == 0
+    watched = [a for a, box in gmail.sandbox.state.mailboxes.items() if box.watch is not None]
+    assert watched == list(gmail.sandbox.state.mailboxes)
+    assert "expires" in capsys.readouterr().out
