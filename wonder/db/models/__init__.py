@@ -4,8 +4,33 @@ Importing this package registers every table on ``Base.metadata`` (Alembic's tar
 slice adds its module here and re-exports its models.
 """
 
-from wonder.db.enums import ChangeKind, HeldDeleteStatus, HistoryField
+from wonder.db.enums import (
+    BalanceScope,
+    ChangeKind,
+    GLAccountType,
+    HeldDeleteStatus,
+    HistoryField,
+    LeaseStatus,
+    LeaseTenantStatus,
+    LeaseTransactionType,
+    ReconciliationStatus,
+)
 from wonder.db.models.auth import ApiToken
+from wonder.db.models.buildium import (
+    BalanceSheetRow,
+    BuildiumGLAccount,
+    BuildiumLease,
+    BuildiumLeaseTenant,
+    BuildiumLeaseTransaction,
+    BuildiumLeaseTransactionLine,
+    BuildiumOwner,
+    BuildiumOwnerRental,
+    BuildiumRental,
+    BuildiumTenant,
+    BuildiumUnit,
+    ReconciliationLease,
+    ReconciliationRun,
+)
 from wonder.db.models.ingest import HeldDelete, IngestCursor, QuarantinedRecord
 from wonder.db.models.listings import (
     Listing,
@@ -18,11 +43,27 @@ from wonder.db.models.listings import (
 
 __all__ = [
     "ApiToken",
+    "BalanceScope",
+    "BalanceSheetRow",
+    "BuildiumGLAccount",
+    "BuildiumLease",
+    "BuildiumLeaseTenant",
+    "BuildiumLeaseTransaction",
+    "BuildiumLeaseTransactionLine",
+    "BuildiumOwner",
+    "BuildiumOwnerRental",
+    "BuildiumRental",
+    "BuildiumTenant",
+    "BuildiumUnit",
     "ChangeKind",
+    "GLAccountType",
     "HeldDelete",
     "HeldDeleteStatus",
     "HistoryField",
     "IngestCursor",
+    "LeaseStatus",
+    "LeaseTenantStatus",
+    "LeaseTransactionType",
     "Listing",
     "ListingChange",
     "ListingHistory",
@@ -30,4 +71,7 @@ __all__ = [
     "Member",
     "Office",
     "QuarantinedRecord",
+    "ReconciliationLease",
+    "ReconciliationRun",
+    "ReconciliationStatus",
 ]
