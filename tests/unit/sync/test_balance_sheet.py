@@ -189,11 +189,11 @@ def test_balance_is_charges_less_payments_and_credits_and_roll_ups_add_up(
         assert row.oldest_unpaid_charge == expected
         assert row.days_delinquent == ((AS_OF - expected).days if expected else 0)
     for group, scope_rows, key in (
-        ("unit", sheet.units, lambda r: r.unit_id),
-        ("property", sheet.properties, lambda r: r.property_id),
+        ("unit", sheet.units, "unit_id"),
+        ("property", sheet.properties, "property_id"),
     ):
         for total in scope_rows:
-            members = [r for r in sheet.leases if key(r) == total.entity_id]
+            members = [r for r in sheet.leases if getattr(r, key) == total.entity_id]
             for name in MONEY_FIELDS:
                 assert getattr(total, name) == sum(
                     (getattr(r, name) for r in members), Decimal("0.00")
