@@ -38,7 +38,7 @@ from wonder.db.models import (
     ReconciliationStatus,
 )
 from wonder.settings import BuildiumSyncSettings
-from wonder.sync.mirror_service import lease_of_transaction, sync
+from wonder.sync.mirror_service import MirrorReport, lease_of_transaction, sync
 from wonder.sync.mirror_store import apply_held_delete, sql_units
 from wonder.sync.ports import Resource
 from wonder.sync.reconcile_service import reconcile_balances
@@ -46,8 +46,8 @@ from wonder.sync.reconcile_service import reconcile_balances
 SETTINGS = BuildiumSyncSettings(page_size=2, overlap_seconds=300, mass_delete_min_rows=1)
 
 
-def run(fake: FakeBuildium, sessions: sessionmaker[Session], **kwargs: object):  # type: ignore[no-untyped-def]
-    return sync(fake, sql_units(sessions), SETTINGS, clock=lambda: fake.clock, **kwargs)  # type: ignore[arg-type]
+def run(fake: FakeBuildium, sessions: sessionmaker[Session], *, full: bool = False) -> MirrorReport:
+    return sync(fake, sql_units(sessions), SETTINGS, full=full, clock=lambda: fake.clock)
 
 
 def count(sessions: sessionmaker[Session], model: object) -> int:
