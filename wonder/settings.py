@@ -93,6 +93,8 @@ class BuildiumSyncSettings(BaseModel):
     page_size: int = Field(default=1000, ge=1, le=1000)
     # Incremental reads start this far behind the stored watermark (the request clock).
     overlap_seconds: int = Field(default=300, ge=0)
+    # Lease ledgers re-read per unit of work (one commit for this many leases).
+    ledger_batch_size: int = Field(default=25, ge=1, le=1000)
     # A full read that would delete more than this fraction of stored records is held ...
     mass_delete_fraction: float = Field(default=0.05, ge=0.0, le=1.0)
     # ... unless it deletes no more than this many (small portfolios).

@@ -88,7 +88,7 @@ def sync(
     if reread_ledgers:
         with units() as store:
             store.mark_ledgers_pending(store.live_ids(Resource.LEASES))
-    refresh_ledgers(source, units, report, clock=clock)
+    refresh_ledgers(source, units, report, batch_size=settings.ledger_batch_size, clock=clock)
     report.requests = source.requests_made - before
     return report
 
@@ -184,31 +184,41 @@ def refresh_ledgers(
     report: MirrorReport,
     *,
     lease_ids: Sequence[int] = (),
+    batch_size: int = 25,
     clock: Clock = utc_now,
 ) -> None:
-    """Re-read the whole ledger of every pending lease (plus ``lease_ids``), one lease per unit
-    of work: changed transactions written, voided ones deleted, the lease no longer pending."""
+    """Re-read the whole ledger of every pending lease (plus ``lease_ids``), ``batch_size``
+    leases per unit of work: changed transactions written, voided ones deleted, each lease no
+    longer pending in the transaction that stored its ledger."""
     resource = Resource.LEASE_TRANSACTIONS
     with units() as store:
         if lease_ids:
             store.mark_ledgers_pending(lease_ids)
         pending = store.pending_ledgers()
-    for lease_id in pending:
-        raws = source.lease_transactions(lease_id)
-
-        def parse(raw: Mapping[str, Any], lease_id: int = lease_id) -> rec.LeaseTransaction:
-            return rec.parse_lease_transaction(raw, lease_id)
-
-        parsed, rejected = rec.parse_all(resource.label, raws, parse)
+    for start in range(0, len(pending), batch_size):
+        read = [
+            (lease_id, _parse_ledger(lease_id, source.lease_transactions(lease_id)))
+            for lease_id in pending[start : start + batch_size]
+        ]
         with units() as store:
-            plan = plan_ledger(
-                parsed, store.load_ledger_states(lease_id), keep=_quarantined_ids(rejected)
-            )
-            store.write_ledger(lease_id, plan.writes, plan.deletes, clock())
-            store.quarantine(rejected, clock())
-        report.ledgers_read += 1
-        report.ledger_transactions_written += len(plan.writes)
-        report.of(resource).quarantined += len(rejected)
+            for lease_id, (parsed, rejected) in read:
+                plan = plan_ledger(
+                    parsed, store.load_ledger_states(lease_id), keep=_quarantined_ids(rejected)
+                )
+                store.write_ledger(lease_id, plan.writes, plan.deletes, clock())
+                store.quarantine(rejected, clock())
+                report.ledger_transactions_written += len(plan.writes)
+                report.of(resource).quarantined += len(rejected)
+        report.ledgers_read += len(read)
+
+
+def _parse_ledger(
+    lease_id: int, raws: Sequence[Any]
+) -> tuple[list[rec.LeaseTransaction], list[QuarantineEntry]]:
+    def parse(raw: Mapping[str, Any]) -> rec.LeaseTransaction:
+        return rec.parse_lease_transaction(raw, lease_id)
+
+    return rec.parse_all(Resource.LEASE_TRANSACTIONS.label, raws, parse)
 
 
 def lease_of_transaction(source: BuildiumSource, transaction_id: int) -> int | None:

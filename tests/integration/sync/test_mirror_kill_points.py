@@ -31,7 +31,7 @@ from wonder.sync.mirror_service import sync
 from wonder.sync.mirror_store import sql_units
 from wonder.sync.ports import PAGED, MirrorStore, MirrorUnits
 
-SETTINGS = BuildiumSyncSettings(page_size=2, overlap_seconds=300)
+SETTINGS = BuildiumSyncSettings(page_size=2, overlap_seconds=300, ledger_batch_size=3)
 TABLES = [t for t in Base.metadata.sorted_tables if t.name.startswith("buildium_")] + [
     Base.metadata.tables["ingest_cursors"],
     Base.metadata.tables["ingest_quarantine"],
@@ -117,7 +117,7 @@ def test_a_crash_at_any_unit_of_work_reruns_to_the_exact_state(
     counting = Units(sql_units(reference))
     sync(clean_fake, counting, SETTINGS, clock=lambda: T0)
     truth = end_state(reference)
-    assert counting.opened == 19  # cursor reads, 10 pages, the pending query, 4 ledgers
+    assert counting.opened == 17  # cursor reads, 10 pages, the pending query, 2 ledger batches
     for kill_at in range(1, counting.opened + 1):
         wipe(sessions)
         fake = FakeBuildium.seeded()
