@@ -314,7 +314,8 @@ def parse_lease_transaction(raw: Mapping[str, Any], lease_id: int) -> LeaseTrans
             )
         )
     total = _required_money(r, "TotalAmount")
-    if lines and sum((line.amount for line in lines), Decimal(0)) != total:
+    # The balance sheet counts lines: a total its lines do not carry must not be lost.
+    if sum((line.amount for line in lines), Decimal(0)) != total:
         raise FieldError("TotalAmount", f"{total} is not the sum of Journal.Lines.Amount")
     return LeaseTransaction(
         id=_id(r),

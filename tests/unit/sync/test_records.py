@@ -104,6 +104,8 @@ def test_an_unknown_enum_a_wrong_lease_and_totals_that_do_not_add_up_are_refused
         parse_lease_transaction(charge, 9002)
     with pytest.raises(FieldError, match="TotalAmount"):
         parse_lease_transaction({**charge, "TotalAmount": 1499.99}, 9001)
+    with pytest.raises(FieldError, match="TotalAmount"):
+        parse_lease_transaction({**charge, "Journal": {"Memo": None, "Lines": []}}, 9001)
     with pytest.raises(FieldError, match="'Rent' is not a known value"):
         parse_lease_transaction({**charge, "TransactionTypeEnum": "Rent"}, 9001)
     with pytest.raises(FieldError, match="LeaseStatus"):
