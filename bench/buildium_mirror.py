@@ -2,11 +2,11 @@
 
 An in-memory Buildium (generated portfolio, every record shaped as the spec's messages, its
 outstanding balances summed as it posts the ledger) drives the real sync service and store on a
-scratch database. No HTTP: what is measured is our side, against the floor the 10 requests/s
-account limit puts under the same requests. Figures: requests made against the minimum the
-paging allows, the projected share of wall time that is Buildium's rate limit (goal ≥ 0.8: we
-are not the bottleneck), and a reconciliation and an incremental sync when nothing changed
-(writes, goal 0; requests per lease).
+scratch database. No HTTP: what is measured is our side. Figures: requests made against the
+minimum the paging allows; our time per request against the 100 ms slot a request has at
+10 requests/s (the sync is sequential, so while our time plus Buildium's latency stays inside the
+slot the rate limit, not we, sets the wall time: ratio 0.37 leaves 63 ms for latency); a
+reconciliation and an incremental sync when nothing changed (writes, goal 0; requests per lease).
 """
 
 from __future__ import annotations
@@ -170,13 +170,16 @@ def measure(leases: int, sqlite: bool) -> list[Row]:
         )
         engine.dispose()
     written = sum(r.written for r in quiet.resources.values()) + quiet.ledger_transactions_written
-    share = floor / (floor + ours)
+    per_request = ours / first.requests
+    slot = 1 / RATE
     return [
         Row(f"first mirror of {leases:,} leases: requests", f"{first.requests:,}",
             f"{minimum:,} minimum", f"{minimum / first.requests:.2f}", "1.00",
             minimum == first.requests),
-        Row("first mirror: our time vs the 10 req/s floor", f"{ours:.1f} s", f"{floor:.1f} s",
-            f"{share:.2f}", "≥ 0.8 (projected wall share)", share >= 0.8),
+        Row("first mirror: our time", f"{ours:.1f} s", f"{floor:.1f} s at 10 req/s"),
+        Row("first mirror: our time per request vs its 10 req/s slot",
+            f"{per_request * 1000:.1f} ms", f"{slot * 1000:.0f} ms", f"{per_request / slot:.2f}",
+            "< 0.8 (the limit sets the pace)", per_request / slot < 0.8),
         Row("reconciliation, first: balance sheet rows written", f"{first_rows:,}"),
         Row("reconciliation, nothing changed: rows written", f"{again.rows_written}", goal="0",
             met=again.rows_written == 0),
