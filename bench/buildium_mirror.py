@@ -4,9 +4,9 @@ An in-memory Buildium (generated portfolio, every record shaped as the spec's me
 outstanding balances summed as it posts the ledger) drives the real sync service and store on a
 scratch database. No HTTP: what is measured is our side. Figures: requests made against the
 minimum the paging allows; our time per request against the 100 ms slot a request has at
-10 requests/s (the sync is sequential, so while our time plus Buildium's latency stays inside the
-slot the rate limit, not we, sets the wall time: ratio 0.37 leaves 63 ms for latency); a
-reconciliation and an incremental sync when nothing changed (writes, goal 0; requests per lease).
+10 requests/s (the sync is sequential, so while our time plus Buildium's latency stays inside
+the slot, the rate limit, not we, sets the wall time); a reconciliation and an incremental sync
+when nothing changed (writes, goal 0; requests per lease).
 """
 
 from __future__ import annotations
