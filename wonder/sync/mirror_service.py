@@ -138,8 +138,8 @@ def walk(
         watermark, (cursor.state.get("walk") if cursor else None), settings.overlap_seconds, full
     )
     census = window.full and window.offset == 0
-    if window.full and not census:
-        stats.census = "skipped: resumed an interrupted full walk (the next full run does it)"
+    if (full or window.full) and not census:
+        stats.census = "skipped: resumed an interrupted walk (the next full run does it)"
     seen: set[int] = set()
     while True:
         page = source.list_page(
