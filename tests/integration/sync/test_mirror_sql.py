@@ -226,3 +226,24 @@ def test_a_malformed_record_is_quarantined_and_its_stored_version_kept(
     assert unit is not None
     assert unit.deleted_at is None
     assert unit.market_rent == Decimal("1200.00")
+
+
+def test_the_nightly_ledger_check_rereads_every_ledger_and_a_voided_entry_is_deleted(
+    sessions: sessionmaker[Session],
+) -> None:
+    fake = FakeBuildium.seeded()
+    run(fake, sessions)
+    fake.ledgers[9001] = [t for t in fake.ledgers[9001] if t["Id"] != 8]  # the June payment voided
+    fake.ledger_calls.clear()
+    report = sync(
+        fake, sql_units(sessions), SETTINGS, reread_ledgers=True, clock=lambda: fake.clock
+    )
+    assert sorted(fake.ledger_calls) == [9001, 9002, 9003, 9004]
+    assert report.ledger_transactions_written == 0
+    with sessions() as s:
+        voided = s.get(BuildiumLeaseTransaction, 8)
+        assert voided is not None
+        assert voided.deleted_at == fake.clock
+    fake.balances[0].update(TotalBalance=2075.35, Balance0To30Days=2000.0)
+    outcome = reconcile_balances(fake, sessions, as_of=AS_OF, clock=lambda: fake.clock)
+    assert outcome.result.matched, outcome.result.summary()  # 1575.35 + the 500 no longer paid
