@@ -147,7 +147,7 @@ buf-breaking: _proto-deps node_modules/.bin/buf ## fail if protos/ break wire or
 # which tests reach which function in mutants/mutmut-stats.json and does not see edited tests,
 # so each `make mutate` drops that file and maps the tests afresh (the mutants themselves stay).
 MUTATE_MODULES := \
-	wonder/listings/normalize.py wonder/listings/changes.py wonder/listings/census.py \
+	wonder/listings/normalize.py wonder/listings/changes.py wonder/ingest/delete_guard.py \
 	wonder/listings/page_plan.py wonder/aip/filtering.py wonder/aip/ordering.py \
 	wonder/aip/pagetoken.py wonder/aip/paging.py wonder/ingest/hashing.py wonder/ingest/fields.py \
 	wonder/timestamps.py wonder/db/change_feed.py

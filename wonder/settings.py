@@ -136,6 +136,21 @@ class ListingIngestSettings(BaseModel):
     media_batch_size: int = Field(default=50, ge=1, le=200)
 
 
+class BuildiumSyncSettings(BaseModel):
+    """How the Buildium mirror walks Buildium (``wonder.sync.mirror_service``)."""
+
+    # Records per request (Buildium caps ``limit`` at 1000).
+    page_size: int = Field(default=1000, ge=1, le=1000)
+    # Incremental reads start this far behind the stored watermark (the request clock).
+    overlap_seconds: int = Field(default=300, ge=0)
+    # Lease ledgers re-read per unit of work (one commit for this many leases).
+    ledger_batch_size: int = Field(default=25, ge=1, le=1000)
+    # A full read that would delete more than this fraction of stored records is held ...
+    mass_delete_fraction: float = Field(default=0.05, ge=0.0, le=1.0)
+    # ... unless it deletes no more than this many (small portfolios).
+    mass_delete_min_rows: int = Field(default=20, ge=0)
+
+
 class GrpcSettings(BaseModel):
     """The gRPC query API."""
 
@@ -245,5 +260,6 @@ class Settings(BaseSettings):
     buildium: BuildiumSettings = BuildiumSettings()
     gmail: GmailSettings = GmailSettings()
     listings: ListingIngestSettings = ListingIngestSettings()
+    buildium_sync: BuildiumSyncSettings = BuildiumSyncSettings()
     grpc: GrpcSettings = GrpcSettings()
     sandbox: SandboxSettings = SandboxSettings()

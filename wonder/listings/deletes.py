@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from wonder.clients.odata import ODataQuery
-from wonder.listings.census import plan_deletes
+from wonder.ingest.delete_guard import plan_deletes
 from wonder.listings.normalize import record_key
 from wonder.listings.ports import PROPERTY, Clock, ListingUnits, ODataSource, Progress
 from wonder.listings.report import CensusReport

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from wonder.db.models import HistoryField
-from wonder.listings.census import plan_deletes
+from wonder.ingest.delete_guard import plan_deletes
 from wonder.listings.changes import (
     Action,
     HistoryEntry,

@@ -4,8 +4,34 @@ Importing this package registers every table on ``Base.metadata`` (Alembic's tar
 slice adds its module here and re-exports its models.
 """
 
-from wonder.db.enums import ChangeKind, HeldDeleteStatus, HistoryField, LabelChangeKind
+from wonder.db.enums import (
+    BalanceScope,
+    ChangeKind,
+    GLAccountType,
+    HeldDeleteStatus,
+    HistoryField,
+    LabelChangeKind,
+    LeaseStatus,
+    LeaseTenantStatus,
+    LeaseTransactionType,
+    ReconciliationStatus,
+)
 from wonder.db.models.auth import ApiToken
+from wonder.db.models.buildium import (
+    BalanceSheetRow,
+    BuildiumGLAccount,
+    BuildiumLease,
+    BuildiumLeaseTenant,
+    BuildiumLeaseTransaction,
+    BuildiumLeaseTransactionLine,
+    BuildiumOwner,
+    BuildiumOwnerRental,
+    BuildiumRental,
+    BuildiumTenant,
+    BuildiumUnit,
+    ReconciliationLease,
+    ReconciliationRun,
+)
 from wonder.db.models.ingest import HeldDelete, IngestCursor, QuarantinedRecord
 from wonder.db.models.listings import (
     Listing,
@@ -19,12 +45,27 @@ from wonder.db.models.mail import MailFetchQueue, MailLabelChange, MailMessage
 
 __all__ = [
     "ApiToken",
+    "BalanceScope",
+    "BalanceSheetRow",
+    "BuildiumGLAccount",
+    "BuildiumLease",
+    "BuildiumLeaseTenant",
+    "BuildiumLeaseTransaction",
+    "BuildiumLeaseTransactionLine",
+    "BuildiumOwner",
+    "BuildiumOwnerRental",
+    "BuildiumRental",
+    "BuildiumTenant",
+    "BuildiumUnit",
     "ChangeKind",
+    "GLAccountType",
     "HeldDelete",
     "HeldDeleteStatus",
     "HistoryField",
     "IngestCursor",
-    "LabelChangeKind",
+    "LeaseStatus",
+    "LeaseTenantStatus",
+    "LeaseTransactionType",
     "Listing",
     "ListingChange",
     "ListingHistory",
@@ -35,4 +76,7 @@ __all__ = [
     "Member",
     "Office",
     "QuarantinedRecord",
+    "ReconciliationLease",
+    "ReconciliationRun",
+    "ReconciliationStatus",
 ]

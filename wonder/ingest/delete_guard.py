@@ -1,8 +1,9 @@
-"""Stored keys vs the source's key set → which listings to delete, or hold them. Pure.
+"""The mass-delete guard: stored keys vs the source's key set → what to delete, or hold. Pure.
 
-Trestle does not signal deletes; a listing gone from the full key set is gone. A census that
-would delete a large share of what we hold is far more likely a partial answer or an outage at the
-source than a real mass delete, so past the guard nothing is deleted until a person approves.
+Sources that do not signal deletes (Trestle, Buildium) are diffed by key set: a record gone from
+the full set is gone. A census that would delete a large share of what we hold is far more likely
+a partial answer or an outage at the source than a real mass delete, so past the guard nothing is
+deleted until a person approves (``wonder.ingest.held_deletes``).
 """
 
 from __future__ import annotations
