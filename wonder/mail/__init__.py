@@ -1,0 +1,7 @@
+"""The mail slice's pure core: MIME parsing (``parse``), quoted replies and signatures
+(``replies``), threading (``threads``), and linking messages to the contacts and listings we
+know (``linking`` over the ``directory`` ports; ``sql_directory`` reads the listing tables).
+
+Gmail's ``format=raw`` answer, base64url-decoded, is what :func:`wonder.mail.parse.parse_message`
+takes; nothing here talks to Gmail or commits to a database.
+"""
