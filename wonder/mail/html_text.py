@@ -36,8 +36,10 @@ class _TextCollector(HTMLParser):
         self.pre_depth = 0
 
     def _break(self) -> None:
-        text = _SPACES.sub(" ", "".join(self.current)).strip() if not self.pre_depth else "".join(
-            self.current
+        text = (
+            _SPACES.sub(" ", "".join(self.current)).strip()
+            if not self.pre_depth
+            else "".join(self.current)
         )
         self.current = []
         if not text and (not self.lines or not self.lines[-1].strip("> ")):

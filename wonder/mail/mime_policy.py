@@ -36,7 +36,7 @@ class _CachingHeaderRegistry(HeaderRegistry):
     def __call__(self, name: str, value: str) -> BaseHeader:
         if len(value) > _CACHED_VALUE_LIMIT:
             return self._build(name, value)
-        return self._parse(name, value)  # type: ignore[no-any-return]
+        return self._parse(name, value)
 
 
 POLICY = policy.default.clone(header_factory=_CachingHeaderRegistry())
@@ -45,7 +45,7 @@ _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _ADDR_SPEC = rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
 _PHRASE = rf"{_ATOM}(?:[ \t]+{_ATOM})*"
 _MAILBOX = re.compile(
-    rf'[ \t]*(?:(?P<bare>{_ADDR_SPEC})'
+    rf"[ \t]*(?:(?P<bare>{_ADDR_SPEC})"
     rf'|(?:(?P<name>{_PHRASE})|"(?P<quoted>[^"\\\r\n]*)")?[ \t]*<(?P<angle>{_ADDR_SPEC})>)[ \t]*'
 )
 

@@ -21,10 +21,9 @@ from typing import Any, Literal
 
 from wonder.mail.charsets import clean_header, decode_bytes
 from wonder.mail.html_text import html_to_text
-from wonder.mail.mime_policy import POLICY, simple_addresses
 from wonder.mail.message import Address, Attachment, Defect, OwnDefect, ParsedMessage
+from wonder.mail.mime_policy import POLICY, simple_addresses
 from wonder.mail.replies import split_reply
-
 
 _PARSER = BytesParser(policy=POLICY)
 _FOLDING = re.compile(r"\r?\n(?=[ \t])|\r?\n$")
@@ -215,9 +214,9 @@ def _date(value: str | None, reading: _Reading) -> datetime | None:
 # -- parts -------------------------------------------------------------------------------------
 
 
-def _content_type(part: Message, headers: dict[str, str], reading: _Reading, where: str) -> tuple[
-    str, dict[str, str]
-]:
+def _content_type(
+    part: Message, headers: dict[str, str], reading: _Reading, where: str
+) -> tuple[str, dict[str, str]]:
     value = headers.get("content-type")
     if value is None:
         return part.get_default_type(), {}
@@ -282,7 +281,9 @@ def _leaf(
     disposition: Literal["inline", "attachment"] = "inline"
     filename = params.get("name")
     if "content-disposition" in headers:
-        header = _parsed_header("content-disposition", headers["content-disposition"], reading, where)
+        header = _parsed_header(
+            "content-disposition", headers["content-disposition"], reading, where
+        )
         if header is not None:
             if header.content_disposition == "attachment":
                 disposition = "attachment"

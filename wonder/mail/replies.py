@@ -80,10 +80,11 @@ def _signature_start(lines: list[str]) -> int | None:
             return i
     content = [i for i, line in enumerate(lines) if line.strip()]
     for i in content[-_SIGN_OFF_WINDOW:]:
-        if _SIGN_OFF.match(lines[i]) and sum(1 for j in content if j > i) <= _SIGNATURE_MAX_LINES:
-            # "Thanks, see you Monday" is text, not a sign-off: the line must be short.
-            if len(lines[i].strip()) <= 40 or lines[i].lower().lstrip().startswith("sent from"):
-                return i
+        line = lines[i].strip()
+        # "Thanks, see you Monday at the house" is text, not a sign-off: the line must be short.
+        short = len(line) <= 40 or line.lower().startswith("sent from")
+        if short and _SIGN_OFF.match(line) and sum(j > i for j in content) <= _SIGNATURE_MAX_LINES:
+            return i
     return None
 
 
