@@ -21,6 +21,9 @@ _BLOCKS = frozenset(
         "tbody", "thead", "tfoot", "tr", "ul", "body", "html",
     }
 )  # fmt: skip
+_PARAGRAPHS = frozenset(
+    {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table", "ul", "ol", "pre", "hr"}
+)
 _CELLS = frozenset({"td", "th"})
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 _MAX_DEPTH = 64
@@ -35,15 +38,15 @@ class _TextCollector(HTMLParser):
         self.quote_depth = 0
         self.pre_depth = 0
 
-    def _break(self) -> None:
+    def _break(self, *, paragraph: bool = False) -> None:
         text = (
             _SPACES.sub(" ", "".join(self.current)).strip()
             if not self.pre_depth
             else "".join(self.current)
         )
         self.current = []
-        if not text and (not self.lines or not self.lines[-1].strip("> ")):
-            return  # no run of blank lines
+        if not text and (not paragraph or not self.lines or not self.lines[-1].strip("> ")):
+            return  # a blank line only between paragraphs, never two
         prefix = "> " * min(self.quote_depth, _MAX_DEPTH)
         self.lines.append(prefix + text if text else prefix.rstrip())
 
@@ -57,7 +60,7 @@ class _TextCollector(HTMLParser):
         if tag == "br":
             self._break()
         elif tag in _BLOCKS:
-            self._break()
+            self._break(paragraph=tag in _PARAGRAPHS)
             if tag == "blockquote":
                 self.quote_depth += 1
             elif tag == "li":
@@ -83,7 +86,7 @@ class _TextCollector(HTMLParser):
         if self.dropped_depth:
             return
         if tag in _BLOCKS:
-            self._break()
+            self._break(paragraph=tag in _PARAGRAPHS)
             if tag == "blockquote":
                 self.quote_depth = max(0, self.quote_depth - 1)
             elif tag == "pre":

@@ -19,7 +19,7 @@ from email.parser import BytesParser
 from email.utils import getaddresses
 from typing import Any, Literal
 
-from wonder.mail.charsets import clean_header, decode_bytes
+from wonder.mail.charsets import clean_header, codec_for, decode_bytes
 from wonder.mail.html_text import html_to_text
 from wonder.mail.message import Address, Attachment, Defect, OwnDefect, ParsedMessage
 from wonder.mail.mime_policy import POLICY, simple_addresses
@@ -27,6 +27,7 @@ from wonder.mail.replies import split_reply
 
 _PARSER = BytesParser(policy=POLICY)
 _FOLDING = re.compile(r"\r?\n(?=[ \t])|\r?\n$")
+_WORD_CHARSET = re.compile(r"=\?([^?*\s]+)(?:\*[^?]*)?\?[bBqQ]\?")
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
 _ADDRESS_HEADERS = ("from", "sender", "to", "cc", "bcc", "reply-to")
 _BODY_TYPES = frozenset({"text/plain", "text/html", "text/enriched"})
@@ -122,8 +123,13 @@ def _raw_headers(part: Message, reading: _Reading, where: str) -> list[tuple[str
     out: list[tuple[str, str]] = []
     for name, value in part.raw_items():
         text, defect = clean_header(_FOLDING.sub("", str(value)))
+        header_where = f"header {name.lower()}" if where == "message" else where
         if defect is not None:
-            reading.add(defect, f"header {name.lower()}" if where == "message" else where, name)
+            reading.add(defect, header_where, name)
+        if "=?" in text:
+            for charset in _WORD_CHARSET.findall(text):
+                if codec_for(charset) is None and charset.lower() != "unknown-8bit":
+                    reading.add(OwnDefect.UNKNOWN_CHARSET, header_where, charset)
         out.append((str(name), text))
     return out
 

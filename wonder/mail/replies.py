@@ -19,7 +19,7 @@ from dataclasses import dataclass
 _ATTRIBUTION = re.compile(
     r"^\s*(?:On\s.+\s(?:wrote|writes)"
     r"|Le\s.+\sa\s+écrit"
-    r"|Am\s.+\s(?:schrieb|geschrieben)"
+    r"|Am\s.+\s(?:schrieb|geschrieben)(?:\s.+)?"
     r"|El\s.+\sescribió"
     r"|Op\s.+\sschreef"
     r"|Em\s.+\sescreveu)\s*:\s*$",
