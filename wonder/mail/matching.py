@@ -42,15 +42,19 @@ def address_key(address: str) -> str | None:
 
 
 _NAME_NOISE = re.compile(r"[^\w\s]")
+# "Wonder Realty, Inc." and "Bob Stone, Jr." are no "Last, First".
+_NOT_FIRST_NAMES = frozenset(
+    {"inc", "llc", "ltd", "co", "corp", "lp", "llp", "pllc", "pc", "jr", "sr", "ii", "iii"}
+)
 _NAME_TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "jr", "sr", "ii", "iii"})
 
 
 def name_key(name: str) -> str | None:
     """A display name folded for comparison: accents, case, punctuation, titles and order
-    ("Smith, Jane" is "jane smith"); None when fewer than two words remain (a lone "Jane" or
-    "Sales" names nobody uniquely)."""
-    if "," in name:
-        last, _, first = name.partition(",")
+    ("Smith, Jane" is "jane smith"; "Wonder Realty, Inc." stays in order); None when fewer
+    than two words remain (a lone "Jane" or "Sales" names nobody uniquely)."""
+    last, comma, first = name.partition(",")
+    if comma and _NAME_NOISE.sub("", first).strip().casefold() not in _NOT_FIRST_NAMES:
         name = f"{first} {last}"
     folded = unicodedata.normalize("NFKD", name)
     folded = "".join(c for c in folded if not unicodedata.combining(c)).casefold()

@@ -1,7 +1,7 @@
 """The directory ports over our listing tables (members, offices, listings), both dialects.
 
-SQL narrows (lower-cased equality, a LIKE on the Gmail form, a last-name or street-number
-match) and Python decides with the same normal forms the in-memory directories use, so both
+SQL narrows (lower-cased equality, a LIKE on the Gmail and plus forms, the street number) and
+Python decides with the same normal forms the in-memory directories use, so both
 answer alike. Deleted members and offices (``deleted_at`` set) are nobody's contact any more;
 deleted listings still link (mail about a listing outlives the listing). Buildium tenants and
 owners get their own ``ContactDirectory`` with the Buildium mirror; pass both to
@@ -17,8 +17,8 @@ from sqlalchemy import ColumnElement, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from wonder.db.models import Listing, Member, Office
-from wonder.mail.directory import Contact, ContactKind, ListingRef
-from wonder.mail.matching import address_key, name_key, street_address
+from wonder.mail.directory import Contact, ContactKind, InMemoryContactDirectory, ListingRef
+from wonder.mail.matching import address_key, street_address
 
 _CHUNK = 500  # bound parameters per IN list
 
@@ -69,6 +69,7 @@ class SqlTrestleContacts:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._names: InMemoryContactDirectory | None = None
 
     def by_address(self, keys: Collection[str]) -> dict[str, list[Contact]]:
         if not keys:
@@ -91,38 +92,18 @@ class SqlTrestleContacts:
         return found
 
     def by_name(self, keys: Collection[str]) -> dict[str, list[Contact]]:
+        """Names fold accents, order and punctuation, which SQL cannot do portably: the first
+        call reads every live member's and office's name once (thousands of short rows) and
+        answers from that index; one directory per ingest run keeps it fresh."""
         if not keys:
             return {}
-        wanted = set(keys)
-        last_words = {key.rsplit(" ", 1)[-1] for key in wanted}
-        longest = {max(key.split(), key=len) for key in wanted}
-        members = select(Member).where(
-            Member.deleted_at.is_(None),
-            or_(
-                *(func.lower(Member.last_name).in_(chunk) for chunk in _chunks(last_words)),
-                *(
-                    func.lower(Member.full_name).like(f"%{_like_escape(w)}", escape="\\")
-                    for w in last_words
-                ),
-            ),
-        )
-        offices = select(Office).where(
-            Office.deleted_at.is_(None),
-            or_(
-                *(
-                    func.lower(Office.name).like(f"%{_like_escape(w)}%", escape="\\")
-                    for w in longest
-                )
-            ),
-        )
-        found: dict[str, list[Contact]] = {}
-        contacts = [_member(r) for r in self.session.scalars(members)]
-        contacts += [_office(r) for r in self.session.scalars(offices)]
-        for contact in contacts:
-            key = name_key(contact.name) if contact.name else None
-            if key in wanted and contact not in found.setdefault(key, []):
-                found[key].append(contact)
-        return found
+        if self._names is None:
+            members = select(Member).where(Member.deleted_at.is_(None))
+            offices = select(Office).where(Office.deleted_at.is_(None))
+            contacts = [_member(r) for r in self.session.scalars(members)]
+            contacts += [_office(r) for r in self.session.scalars(offices)]
+            self._names = InMemoryContactDirectory(contacts)
+        return self._names.by_name(keys)
 
 
 def _listing_ref(row: Any) -> ListingRef:

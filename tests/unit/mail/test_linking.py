@@ -15,7 +15,13 @@ from wonder.mail.directory import (
     ListingRef,
 )
 from wonder.mail.linking import LinkMethod, Role, link_contacts, link_listings
-from wonder.mail.matching import StreetAddress, address_key, find_street_addresses, name_key, street_address
+from wonder.mail.matching import (
+    StreetAddress,
+    address_key,
+    find_street_addresses,
+    name_key,
+    street_address,
+)
 from wonder.mail.message import Address
 
 JANE = Contact(ContactKind.TRESTLE_MEMBER, "M1", "Jane Smith", ("Jane.Smith@realty.example",))
@@ -23,7 +29,9 @@ JOSE = Contact(ContactKind.TRESTLE_MEMBER, "M2", "José Álvarez", ("josealvarez
 OFFICE = Contact(ContactKind.TRESTLE_OFFICE, "O1", "Wonder Realty", ("office@wonder.example",))
 BOB_TENANT = Contact(ContactKind.BUILDIUM_TENANT, "T7", "Bob Stone", ("bob@outlook.com",))
 BOB_OWNER = Contact(ContactKind.BUILDIUM_OWNER, "W3", "Bob Stone", ("bstone@example.net",))
-PLUS_AT_COMPANY = Contact(ContactKind.TRESTLE_MEMBER, "M9", "Sales Desk", ("sales+leads@acme.example",))
+PLUS_AT_COMPANY = Contact(
+    ContactKind.TRESTLE_MEMBER, "M9", "Sales Desk", ("sales+leads@acme.example",)
+)
 
 
 def listing(key: str, mls: str, line: str) -> ListingRef:
@@ -55,7 +63,9 @@ def listing_links(text: str, signature: str = "") -> list[tuple[str, LinkMethod,
 
 
 def test_address_match_is_case_insensitive_and_exact_links_rank_first() -> None:
-    assert contact_links(Address("", "JANE.SMITH@Realty.Example"), Address("x", "office@wonder.example")) == [
+    assert contact_links(
+        Address("", "JANE.SMITH@Realty.Example"), Address("x", "office@wonder.example")
+    ) == [
         (Role.FROM, "M1", LinkMethod.ADDRESS, 1.0),
         (Role.TO, "O1", LinkMethod.ADDRESS, 1.0),
     ]
@@ -101,7 +111,10 @@ def test_name_links_only_a_new_address_and_only_when_the_name_is_unique() -> Non
 
 def test_one_address_of_two_records_links_both() -> None:
     tenant_and_owner = InMemoryContactDirectory(
-        [BOB_TENANT, Contact(ContactKind.BUILDIUM_OWNER, "W4", "Robert Stone", ("bob@outlook.com",))]
+        [
+            BOB_TENANT,
+            Contact(ContactKind.BUILDIUM_OWNER, "W4", "Robert Stone", ("bob@outlook.com",)),
+        ]
     )
     links = link_contacts(message(from_=(Address("", "bob@outlook.com"),)), tenant_and_owner)
     assert sorted(link.contact.key for link in links) == ["T7", "W4"]
@@ -163,3 +176,17 @@ def test_street_address_parsing() -> None:
         "12", "n", "main", "st", "4b"
     )
     assert street_address("no street here") is None
+
+
+@pytest.mark.parametrize(
+    ("written", "key"),
+    [
+        ("Smith, Jane", "jane smith"),
+        ("Wonder Realty, Inc.", "wonder realty inc"),
+        ("Bob Stone, Jr.", "bob stone"),
+        ("Dr. José  ÁLVAREZ", "jose alvarez"),
+        ("Sales", None),
+    ],
+)
+def test_name_key(written: str, key: str | None) -> None:
+    assert name_key(written) == key

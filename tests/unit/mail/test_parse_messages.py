@@ -39,7 +39,9 @@ def test_encoded_words_in_names_subject_and_attachment_filenames() -> None:
 def test_an_encoded_word_in_an_unknown_charset_is_a_defect_not_a_crash() -> None:
     message = parsed("encoded_words.eml")
     assert any(
-        d.kind == OwnDefect.UNKNOWN_CHARSET and d.where == "header subject" and d.detail == "x-klingon"
+        d.kind == OwnDefect.UNKNOWN_CHARSET
+        and d.where == "header subject"
+        and d.detail == "x-klingon"
         for d in message.defects
     )
 
@@ -55,7 +57,8 @@ def test_html_only_mail_becomes_readable_text() -> None:
         "- Saturday",
         "- Sunday",
     ]
-    assert "do not show" not in message.text and "color" not in message.text
+    assert "do not show" not in message.text
+    assert "color" not in message.text
     assert "ignored title" not in message.text
     assert "Line one\nLine two" in message.text
     assert message.quoted_text == "> an old message"  # a blockquote is a quote
@@ -63,7 +66,7 @@ def test_html_only_mail_becomes_readable_text() -> None:
 
 def test_lying_and_unknown_charsets_fall_back_and_record_a_defect_per_part() -> None:
     message = parsed("lying_charset.eml")
-    assert "The rent is €500 – paid" in message.text  # us-ascii declared, cp1252 bytes
+    assert "The rent is €500 \u2013 paid" in message.text  # us-ascii declared, cp1252 bytes
     assert "Plain words in an unknown charset." in message.text
     assert "Actually UTF-8: café." in message.text  # iso-8859-1 declared, UTF-8 bytes
     assert "Not a text codec." in message.text

@@ -45,7 +45,9 @@ def test_parse_never_raises_on_arbitrary_bytes(raw: bytes) -> None:
 
 def test_a_message_the_stdlib_cannot_parse_comes_back_with_its_defect() -> None:
     levels = 3000  # the feed parser recurses per level: RecursionError
-    raw = b"".join(b'Content-Type: multipart/mixed; boundary="b%d"\n\n--b%d\n' % (i, i) for i in range(levels))
+    raw = b"".join(
+        b'Content-Type: multipart/mixed; boundary="b%d"\n\n--b%d\n' % (i, i) for i in range(levels)
+    )
     message = parse_message(raw + b"Content-Type: text/plain\n\ndeep\n", thread_id="t1")
     assert [d.kind for d in message.defects] == [OwnDefect.UNPARSEABLE_MESSAGE]
     assert "RecursionError" in message.defects[0].detail
@@ -55,7 +57,9 @@ def test_a_message_the_stdlib_cannot_parse_comes_back_with_its_defect() -> None:
 
 def test_nesting_past_the_limit_is_not_read_but_recorded() -> None:
     levels = 60
-    raw = b"".join(b'Content-Type: multipart/mixed; boundary="b%d"\n\n--b%d\n' % (i, i) for i in range(levels))
+    raw = b"".join(
+        b'Content-Type: multipart/mixed; boundary="b%d"\n\n--b%d\n' % (i, i) for i in range(levels)
+    )
     message = parse_message(raw + b"Content-Type: text/plain\n\ndeep\n")
     assert OwnDefect.UNDECODABLE_PART in message.defect_kinds()
     assert "deep" not in message.text

@@ -81,7 +81,9 @@ def test_split_reply_top_posting_headers(header: str) -> None:
 
 
 def test_split_reply_keeps_forwarded_content_and_long_thanks_lines_as_new_text() -> None:
-    forwarded = "FYI\n\n---------- Forwarded message ---------\nFrom: Lead <l@x.com>\n\nI want 12 Elm St"
+    forwarded = (
+        "FYI\n\n---------- Forwarded message ---------\nFrom: Lead <l@x.com>\n\nI want 12 Elm St"
+    )
     assert split_reply(forwarded).new_text == forwarded
     text = "Thanks, that is exactly the house we were hoping to see this weekend.\nCall me."
     assert split_reply(text).signature == ""
