@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import islice
 
 from wonder.mail.directory import Contact, ContactDirectory, ListingDirectory, ListingRef
 from wonder.mail.matching import StreetAddress, address_key, find_street_addresses, name_key
@@ -59,7 +60,8 @@ STREET_BEST_OF_SEVERAL = 0.7  # several fit, one matches every part given
 _MLS_CONTEXT = re.compile(
     r"\bMLS\s*(?:#|No\.?|Number|ID|Listing)?\s*[:#]?\s*([A-Z0-9][A-Z0-9-]{2,19})\b", re.IGNORECASE
 )
-_TOKEN = re.compile(r"(?<![\w-])([A-Za-z0-9][A-Za-z0-9-]{3,30})(?![\w-])")
+# Tokens of 4-31 letters, digits and dashes with a digit among them (ids, not words).
+_TOKEN = re.compile(r"(?<![\w-])(?=[A-Za-z-]*\d)[A-Za-z0-9][A-Za-z0-9-]{3,30}(?![\w-])")
 _MAX_TOKENS = 64  # spam carries hundreds of hex strings: look up the first ones only
 _MAX_ADDRESSES = 16
 
@@ -142,8 +144,9 @@ def link_listings(message: ParsedMessage, directory: ListingDirectory) -> tuple[
             links[link.listing.listing_key] = link
 
     in_context = {m.upper() for m in _MLS_CONTEXT.findall(text)}
-    tokens = list(dict.fromkeys(t for t in _TOKEN.findall(text) if _looks_like_an_id(t)))
-    tokens = tokens[:_MAX_TOKENS]
+    found_tokens = (m[0] for m in _TOKEN.finditer(text))
+    candidates = (t for t in found_tokens if len(t) >= 5 or not t.isdigit())
+    tokens = list(dict.fromkeys(islice(candidates, _MAX_TOKENS)))
     ids = in_context | {t.upper() for t in tokens if not t.isdigit() or len(t) >= 6}
     if ids:
         for found, refs in directory.by_listing_id(ids).items():
@@ -162,11 +165,6 @@ def link_listings(message: ParsedMessage, directory: ListingDirectory) -> tuple[
             if link is not None:
                 keep(link)
     return tuple(links.values())
-
-
-def _looks_like_an_id(token: str) -> bool:
-    """Letters with digits (WS2400123, 100000123, 22-1044): not words, not short numbers."""
-    return any(c.isdigit() for c in token) and (len(token) >= 5 or not token.isdigit())
 
 
 def _street_link(mention: StreetAddress, candidates: Iterable[ListingRef]) -> ListingLink | None:
