@@ -145,8 +145,8 @@ def link_listings(message: ParsedMessage, directory: ListingDirectory) -> tuple[
 
     in_context = {m.upper() for m in _MLS_CONTEXT.findall(text)}
     found_tokens = (m[0] for m in _TOKEN.finditer(text))
-    candidates = (t for t in found_tokens if len(t) >= 5 or not t.isdigit())
-    tokens = list(dict.fromkeys(islice(candidates, _MAX_TOKENS)))
+    id_like = (t for t in found_tokens if len(t) >= 5 or not t.isdigit())
+    tokens = list(dict.fromkeys(islice(id_like, _MAX_TOKENS)))
     ids = in_context | {t.upper() for t in tokens if not t.isdigit() or len(t) >= 6}
     if ids:
         for found, refs in directory.by_listing_id(ids).items():
