@@ -102,7 +102,7 @@ def test_name_links_only_a_new_address_and_only_when_the_name_is_unique() -> Non
     # Two contacts are called Bob Stone (a tenant and an owner): no link by name.
     assert contact_links(Address("Bob Stone", "new.bob@example.org")) == []
     # A known address links by address only, whatever the display name says.
-    assert contact_links(Address("Bob Stone", "jane.smith@realty.example")) == [
+    assert contact_links(Address("Jose Alvarez", "jane.smith@realty.example")) == [
         (Role.FROM, "M1", LinkMethod.ADDRESS, 1.0)
     ]
     # One word names nobody uniquely.
