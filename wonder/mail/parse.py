@@ -65,8 +65,8 @@ def parse_message(raw: bytes, *, thread_id: str | None = None) -> ParsedMessage:
     try:
         return _parse(raw, thread_id)
     except Exception as exc:  # the contract: bytes in, a message (maybe only defects) out
-        defect = Defect(OwnDefect.UNPARSEABLE_MESSAGE, "message", f"{type(exc).__name__}: {exc}")
-        return _empty(raw, thread_id, (Defect(defect.kind, defect.where, defect.detail[:200]),))
+        detail = f"{type(exc).__name__}: {exc}"[:_DETAIL_LIMIT]
+        return _empty(raw, thread_id, (Defect(OwnDefect.UNPARSEABLE_MESSAGE, "message", detail),))
 
 
 def _empty(raw: bytes, thread_id: str | None, defects: tuple[Defect, ...]) -> ParsedMessage:
@@ -83,7 +83,7 @@ def _parse(raw: bytes, thread_id: str | None) -> ParsedMessage:
     reading = _Reading()
     headers = _raw_headers(message, reading, "message")
     first = {name.lower(): value for name, value in reversed(headers)}
-    _walk(message, "", reading, 0, collect_text=True)
+    _walk(message, "", reading, 0, collect_text=True, headers=dict(first))
     text = "\n\n".join(t for t in reading.texts if t.strip())
     if "\x00" in text:
         text = text.replace("\x00", "")
@@ -232,12 +232,21 @@ def _content_type(
     return str(header.content_type), dict(header.params)
 
 
-def _walk(part: Message, path: str, reading: _Reading, depth: int, *, collect_text: bool) -> None:
+def _walk(
+    part: Message,
+    path: str,
+    reading: _Reading,
+    depth: int,
+    *,
+    collect_text: bool,
+    headers: dict[str, str] | None = None,
+) -> None:
     where = f"part {path}" if path else "message"
     if depth > _MAX_DEPTH:
         reading.add(OwnDefect.UNDECODABLE_PART, where, "nested too deep")
         return
-    headers = {n.lower(): v for n, v in reversed(_raw_headers(part, reading, where))}
+    if headers is None:
+        headers = {n.lower(): v for n, v in reversed(_raw_headers(part, reading, where))}
     ctype, params = _content_type(part, headers, reading, where)
     payload = part.get_payload()
     if isinstance(payload, list):
