@@ -190,3 +190,22 @@ def test_street_address_parsing() -> None:
 )
 def test_name_key(written: str, key: str | None) -> None:
     assert name_key(written) == key
+
+
+def test_a_parsed_fixture_links_its_gmail_sender_and_the_unit_it_names() -> None:
+    from pathlib import Path
+
+    from wonder.mail.linking import link_message
+    from wonder.mail.parse import parse_message
+
+    raw = (Path(__file__).parent / "messages" / "encoded_words.eml").read_bytes()
+    main_4b = listing("100000010", "WS2400010", "12 North Main Street Unit 4B, Springfield")
+    main_4c = listing("100000011", "WS2400011", "12 North Main Street Unit 4C, Springfield")
+    links = link_message(parse_message(raw), CONTACTS, InMemoryListingDirectory([main_4b, main_4c]))
+    assert [(c.role, c.contact.key, c.method) for c in links.contacts] == [
+        (Role.FROM, "M2", LinkMethod.ADDRESS),  # Jose.Alvarez+leads@GMail.com
+        (Role.TO, "M1", LinkMethod.NAME),  # "Smith, Jane" at an address nobody has
+    ]
+    assert [(x.listing.listing_key, x.method, x.evidence) for x in links.listings] == [
+        ("100000010", LinkMethod.STREET_ADDRESS, "12 n main st #4b")
+    ]
