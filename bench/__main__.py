@@ -1,4 +1,4 @@
-"""``make bench`` / ``python -m bench [--only ingest|grpc] [--listings N] [--quick]``.
+"""``make bench`` / ``python -m bench [--only ingest|grpc|abuse|mail] [--listings N] [--quick]``.
 
 Prints one side-by-side table per area (metric | measured | reference | ratio | goal); progress
 goes to stderr. ``--markdown FILE`` also writes the tables (with date and machine) as Markdown.
@@ -13,7 +13,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import abuse, grpc_bench, ingest
+from bench import abuse, grpc_bench, ingest, mail_parse
 from bench.support import progress, scratch_database
 from bench.table import Row, render_markdown, render_text
 
@@ -23,7 +23,9 @@ QUICK_LISTINGS = 5_000
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--only", choices=("ingest", "grpc", "abuse"), help="run one area only")
+    parser.add_argument(
+        "--only", choices=("ingest", "grpc", "abuse", "mail"), help="run one area only"
+    )
     parser.add_argument(
         "--listings",
         type=int,
@@ -53,7 +55,11 @@ def main(argv: list[str] | None = None) -> int:
         tables.append((title, rows))
         print(render_text(title, rows) + "\n", flush=True)
 
-    if args.only == "abuse":
+    if args.only in (None, "mail"):
+        show("Mail parsing and linking (SpamAssassin corpus)", mail_parse.run())
+    if args.only == "mail":
+        pass
+    elif args.only == "abuse":
         show("Careless stream clients", abuse.standalone(listings))
     elif args.only == "grpc":
         rows = grpc_bench.standalone(listings, scale)

@@ -1,1 +1,7 @@
-"""Mail: Gmail ingest, MIME parsing, linking to contacts and listings."""
+"""The mail slice's pure core: MIME parsing (``parse``), quoted replies and signatures
+(``replies``), threading (``threads``), and linking messages to the contacts and listings we
+know (``linking`` over the ``directory`` ports; ``sql_directory`` reads the listing tables).
+
+Gmail's ``format=raw`` answer, base64url-decoded, is what :func:`wonder.mail.parse.parse_message`
+takes; nothing here talks to Gmail or commits to a database.
+"""
