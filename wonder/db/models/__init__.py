@@ -62,6 +62,7 @@ __all__ = [
     "HeldDelete",
     "HeldDeleteStatus",
     "HistoryField",
+    "LabelChangeKind",
     "IngestCursor",
     "LeaseStatus",
     "LeaseTenantStatus",
