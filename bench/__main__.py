@@ -1,4 +1,6 @@
-"""``make bench`` / ``python -m bench [--only ingest|grpc|abuse|mail] [--listings N] [--quick]``.
+"""``make bench`` / ``python -m bench [--only AREA] [--listings N] [--quick]``.
+
+Areas: ingest, grpc, abuse, mail (parsing), mail-sync (the Gmail quota ceiling).
 
 Prints one side-by-side table per area (metric | measured | reference | ratio | goal); progress
 goes to stderr. ``--markdown FILE`` also writes the tables (with date and machine) as Markdown.
@@ -13,7 +15,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import abuse, grpc_bench, ingest, mail_parse
+from bench import abuse, grpc_bench, ingest, mail_parse, mail_sync
 from bench.support import progress, scratch_database
 from bench.table import Row, render_markdown, render_text
 
@@ -24,7 +26,9 @@ QUICK_LISTINGS = 5_000
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "--only", choices=("ingest", "grpc", "abuse", "mail"), help="run one area only"
+        "--only",
+        choices=("ingest", "grpc", "abuse", "mail", "mail-sync"),
+        help="run one area only",
     )
     parser.add_argument(
         "--listings",
@@ -57,7 +61,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.only in (None, "mail"):
         show("Mail parsing and linking (SpamAssassin corpus)", mail_parse.run())
-    if args.only == "mail":
+    if args.only in (None, "mail-sync"):
+        show("Mail sync at the Gmail quota ceiling", mail_sync.run(quick=args.quick))
+    if args.only in ("mail", "mail-sync"):
         pass
     elif args.only == "abuse":
         show("Careless stream clients", abuse.standalone(listings))
