@@ -47,7 +47,8 @@ def enqueue(
 ) -> int:
     """Queue the (id, thread id) pairs not stored yet; returns how many were new to the queue."""
     pairs = dict(ids)
-    fresh = [i for i in pairs if i not in stored_ids(session, mailbox, list(pairs))]
+    known = stored_ids(session, mailbox, list(pairs))
+    fresh = [i for i in pairs if i not in known]
     if not fresh:
         return 0
     rows = [
