@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -12,7 +13,7 @@ RUN_1 = datetime(2026, 3, 1, 12, tzinfo=UTC)
 RUN_2 = RUN_1 + timedelta(minutes=15)
 
 
-def _quarantine(sessions: sessionmaker[Session], now: datetime, *entries: tuple) -> None:
+def _quarantine(sessions: sessionmaker[Session], now: datetime, *entries: tuple[Any, ...]) -> None:
     with sessions.begin() as session:
         quarantine(session, [entry_for(*entry) for entry in entries], now)
 
