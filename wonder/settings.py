@@ -86,6 +86,15 @@ class ListingIngestSettings(BaseModel):
     media_batch_size: int = Field(default=50, ge=1, le=200)
 
 
+class FlowSettings(BaseModel):
+    """How the Prefect flows retry a resource's task after a transient or rate-limit error."""
+
+    # The first retry waits this long, each next one twice as long (then +/- the jitter).
+    task_retry_backoff_seconds: float = Field(default=30.0, ge=0)
+    # Spread of each retry delay around its value (0: none; 0.5: up to +/-50%).
+    task_retry_jitter_factor: float = Field(default=0.5, ge=0)
+
+
 class GrpcSettings(BaseModel):
     """The gRPC query API."""
 
@@ -167,5 +176,6 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     trestle: TrestleSettings = TrestleSettings()
     listings: ListingIngestSettings = ListingIngestSettings()
+    flows: FlowSettings = FlowSettings()
     grpc: GrpcSettings = GrpcSettings()
     sandbox: SandboxSettings = SandboxSettings()
