@@ -135,7 +135,8 @@ def test_a_quarantined_record_is_new_once_then_still_open_with_its_reason_in_the
     assert any("still open" in line and bad_key in line for line in logs)
     assert not any("quarantined Property" in line for line in logs)  # not reported as new
     report = _report(again_id, "listings-incremental-report")
-    assert "0 new records" in report and "1 quarantined by an earlier run" in report
+    assert "0 new records" in report
+    assert "1 quarantined by an earlier run" in report
 
 
 def test_a_transient_error_is_retried_in_its_task_only(
@@ -168,7 +169,8 @@ def test_an_auth_error_is_not_retried_and_stops_the_run(
     assert state.is_failed()
     tasks = _task_runs(state.state_details.flow_run_id)
     assert set(tasks) == {"listings"}  # the rest skipped: the same credentials would fail
-    assert tasks["listings"].run_count == 1 and tasks["listings"].state.is_failed()
+    assert tasks["listings"].run_count == 1
+    assert tasks["listings"].state.is_failed()
     assert "AuthError" in str(state.result(raise_on_failure=False))
     markdown = _report(state.state_details.flow_run_id, "listings-incremental-report")
     assert "**Failed**: listings, media refresh, members, offices" in markdown
