@@ -31,7 +31,7 @@ def _artifacts(flow_run_id: UUID) -> dict[str, Any]:
         found = client.read_artifacts(
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
         )
-    return {artifact.key: artifact for artifact in found}
+    return {artifact.key: artifact for artifact in found if artifact.key}
 
 
 def _report(flow_run_id: UUID, key: str) -> str:
@@ -167,12 +167,14 @@ def test_an_auth_error_is_not_retried_and_stops_the_run(
     state = listings_incremental(return_state=True)
 
     assert state.is_failed()
-    tasks = _task_runs(state.state_details.flow_run_id)
+    run_id = state.state_details.flow_run_id
+    assert run_id is not None
+    tasks = _task_runs(run_id)
     assert set(tasks) == {"listings"}  # the rest skipped: the same credentials would fail
     assert tasks["listings"].run_count == 1
     assert tasks["listings"].state.is_failed()
     assert "AuthError" in str(state.result(raise_on_failure=False))
-    markdown = _report(state.state_details.flow_run_id, "listings-incremental-report")
+    markdown = _report(run_id, "listings-incremental-report")
     assert "**Failed**: listings, media refresh, members, offices" in markdown
     assert "not-the-secret" not in markdown
     assert _count(engine, Listing) == 0
