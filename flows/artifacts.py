@@ -39,6 +39,8 @@ class RunSummary:
     quarantined_new: int
     quarantined_still_open: int
     requests: int
+    # Unresolved quarantined records of every resource after the run (met this run or not).
+    quarantine_open: int = 0
     failed: tuple[str, ...] = ()
     per_step: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -55,8 +57,11 @@ class RunSummary:
         )
 
 
-def summarize(name: str, outcomes: Sequence[StepOutcome], *, requests: int) -> RunSummary:
-    """Totals over the completed steps; ``requests``: what the client sent in the whole run."""
+def summarize(
+    name: str, outcomes: Sequence[StepOutcome], *, requests: int, quarantine_open: int = 0
+) -> RunSummary:
+    """Totals over the completed steps; ``requests``: what the client sent in the whole run;
+    ``quarantine_open``: the unresolved quarantine after it."""
     reports = [o.report for o in outcomes if o.report is not None]
     headlines = [r.headline() for r in reports]
     return RunSummary(
@@ -67,6 +72,7 @@ def summarize(name: str, outcomes: Sequence[StepOutcome], *, requests: int) -> R
         quarantined_new=sum(o.quarantined_new for o in outcomes),
         quarantined_still_open=sum(o.quarantined_still_open for o in outcomes),
         requests=requests,
+        quarantine_open=quarantine_open,
         failed=tuple(o.name for o in outcomes if not o.ok),
         per_step={o.name: o.report for o in outcomes},
     )
@@ -147,13 +153,23 @@ def render_run_markdown(
 
 
 def _quarantine_prose(summary: RunSummary, hint: str) -> str:
-    new, still = summary.quarantined_new, summary.quarantined_still_open
+    new, still, total = (
+        summary.quarantined_new,
+        summary.quarantined_still_open,
+        summary.quarantine_open,
+    )
     if not new and not still:
-        return "**Quarantine:** nothing quarantined in this run."
-    text = f"**Quarantine:** {new} new record{'s' if new != 1 else ''} (reasons in the run's logs)"
-    if still:
-        text += f"; {still} quarantined by an earlier run met again, still open"
-    return text + (f" — `{hint}`." if hint else ".")
+        text = "**Quarantine:** nothing quarantined in this run"
+    else:
+        text = f"**Quarantine:** {new} new record{'s' if new != 1 else ''}"
+        text += " (reasons in the run's logs)" if new else ""
+        if still:
+            text += f"; {still} quarantined by an earlier run met again, still open"
+    if total:
+        text += f"; {total} unresolved in all"
+    if total or new or still:
+        text += f" — `{hint.format(resource='<resource>')}`" if hint else ""
+    return text + "."
 
 
 def publish_run_artifact(

@@ -21,6 +21,7 @@ from flows.edge import database, exclusive, load_settings
 from flows.retry_policy import RetryPolicy
 from flows.steps import StepSpec, run_steps
 from wonder.clients.trestle import TrestleClient
+from wonder.ingest.quarantine import open_counts
 from wonder.listings import service
 from wonder.listings.ports import Progress, utc_now
 from wonder.listings.report import progress_logger
@@ -68,7 +69,11 @@ def _run_ingest(
         )
         if any(o.ok for o in outcomes) and steps is not service.INCREMENTAL:
             service.analyze(sessions)
-        summary = summarize(name, outcomes, requests=client.requests_made)
+        with sessions() as session:
+            unresolved = sum(open_counts(session).values())
+        summary = summarize(
+            name, outcomes, requests=client.requests_made, quarantine_open=unresolved
+        )
         publish_run_artifact(
             f"{name}-report",
             summary,

@@ -65,7 +65,11 @@ def test_listing_deployments_run_through_a_process_worker(
             artifact_keys = {key for outcome in outcomes for key in api.artifact_keys(outcome.id)}
 
     assert [outcome.state_type for outcome in outcomes] == ["COMPLETED"] * 2
-    assert artifact_keys == {"listings-first-load-report", "listings-incremental-report"}
+    assert artifact_keys == {
+        "listings-first-load-report",
+        "listings-first-load-listings-progress",  # the long step's progress bar
+        "listings-incremental-report",
+    }
     with sqlite_engine.connect() as conn:
         quarantined = conn.scalar(
             select(func.count(func.distinct(QuarantinedRecord.record_key))).where(

@@ -148,9 +148,11 @@ def tally_since(
 
 
 def open_counts(session: Session) -> dict[str, int]:
-    """Unresolved quarantined records per resource (every payload kept counts)."""
+    """Unresolved quarantined records per resource (a record by its key, else its payload)."""
+    record = QuarantinedRecord
+    identity = func.coalesce(record.record_key, "payload:" + record.payload_hash)
     rows = session.execute(
-        select(QuarantinedRecord.resource, func.count())
+        select(QuarantinedRecord.resource, func.count(func.distinct(identity)))
         .where(QuarantinedRecord.resolved_at.is_(None))
         .group_by(QuarantinedRecord.resource)
         .order_by(QuarantinedRecord.resource)

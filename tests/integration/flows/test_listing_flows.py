@@ -137,6 +137,8 @@ def test_a_quarantined_record_is_new_once_then_still_open_with_its_reason_in_the
     report = _report(again_id, "listings-incremental-report")
     assert "0 new records" in report
     assert "1 quarantined by an earlier run" in report
+    assert "1 unresolved in all" in report
+    assert again.quarantine_open == 1
 
 
 def test_a_transient_error_is_retried_in_its_task_only(

@@ -57,21 +57,21 @@ def _outcomes() -> list[StepOutcome]:
 
 
 def test_the_summary_totals_completed_resources_and_names_the_failed() -> None:
-    summary = summarize("listings-incremental", _outcomes(), requests=9)
+    summary = summarize("listings-incremental", _outcomes(), requests=9, quarantine_open=3)
     assert (summary.read, summary.written, summary.deleted) == (72, 61, 1)
     assert (summary.quarantined_new, summary.quarantined_still_open) == (1, 2)
     assert summary.failed == ("members", "offices")
     assert repr(summary) == (
         "RunSummary(name='listings-incremental', read=72, written=61, deleted=1,"
         " quarantined_new=1, quarantined_still_open=2, requests=9,"
-        " failed=('members', 'offices'))"
+        " quarantine_open=3, failed=('members', 'offices'))"
     )
     assert str(summary).startswith("listings-incremental failed: members, offices: 72 read")
 
 
 def test_the_artifact_is_prose_then_a_narrow_table_then_notes() -> None:
     outcomes = _outcomes()
-    summary = summarize("listings-incremental", outcomes, requests=9)
+    summary = summarize("listings-incremental", outcomes, requests=9, quarantine_open=3)
     markdown = render_run_markdown(
         summary, outcomes, source="Trestle", quota=QUOTA, quarantine_hint=HINT
     )
@@ -81,7 +81,8 @@ def test_the_artifact_is_prose_then_a_narrow_table_then_notes() -> None:
     assert "72 records read from Trestle, 61 written, 1 deleted, in 9 Trestle requests" in markdown
     assert (
         "**Quarantine:** 1 new record (reasons in the run's logs); 2 quarantined by an earlier"
-        " run met again, still open" in markdown
+        " run met again, still open; 3 unresolved in all"
+        " — `wonder listings quarantine list --resource <resource>`." in markdown
     )
     table = [line for line in lines if line.startswith("|")]
     assert all(line.count("|") == 9 for line in table)  # 8 columns, whatever the resource
