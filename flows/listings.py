@@ -45,7 +45,11 @@ def policy_for(step: str, settings: Settings) -> RetryPolicy:
 
 
 def _run_ingest(
-    name: str, steps: tuple[service.Step, ...], trestle_secret_block: str | None
+    name: str,
+    steps: tuple[service.Step, ...],
+    trestle_secret_block: str | None,
+    *,
+    analyze: bool = False,
 ) -> RunSummary:
     """Settings → the ingest slot → one task per step → artifact → summary (or IngestFailed)."""
     logger = get_run_logger()
@@ -67,7 +71,7 @@ def _run_ingest(
         outcomes = run_steps(
             name, specs, sessions, log_progress=progress_logger, quarantine_hint=QUARANTINE_HINT
         )
-        if any(o.ok for o in outcomes) and steps is not service.INCREMENTAL:
+        if analyze and any(o.ok for o in outcomes):  # the planner's statistics after bulk writes
             service.analyze(sessions)
         with sessions() as session:
             unresolved = sum(open_counts(session).values())
@@ -102,7 +106,9 @@ def _work(
 @flow(name="listings-first-load")
 def listings_first_load(trestle_secret_block: str | None = None) -> RunSummary:
     """Replicate every listing (with media), agent and office; resumes after a crash."""
-    return _run_ingest("listings-first-load", service.FIRST_LOAD, trestle_secret_block)
+    return _run_ingest(
+        "listings-first-load", service.FIRST_LOAD, trestle_secret_block, analyze=True
+    )
 
 
 @flow(name="listings-incremental")
@@ -114,4 +120,4 @@ def listings_incremental(trestle_secret_block: str | None = None) -> RunSummary:
 @flow(name="listings-census")
 def listings_census(trestle_secret_block: str | None = None) -> RunSummary:
     """Find listings deleted at the source by key census (mass deletes are held for approval)."""
-    return _run_ingest("listings-census", service.CENSUS, trestle_secret_block)
+    return _run_ingest("listings-census", service.CENSUS, trestle_secret_block, analyze=True)

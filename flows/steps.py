@@ -77,6 +77,7 @@ class StepOutcome:
     error: str | None = None
     attempts: int = 0
     skipped: bool = False
+    exception: BaseException | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -115,7 +116,7 @@ def run_steps(
         outcome = _run_step(run_name, step, sessions, log_progress)
         _log_quarantine(logger, step.name, outcome.quarantine, quarantine_hint)
         outcomes.append(outcome)
-        if outcome.error is not None and outcome.error.startswith(AuthError.__name__):
+        if isinstance(outcome.exception, AuthError):
             stop = f"{step.name} failed with AuthError (the same credentials would fail again)"
     return outcomes
 
@@ -156,11 +157,11 @@ def _run_step(
             bar.finish()
     else:
         error = state.result(raise_on_failure=False)
-        outcome.error = (
-            f"{type(error).__name__}: {error}"
-            if isinstance(error, BaseException)
-            else str(state.message)
-        )
+        if isinstance(error, BaseException):
+            outcome.exception = error
+            outcome.error = f"{type(error).__name__}: {error}"
+        else:
+            outcome.error = str(state.message)
     with sessions() as session:
         outcome.quarantine = tally_since(session, since, sample=LOGGED_RECORDS)
     return outcome
