@@ -1,61 +1,81 @@
-"""Run reports → a Prefect markdown artifact (counts, requests to the source, quota).
+"""A run's outcomes → a short markdown artifact and the flow's typed return value.
 
-Rendering is pure (``render_report_markdown``) and reads any dataclass report generically, so a
-new counter in the service's reports shows up in the artifact without touching this module.
+The artifact leads with a few lines of prose (what happened, the quarantine new versus still
+open, requests and the quota left), then one narrow row per resource (read, written, deleted,
+quarantined new / still open, requests, attempts) and a note per resource. Rendering is pure
+(:func:`render_run_markdown`); every slice's flow uses it as is.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import Any
 
 from prefect.artifacts import create_markdown_artifact
 
-Scalar = str | int | float | bool | None
+from flows.steps import StepOutcome
 
-# Identifiers and timings are reported, but never summed.
-_NOT_SUMMED = frozenset({"held_delete_id", "duration_seconds"})
+COLUMNS = (
+    "resource",
+    "read",
+    "written",
+    "deleted",
+    "quarantined new",
+    "still open",
+    "requests",
+    "attempts",
+)
 
 
-class RequestCounter(Protocol):
-    """What the artifact needs from the client: its request count and last quota headers."""
+@dataclass(frozen=True)
+class RunSummary:
+    """What a flow run returns: the totals a person (or a test) reads, in one readable repr."""
+
+    name: str
+    read: int
+    written: int
+    deleted: int
+    quarantined_new: int
+    quarantined_still_open: int
+    requests: int
+    # Unresolved quarantined records of every resource after the run (met this run or not).
+    quarantine_open: int = 0
+    failed: tuple[str, ...] = ()
+    per_step: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
-    def requests_made(self) -> int: ...
+    def ok(self) -> bool:
+        return not self.failed
 
-    @property
-    def quota(self) -> Any: ...
-
-
-def report_fields(report: object) -> dict[str, Any]:
-    if dataclasses.is_dataclass(report) and not isinstance(report, type):
-        return {f.name: getattr(report, f.name) for f in dataclasses.fields(report)}
-    return dict(vars(report))
-
-
-def report_row(report: object) -> dict[str, Scalar]:
-    """The scalar fields of one report (lists and nested objects such as the quota are left out)."""
-    row: dict[str, Scalar] = {}
-    for name, value in report_fields(report).items():
-        if isinstance(value, float):
-            row[name] = round(value, 2)
-        elif isinstance(value, datetime | date):
-            row[name] = value.isoformat()
-        elif value is None or isinstance(value, str | int | bool):
-            row[name] = value
-    return row
+    def __str__(self) -> str:
+        outcome = "failed: " + ", ".join(self.failed) if self.failed else "done"
+        return (
+            f"{self.name} {outcome}: {self.read} read, {self.written} written, "
+            f"{self.deleted} deleted; quarantine {self.quarantined_new} new, "
+            f"{self.quarantined_still_open} still open; {self.requests} requests"
+        )
 
 
-def totals(reports: Sequence[object]) -> dict[str, int]:
-    """Integer counters summed over the reports (e.g. Property + Member + Office)."""
-    summed: dict[str, int] = {}
-    for report in reports:
-        for name, value in report_row(report).items():
-            if isinstance(value, int) and not isinstance(value, bool) and name not in _NOT_SUMMED:
-                summed[name] = summed.get(name, 0) + value
-    return summed
+def summarize(
+    name: str, outcomes: Sequence[StepOutcome], *, requests: int, quarantine_open: int = 0
+) -> RunSummary:
+    """Totals over the completed steps; ``requests``: what the client sent in the whole run;
+    ``quarantine_open``: the unresolved quarantine after it."""
+    reports = [o.report for o in outcomes if o.report is not None]
+    headlines = [r.headline() for r in reports]
+    return RunSummary(
+        name=name,
+        read=sum(h.read for h in headlines),
+        written=sum(h.written for h in headlines),
+        deleted=sum(h.deleted for h in headlines),
+        quarantined_new=sum(o.quarantined_new for o in outcomes),
+        quarantined_still_open=sum(o.quarantined_still_open for o in outcomes),
+        requests=requests,
+        quarantine_open=quarantine_open,
+        failed=tuple(o.name for o in outcomes if not o.ok),
+        per_step={o.name: o.report for o in outcomes},
+    )
 
 
 def describe_quota(quota: Any) -> str:
@@ -76,46 +96,96 @@ def describe_quota(quota: Any) -> str:
     return "; ".join(parts) or "no quota headers seen"
 
 
-def _cell(value: Scalar) -> str:
-    return "" if value is None else str(value).replace("|", "\\|")
+def _cell(value: object) -> str:
+    return "" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
 
 
-def markdown_table(rows: Sequence[Mapping[str, Scalar]]) -> str:
-    columns: list[str] = []
-    for row in rows:
-        columns.extend(name for name in row if name not in columns)
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(_cell(row.get(c)) for c in columns) + " |" for row in rows]
-    return "\n".join(lines)
+def _row(outcome: StepOutcome) -> list[object]:
+    quarantine = [outcome.quarantined_new, outcome.quarantined_still_open]
+    if outcome.report is None:
+        state = "skipped" if outcome.skipped else "failed"
+        return [outcome.name, state, "", "", *quarantine, "", outcome.attempts or ""]
+    headline = outcome.report.headline()
+    return [
+        f"{outcome.name} ({outcome.report.resource})",
+        headline.read,
+        headline.written,
+        headline.deleted,
+        *quarantine,
+        outcome.report.requests,
+        outcome.attempts,
+    ]
 
 
-def render_report_markdown(
-    title: str, reports: Sequence[object], *, requests: int, quota: Any, source: str
+def _notes(outcome: StepOutcome) -> str | None:
+    if outcome.report is None:
+        return f"- **{outcome.name}**: {outcome.error}"
+    note = outcome.report.headline().note
+    return f"- **{outcome.name}**: {note}" if note else None
+
+
+def render_run_markdown(
+    summary: RunSummary,
+    outcomes: Sequence[StepOutcome],
+    *,
+    source: str,
+    quota: Any,
+    quarantine_hint: str = "",
 ) -> str:
-    rows = [report_row(report) for report in reports]
-    return "\n\n".join(
-        [
-            f"# {title}",
-            markdown_table(rows) if rows else "_no reports_",
-            f"**{source} requests this run:** {requests}",
-            f"**Quota after the run:** {describe_quota(quota)}",
-        ]
+    """The artifact: prose first, then the narrow table, then one note per resource."""
+    if summary.failed:
+        headline = f"**Failed**: {', '.join(summary.failed)} (see the notes and the run's logs)."
+    else:
+        headline = "**Completed**: every resource ran."
+    lines = [
+        f"# {summary.name}",
+        f"{headline} {summary.read} records read from {source}, {summary.written} written, "
+        f"{summary.deleted} deleted, in {summary.requests} {source} requests.",
+        _quarantine_prose(summary, quarantine_hint),
+        f"**Quota after the run:** {describe_quota(quota)}",
+        "| " + " | ".join(COLUMNS) + " |\n|" + "---|" * len(COLUMNS),
+    ]
+    lines[-1] += "".join("\n| " + " | ".join(_cell(v) for v in _row(o)) + " |" for o in outcomes)
+    notes = [n for n in (_notes(o) for o in outcomes) if n]
+    if notes:
+        lines.append("\n".join(notes))
+    return "\n\n".join(lines)
+
+
+def _quarantine_prose(summary: RunSummary, hint: str) -> str:
+    new, still, total = (
+        summary.quarantined_new,
+        summary.quarantined_still_open,
+        summary.quarantine_open,
     )
+    if not new and not still:
+        text = "**Quarantine:** nothing quarantined in this run"
+    else:
+        text = f"**Quarantine:** {new} new record{'s' if new != 1 else ''}"
+        text += " (reasons in the run's logs)" if new else ""
+        if still:
+            text += f"; {still} quarantined by an earlier run met again, still open"
+    if total:
+        text += f"; {total} unresolved in all"
+    if total or new or still:
+        text += f" — `{hint.format(resource='<resource>')}`" if hint else ""
+    return text + "."
 
 
-def publish_report_artifact(
-    name: str, reports: Sequence[object], client: RequestCounter, *, source: str
-) -> dict[str, Any]:
-    """Create the ``<name>-report`` markdown artifact; return the run's summary (totals).
-
-    ``source`` names the service the client talks to ("Trestle", "Buildium", ...).
-    """
-    summary: dict[str, Any] = {**totals(reports), "requests": client.requests_made}
+def publish_run_artifact(
+    key: str,
+    summary: RunSummary,
+    outcomes: Sequence[StepOutcome],
+    *,
+    source: str,
+    quota: Any,
+    quarantine_hint: str = "",
+) -> None:
+    """Create the ``key`` markdown artifact (e.g. ``listings-incremental-report``)."""
     create_markdown_artifact(
-        key=f"{name}-report",
-        markdown=render_report_markdown(
-            name, reports, requests=client.requests_made, quota=client.quota, source=source
+        key=key,
+        markdown=render_run_markdown(
+            summary, outcomes, source=source, quota=quota, quarantine_hint=quarantine_hint
         ),
-        description=f"{name}: counts per resource, {source} requests and quota",
+        description=f"{summary.name}: per resource read/written/deleted, quarantine, requests",
     )
-    return summary

@@ -151,6 +151,15 @@ class BuildiumSyncSettings(BaseModel):
     mass_delete_min_rows: int = Field(default=20, ge=0)
 
 
+class FlowSettings(BaseModel):
+    """How the Prefect flows retry a resource's task after a transient or rate-limit error."""
+
+    # The first retry waits this long, each next one twice as long (then +/- the jitter).
+    task_retry_backoff_seconds: float = Field(default=30.0, ge=0)
+    # Spread of each retry delay around its value (0: none; 0.5: up to +/-50%).
+    task_retry_jitter_factor: float = Field(default=0.5, ge=0)
+
+
 class GrpcSettings(BaseModel):
     """The gRPC query API."""
 
@@ -261,5 +270,6 @@ class Settings(BaseSettings):
     gmail: GmailSettings = GmailSettings()
     listings: ListingIngestSettings = ListingIngestSettings()
     buildium_sync: BuildiumSyncSettings = BuildiumSyncSettings()
+    flows: FlowSettings = FlowSettings()
     grpc: GrpcSettings = GrpcSettings()
     sandbox: SandboxSettings = SandboxSettings()

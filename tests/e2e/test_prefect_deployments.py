@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import Engine, func, select
 
@@ -63,9 +64,21 @@ def test_listing_deployments_run_through_a_process_worker(
             except DevstackError as exc:
                 pytest.fail(f"{exc}\nworker log:\n{worker.log_tail(60)}")
             artifact_keys = {key for outcome in outcomes for key in api.artifact_keys(outcome.id)}
+        task_runs = httpx.post(
+            f"{config.prefect_api_url}/task_runs/filter",
+            json={"flow_runs": {"id": {"any_": [str(outcomes[0].id)]}}},
+        ).json()
 
     assert [outcome.state_type for outcome in outcomes] == ["COMPLETED"] * 2
-    assert artifact_keys == {"listings-first-load-report", "listings-incremental-report"}
+    # The UI's graph: one task per resource of the first load, each completed.
+    assert {(run["name"], run["state"]["type"]) for run in task_runs} == {
+        (name, "COMPLETED") for name in ("listings", "media refresh", "members", "offices")
+    }
+    assert artifact_keys == {
+        "listings-first-load-report",
+        "listings-first-load-listings-progress",  # the long step's progress bar
+        "listings-incremental-report",
+    }
     with sqlite_engine.connect() as conn:
         quarantined = conn.scalar(
             select(func.count(func.distinct(QuarantinedRecord.record_key))).where(

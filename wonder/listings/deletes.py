@@ -10,7 +10,7 @@ from wonder.ingest.delete_guard import plan_deletes
 from wonder.listings.normalize import record_key
 from wonder.listings.ports import PROPERTY, Clock, ListingUnits, ODataSource, Progress
 from wonder.listings.report import CensusReport
-from wonder.listings.walks import notify
+from wonder.listings.walks import notify, page_count
 from wonder.settings import ListingIngestSettings
 
 logger = logging.getLogger("wonder.listings.service")
@@ -28,16 +28,23 @@ def run_census(
     # Listings we store after this instant may be newer than the key set: never delete those.
     began_at = clock()
     source_keys: set[str] = set()
+    expected: int | None = None
     for page in client.pages(
         PROPERTY,
-        ODataQuery(select=["ListingKey"], orderby="ListingKey", top=settings.census_page_size),
+        ODataQuery(
+            select=["ListingKey"],
+            orderby="ListingKey",
+            top=settings.census_page_size,
+            count=True,
+        ),
     ):
         report.pages += 1
         for record in page.records:
             key = record_key(record, "ListingKey")
             if key is not None:
                 source_keys.add(key)
-        notify(progress, PROPERTY, "census", report.pages, len(source_keys), None)
+        expected = page_count(page) if expected is None else expected
+        notify(progress, PROPERTY, "census", report.pages, len(source_keys), None, expected)
     report.source_keys = len(source_keys)
     with units() as store:
         stored = store.live_listing_keys(seen_before=began_at)

@@ -11,15 +11,24 @@ from wonder.db.models import ChangeKind
 from wonder.listings.normalize import NormalizedMedia, Rejected, normalize_media
 from wonder.listings.page_plan import PageWrites
 from wonder.listings.ports import MEDIA, Clock, ListingUnits, ODataSource
-from wonder.listings.report import IngestReport
+from wonder.listings.report import MediaRefreshReport
 
 
 def refresh_media(
-    client: ODataSource, units: ListingUnits, batch_size: int, report: IngestReport, clock: Clock
+    client: ODataSource,
+    units: ListingUnits,
+    batch_size: int,
+    report: MediaRefreshReport,
+    clock: Clock,
 ) -> None:
-    """Re-read the media of every listing the store says is pending; counts go to ``report``."""
+    """Re-read the media of every listing the store says is pending; counts go to ``report``.
+
+    Resumable: a batch commits with the listings' media-synced marks, so a re-run asks the
+    store again and reads only what is still pending.
+    """
     with units() as store:
         pending = list(store.pending_media())
+    report.pending += len(pending)
     still_pending = 0
     for start in range(0, len(pending), batch_size):
         batch = pending[start : start + batch_size]
@@ -35,6 +44,7 @@ def refresh_media(
                 orderby="ResourceRecordKey,Order",
             ),
         ):
+            report.fetched += len(page.records)
             for raw in page.records:
                 result = normalize_media(raw)
                 if isinstance(result, Rejected):
@@ -54,6 +64,6 @@ def refresh_media(
                 store.replace_media(list(replace), [m for k in replace for m in grouped.get(k, [])])
                 store.set_listing_media_synced({k: (ts, seqs[k]) for k, ts in replace.items()}, now)
             store.quarantine(writes.quarantine, now)
-        report.media_refreshed += len(replace)
+        report.refreshed += len(replace)
         report.quarantined += writes.quarantined
-    report.media_refetch_pending += still_pending
+    report.refetch_pending += still_pending

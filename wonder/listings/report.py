@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from wonder.clients.trestle.pacing import QuotaSnapshot
+from wonder.ingest.report import Headline
 
 
 @dataclass
@@ -39,6 +40,30 @@ class IngestReport:
     def as_rows(self) -> list[dict[str, Any]]:
         return _rows(self)
 
+    def headline(self) -> Headline:
+        notes = [f"{self.unchanged} unchanged"] if self.unchanged else []
+        if self.history_rows:
+            notes.append(f"{self.history_rows} price/status history rows")
+        if self.media_refreshed:
+            notes.append(f"media of {self.media_refreshed} listings replaced")
+        if self.media_refetch_pending:
+            notes.append(f"media of {self.media_refetch_pending} listings to re-read")
+        return Headline(
+            read=self.fetched,
+            written=self.inserted + self.updated,
+            deleted=self.deleted,
+            note=", ".join(notes),
+        )
+
+    def absorb(self, media: MediaRefreshReport) -> None:
+        """Count a media refresh of this resource's listings in this report (the CLI's view)."""
+        self.media_refreshed += media.refreshed
+        self.media_refetch_pending += media.refetch_pending
+        self.quarantined += media.quarantined
+        self.requests += media.requests
+        self.duration_seconds += media.duration_seconds
+        self.quota = media.quota or self.quota
+
     def summary(self) -> str:
         return (
             f"{self.resource} {self.mode}: {self.pages} pages, {self.fetched} fetched, "
@@ -47,6 +72,41 @@ class IngestReport:
             f"{self.media_refreshed} media refreshed ({self.media_refetch_pending} pending), "
             f"{self.history_rows} history rows, {self.requests} requests "
             f"in {self.duration_seconds:.2f}s"
+        )
+
+
+@dataclass
+class MediaRefreshReport:
+    """Listings whose PhotosChangeTimestamp moved past their media: media re-read and replaced."""
+
+    resource: str
+    mode: str
+    # Listings found pending, media records read, listings whose media were replaced, and those
+    # the source announced photos for but sent none (asked again next run).
+    pending: int = 0
+    fetched: int = 0
+    refreshed: int = 0
+    refetch_pending: int = 0
+    quarantined: int = 0
+    requests: int = 0
+    quota: QuotaSnapshot | None = None
+    duration_seconds: float = 0.0
+
+    def as_rows(self) -> list[dict[str, Any]]:
+        return _rows(self)
+
+    def headline(self) -> Headline:
+        note = f"{self.pending} listings pending"
+        if self.refetch_pending:
+            note += f", media of {self.refetch_pending} to re-read next run"
+        return Headline(read=self.fetched, written=self.refreshed, deleted=0, note=note)
+
+    def summary(self) -> str:
+        return (
+            f"{self.resource} media refresh ({self.mode}): {self.pending} listings pending, "
+            f"{self.fetched} media read, media of {self.refreshed} listings replaced "
+            f"({self.refetch_pending} to re-read), {self.quarantined} quarantined, "
+            f"{self.requests} requests in {self.duration_seconds:.2f}s"
         )
 
 
@@ -69,6 +129,15 @@ class CensusReport:
     def as_rows(self) -> list[dict[str, Any]]:
         return _rows(self)
 
+    def headline(self) -> Headline:
+        note = f"{self.source_keys} keys at the source, {self.stored_keys} stored"
+        if self.held:
+            note += (
+                f"; {self.missing} missing: held for approval as #{self.held_delete_id}"
+                f" (wonder listings deletes approve|reject {self.held_delete_id})"
+            )
+        return Headline(read=self.source_keys, written=0, deleted=self.deleted, note=note)
+
     def summary(self) -> str:
         outcome = (
             f"held for approval as #{self.held_delete_id}"
@@ -84,13 +153,17 @@ class CensusReport:
 
 @dataclass(frozen=True)
 class ProgressEvent:
-    """Sent after every committed page so long runs can report where they stand."""
+    """Sent after every committed page so long runs can report where they stand.
+
+    ``expected``: the records this walk should read in all, when the source said (else None).
+    """
 
     resource: str
     mode: str
     pages: int
     records: int
     cursor: str | None
+    expected: int | None = None
 
 
 def progress_logger(
@@ -119,7 +192,7 @@ class _Metered(Protocol):
     def quota(self) -> QuotaSnapshot | None: ...
 
 
-_Report = TypeVar("_Report", IngestReport, CensusReport)
+_Report = TypeVar("_Report", IngestReport, MediaRefreshReport, CensusReport)
 
 
 @contextmanager

@@ -5,6 +5,11 @@
 - :func:`census`: soft-delete listings gone from the source (mass deletes are held).
 - :func:`approve_held_delete` / :func:`reject_held_delete`: an operator's decision on a hold.
 
+Each entry point is a sequence of :class:`Step` (``FIRST_LOAD``, ``INCREMENTAL``, ``CENSUS``):
+one resource each (listings, their media, agents, offices), each resumable on its own from the
+cursors it keeps, so a caller may run, retry and report them one at a time (the flows run each
+as a Prefect task); the functions above run them in order.
+
 Every page is one unit of work: data, history, change feed, quarantine and the cursor commit
 together, so a crash at any point loses nothing and a re-run duplicates nothing. How a resource
 is walked is in ``walks``, how a page is planned and written in ``page_plan`` / ``page_apply``,
@@ -14,11 +19,15 @@ factory (the SQL store) or any :data:`~wonder.listings.ports.ListingUnits` (e.g.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from sqlalchemy.orm import Session, sessionmaker
 
 from wonder.listings.deletes import run_census
 from wonder.listings.media_refresh import refresh_media
 from wonder.listings.ports import (
+    MEDIA,
     PROPERTY,
     Clock,
     ListingUnits,
@@ -26,12 +35,136 @@ from wonder.listings.ports import (
     Progress,
     utc_now,
 )
-from wonder.listings.report import CensusReport, IngestReport, measured
+from wonder.listings.report import CensusReport, IngestReport, MediaRefreshReport, measured
 from wonder.listings.store import as_units
-from wonder.listings.walks import MEMBERS, OFFICES, PROPERTIES, first_load_walk, keyset_walk
+from wonder.listings.walks import (
+    MEMBERS,
+    OFFICES,
+    PROPERTIES,
+    Resource,
+    first_load_walk,
+    keyset_walk,
+)
 from wonder.settings import ListingIngestSettings
 
 Store = sessionmaker[Session] | ListingUnits
+Report = IngestReport | MediaRefreshReport | CensusReport
+StepRun = Callable[[ODataSource, Store, ListingIngestSettings, Progress | None, Clock], Report]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One resource of an entry point: ``run(client, store, settings, progress, clock)``.
+
+    ``long``: it may read the whole source (worth a progress bar); ``analyze``: refresh the
+    planner's statistics after it.
+    """
+
+    name: str
+    run: StepRun
+    long: bool = False
+
+
+def load_listings(
+    client: ODataSource,
+    store: Store,
+    settings: ListingIngestSettings,
+    progress: Progress | None = None,
+    clock: Clock = utc_now,
+) -> IngestReport:
+    """First load of listings: replication by ListingKey, media expanded. Resumable."""
+    report = IngestReport(resource=PROPERTY, mode="first_load")
+    with measured(report, client):
+        first_load_walk(client, as_units(store), report, progress, clock)
+    return report
+
+
+def _walker(resource: Resource, mode: str) -> StepRun:
+    def walk(
+        client: ODataSource,
+        store: Store,
+        settings: ListingIngestSettings,
+        progress: Progress | None = None,
+        clock: Clock = utc_now,
+    ) -> IngestReport:
+        overlap = 0 if mode == "first_load" else settings.overlap_seconds
+        report = IngestReport(resource=resource.name, mode=mode)
+        with measured(report, client):
+            keyset_walk(client, as_units(store), resource, report, overlap, progress, clock)
+        return report
+
+    walk.__name__ = f"walk_{resource.name.lower()}_{mode}"
+    return walk
+
+
+def _media_refresher(mode: str) -> StepRun:
+    def refresh(
+        client: ODataSource,
+        store: Store,
+        settings: ListingIngestSettings,
+        progress: Progress | None = None,
+        clock: Clock = utc_now,
+    ) -> MediaRefreshReport:
+        report = MediaRefreshReport(resource=MEDIA, mode=mode)
+        with measured(report, client):
+            refresh_media(client, as_units(store), settings.media_batch_size, report, clock)
+        return report
+
+    refresh.__name__ = f"refresh_media_{mode}"
+    return refresh
+
+
+def _census(
+    client: ODataSource,
+    store: Store,
+    settings: ListingIngestSettings,
+    progress: Progress | None = None,
+    clock: Clock = utc_now,
+) -> CensusReport:
+    report = CensusReport(resource=PROPERTY)
+    with measured(report, client):
+        run_census(client, as_units(store), settings, report, progress, clock)
+    return report
+
+
+FIRST_LOAD = (
+    Step("listings", load_listings, long=True),
+    Step("media refresh", _media_refresher("first_load")),
+    Step("members", _walker(MEMBERS, "first_load")),
+    Step("offices", _walker(OFFICES, "first_load")),
+)
+INCREMENTAL = (
+    Step("listings", _walker(PROPERTIES, "incremental")),
+    Step("media refresh", _media_refresher("incremental")),
+    Step("members", _walker(MEMBERS, "incremental")),
+    Step("offices", _walker(OFFICES, "incremental")),
+)
+CENSUS = (Step("census", _census, long=True),)
+
+
+def analyze(store: Store) -> None:
+    """Refresh the planner's statistics after a run that rewrote much of the listing tables."""
+    with as_units(store)() as unit:
+        unit.analyze()
+
+
+def _run(
+    steps: tuple[Step, ...],
+    client: ODataSource,
+    store: Store,
+    settings: ListingIngestSettings,
+    progress: Progress | None,
+    clock: Clock,
+) -> list[IngestReport]:
+    """Run the steps in order; a media refresh is counted in the listings' report before it."""
+    reports: list[IngestReport] = []
+    for step in steps:
+        report = step.run(client, store, settings, progress, clock)
+        if isinstance(report, MediaRefreshReport):
+            reports[-1].absorb(report)
+        elif isinstance(report, IngestReport):
+            reports.append(report)
+    return reports
 
 
 def first_load(
@@ -43,19 +176,8 @@ def first_load(
     clock: Clock = utc_now,
 ) -> list[IngestReport]:
     """Replicate every listing (media expanded), then agents and offices. Resumable."""
-    units = as_units(store)
-    listings = IngestReport(resource=PROPERTY, mode="first_load")
-    with measured(listings, client):
-        first_load_walk(client, units, listings, progress, clock)
-        refresh_media(client, units, settings.media_batch_size, listings, clock)
-    reports = [listings]
-    for resource in (MEMBERS, OFFICES):
-        report = IngestReport(resource=resource.name, mode="first_load")
-        with measured(report, client):
-            keyset_walk(client, units, resource, report, 0, progress, clock)
-        reports.append(report)
-    with units() as unit:
-        unit.analyze()
+    reports = _run(FIRST_LOAD, client, store, settings, progress, clock)
+    analyze(store)
     return reports
 
 
@@ -68,16 +190,7 @@ def incremental(
     clock: Clock = utc_now,
 ) -> list[IngestReport]:
     """What changed since the stored cursors: listings (+ their media), agents, offices."""
-    units = as_units(store)
-    reports = []
-    for resource in (PROPERTIES, MEMBERS, OFFICES):
-        report = IngestReport(resource=resource.name, mode="incremental")
-        with measured(report, client):
-            keyset_walk(client, units, resource, report, settings.overlap_seconds, progress, clock)
-            if resource is PROPERTIES:
-                refresh_media(client, units, settings.media_batch_size, report, clock)
-        reports.append(report)
-    return reports
+    return _run(INCREMENTAL, client, store, settings, progress, clock)
 
 
 def census(
@@ -89,12 +202,8 @@ def census(
     clock: Clock = utc_now,
 ) -> CensusReport:
     """Soft-delete stored listings missing from the source's key set (or hold a mass delete)."""
-    units = as_units(store)
-    report = CensusReport(resource=PROPERTY)
-    with measured(report, client):
-        run_census(client, units, settings, report, progress, clock)
-        with units() as unit:
-            unit.analyze()
+    report = _census(client, store, settings, progress, clock)
+    analyze(store)
     return report
 
 

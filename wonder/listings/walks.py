@@ -139,7 +139,7 @@ def first_load_walk(
     with units() as store:
         cursor = store.get_cursor(FIRST_LOAD_CURSOR)
     if cursor is None or cursor.state.get("done"):
-        high_water = source_high_water(client)
+        high_water, expected = source_high_water(client)
         last_key: str | None = None
         with units() as store:
             store.save_cursor(
@@ -150,7 +150,8 @@ def first_load_walk(
                 now=clock(),
             )
     else:
-        high_water, last_key = cursor.modification_timestamp, cursor.last_key
+        # A resumed load does not know how much is left (no request is spent asking).
+        high_water, last_key, expected = cursor.modification_timestamp, cursor.last_key, None
         logger.info("resuming the first load after ListingKey %r", last_key)
     query_filter = None if last_key is None else f"ListingKey gt {quote_string(last_key)}"
     replication = client.pages(
@@ -179,7 +180,9 @@ def first_load_walk(
                     state={"done": False},
                     now=now,
                 )
-            notify(progress, PROPERTY, report.mode, report.pages, report.fetched, last_key)
+            notify(
+                progress, PROPERTY, report.mode, report.pages, report.fetched, last_key, expected
+            )
     with units() as store:
         now = clock()
         store.save_cursor(
@@ -201,22 +204,29 @@ def _prepared(pages: Iterable[PageLike]) -> Iterator[tuple[PageLike, PreparedPag
         yield page, prepare_property_page(page.records)
 
 
-def source_high_water(client: ODataSource) -> datetime | None:
-    """The newest ModificationTimestamp at the source right now (one key-only request)."""
-    page = next(
-        iter(
-            client.pages(
-                PROPERTY,
-                ODataQuery(
-                    select=["ListingKey", TIMESTAMP_FIELD],
-                    orderby=f"{TIMESTAMP_FIELD} desc,ListingKey desc",
-                    top=1,
-                ),
-                follow_next_links=False,
-            )
-        )
+def source_high_water(client: ODataSource) -> tuple[datetime | None, int | None]:
+    """The newest ModificationTimestamp at the source right now, and how many listings it holds
+    (when it says: ``@odata.count``); one key-only request."""
+    page = _first_page(
+        client,
+        ODataQuery(
+            select=["ListingKey", TIMESTAMP_FIELD],
+            orderby=f"{TIMESTAMP_FIELD} desc,ListingKey desc",
+            top=1,
+            count=True,
+        ),
     )
-    return record_timestamp(page.records[0]) if page.records else None
+    return (record_timestamp(page.records[0]) if page.records else None), page_count(page)
+
+
+def _first_page(client: ODataSource, query: ODataQuery) -> PageLike:
+    return next(iter(client.pages(PROPERTY, query, follow_next_links=False)))
+
+
+def page_count(page: PageLike) -> int | None:
+    """The page's ``@odata.count`` (asked with ``$count=true``), if the source sent one."""
+    count = getattr(page, "count", None)
+    return count if isinstance(count, int) else None
 
 
 def last_position(records: Sequence[dict[str, Any]], key_field: str) -> Position | None:
@@ -242,6 +252,7 @@ def notify(
     pages: int,
     records: int,
     cursor: Position | str | None,
+    expected: int | None = None,
 ) -> None:
     if progress is None:
         return
@@ -249,4 +260,4 @@ def notify(
         described: str | None = f"{format_timestamp(cursor[0])} {cursor[1]}".strip()
     else:
         described = cursor
-    progress(ProgressEvent(resource, mode, pages, records, described))
+    progress(ProgressEvent(resource, mode, pages, records, described, expected))

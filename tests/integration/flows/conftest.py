@@ -59,6 +59,8 @@ def flow_environment(
     """Point the flows' settings (built from the environment) at the sandbox and the database."""
     settings: TrestleSettings = trestle_sandbox.settings  # type: ignore[attr-defined]
     monkeypatch.setenv("WONDER_DATABASE_URL", database_url)
+    # Task retries at once (the policy's backoff is the production default otherwise).
+    monkeypatch.setenv("WONDER_FLOWS__TASK_RETRY_BACKOFF_SECONDS", "0")
     for name, value in trestle_environment(settings).items():
         monkeypatch.setenv(name, value)
     return settings
