@@ -28,3 +28,13 @@ class HeldDeleteStatus(StrEnum):
     HELD = "held"
     APPLIED = "applied"
     REJECTED = "rejected"
+
+
+class InboxStatus(StrEnum):
+    """A webhook inbox event: PENDING until a drain claims it (PROCESSING), then DONE, or DEAD
+    once it failed ``max_attempts`` times (a dead letter, replayable)."""
+
+    PENDING = "pending"
+    PROCESSING = "processing"
+    DONE = "done"
+    DEAD = "dead"

@@ -4,7 +4,7 @@ Importing this package registers every table on ``Base.metadata`` (Alembic's tar
 slice adds its module here and re-exports its models.
 """
 
-from wonder.db.enums import ChangeKind, HeldDeleteStatus, HistoryField
+from wonder.db.enums import ChangeKind, HeldDeleteStatus, HistoryField, InboxStatus
 from wonder.db.models.auth import ApiToken
 from wonder.db.models.ingest import HeldDelete, IngestCursor, QuarantinedRecord
 from wonder.db.models.listings import (
@@ -15,6 +15,7 @@ from wonder.db.models.listings import (
     Member,
     Office,
 )
+from wonder.db.models.webhooks import WebhookInboxEvent
 
 __all__ = [
     "ApiToken",
@@ -22,6 +23,7 @@ __all__ = [
     "HeldDelete",
     "HeldDeleteStatus",
     "HistoryField",
+    "InboxStatus",
     "IngestCursor",
     "Listing",
     "ListingChange",
@@ -30,4 +32,5 @@ __all__ = [
     "Member",
     "Office",
     "QuarantinedRecord",
+    "WebhookInboxEvent",
 ]
