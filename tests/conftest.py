@@ -23,7 +23,7 @@ from wonder.db.base import Base
 from wonder.db.engine import make_engine, normalize_url, session_factory
 from wonder.db.migrate import upgrade
 
-pytest_plugins = ["tests.trestle_fixtures", "tests.grpc_fixtures"]
+pytest_plugins = ["tests.trestle_fixtures", "tests.grpc_fixtures", "tests.webhook_fixtures"]
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
