@@ -191,14 +191,14 @@ class Receiver:
             return list(session.scalars(select(WebhookInboxEvent).order_by(WebhookInboxEvent.id)))
 
 
-def default_sources(certs_url: str) -> list[WebhookSource]:
+def default_sources(certs_url: str, request: CachingCertsRequest) -> list[WebhookSource]:
     return [
         BuildiumSource([SECRET, PREVIOUS_SECRET]),
         GmailPushSource(
             audience=AUDIENCE,
             service_account_email=PUSH_ACCOUNT,
             certs_url=certs_url,
-            request=CachingCertsRequest(300),
+            request=request,
         ),
     ]
 
@@ -209,6 +209,7 @@ def start_receiver(
 ) -> Iterator[Callable[..., Receiver]]:
     started: list[tuple[RunningServer, AsyncEngine]] = []
     certs_url = certs_server.base_url + "/oauth2/v1/certs"
+    certs_request = CachingCertsRequest(300)
 
     def start(
         *,
@@ -220,7 +221,9 @@ def start_receiver(
         async_engine = nullpool_async_engine(url)
         sink = sink or RecordingSink()
         app = create_app(
-            sources=list(sources) if sources is not None else default_sources(certs_url),
+            sources=list(sources)
+            if sources is not None
+            else default_sources(certs_url, certs_request),
             sessions=async_sessionmaker(async_engine, expire_on_commit=False, class_=session_class),
             sink=sink,
             max_body_bytes=MAX_BODY,
@@ -233,3 +236,4 @@ def start_receiver(
     for server, async_engine in started:
         server.stop()
         asyncio.run(async_engine.dispose())
+    certs_request.close()
