@@ -3,6 +3,7 @@ and the scheduled drain that processes whatever an event trigger missed."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from prefect import flow, get_run_logger
@@ -12,6 +13,7 @@ from flows.edge import database, emit, load_settings
 from wonder.settings import Settings
 from wonder.webhooks.cli import policy_from
 from wonder.webhooks.drain import drain
+from wonder.webhooks.ports import InboxHandler
 from wonder.webhooks.registry import installed_handlers
 
 RECEIVED_EVENT = "wonder.webhooks.received"
@@ -34,12 +36,16 @@ def prefect_event_sink(settings: Settings) -> PrefectEventSink:
 def webhooks_drain() -> dict[str, Any]:
     """Process every pending inbox event with the installed source handlers (coalesced per
     entity); leaves a ``webhooks-drain-report`` artifact."""
-    logger = get_run_logger()
     settings = load_settings()
-    handlers = installed_handlers(settings)
+    return drain_and_report(settings, installed_handlers(settings))
+
+
+def drain_and_report(settings: Settings, handlers: Mapping[str, InboxHandler]) -> dict[str, Any]:
+    """The drain flow's body (inside a flow run): drain, then the artifact and the log line."""
+    logger = get_run_logger()
     with database(settings) as sessions:
         report = drain(sessions, handlers, policy_from(settings))
-    summary = {
+    summary: dict[str, Any] = {
         "sources": ", ".join(sorted(handlers)) or "none installed",
         "events processed": report.processed,
         "coalesced": report.coalesced,

@@ -50,12 +50,19 @@ def compact(event: dict[str, Any]) -> bytes:
 
 def lease_event(lease_id: int = 7, when: str = "2026-12-02T05:00:00Z", **extra: Any) -> bytes:
     return compact(
-        {"EventName": "Lease.Updated", "EventDateTime": when, "AccountId": 1,
-         "LeaseId": lease_id, **extra}
+        {
+            "EventName": "Lease.Updated",
+            "EventDateTime": when,
+            "AccountId": 1,
+            "LeaseId": lease_id,
+            **extra,
+        }
     )
 
 
-def signed_headers(body: bytes, *, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:
+def signed_headers(
+    body: bytes, *, secret: str = SECRET, timestamp: int | None = None
+) -> dict[str, str]:
     """What the sandbox's Buildium signer sends (the one signing computation)."""
     stamp = int(time.time()) if timestamp is None else timestamp
     return {**buildium_signer(secret)(body, stamp), "content-type": "application/json"}
@@ -105,8 +112,9 @@ class SigningKey:
         }
         claims.update(overrides)
         claims = {k: v for k, v in claims.items() if v is not None}
-        signer = crypt.RSASigner.from_string(self.private_pem, key_id=self.key_id)
-        return jwt.encode(signer, claims).decode()
+        signer = crypt.RSASigner.from_string(self.private_pem, key_id=self.key_id)  # type: ignore[no-untyped-call]
+        token: bytes = jwt.encode(signer, claims)  # type: ignore[no-untyped-call]
+        return token.decode()
 
 
 @pytest.fixture(scope="session")

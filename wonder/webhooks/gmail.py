@@ -107,6 +107,11 @@ class GmailPushSource:
         self._request = request or CachingCertsRequest()
         self._to_thread = to_thread
 
+    def close(self) -> None:
+        close = getattr(self._request, "close", None)
+        if callable(close):
+            close()
+
     async def verify(self, headers: Mapping[str, str], body: bytes) -> VerifiedEvent:
         authorization = headers.get("authorization", "")
         scheme, _, token = authorization.partition(" ")

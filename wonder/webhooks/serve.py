@@ -33,4 +33,8 @@ def serve_forever(settings: Settings, host: str, port: int) -> int:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         asyncio.run(engine.dispose())
+        for source in sources:
+            close = getattr(source, "close", None)
+            if callable(close):
+                close()
     return 0

@@ -4,6 +4,7 @@ what is stored, what is refused and with which status, and that the 2xx follows 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import httpx
 
@@ -30,8 +31,12 @@ def test_a_signed_event_is_stored_pending_and_announced(start_receiver) -> None:
     assert answer.status_code == 200
     [row] = receiver.rows()
     assert (row.source, row.entity_key, row.status) == ("buildium", "lease.7", InboxStatus.PENDING)
-    assert row.payload == {"EventName": "Lease.Updated", "EventDateTime": "2026-12-02T05:00:00Z",
-                           "AccountId": 1, "LeaseId": 7}
+    assert row.payload == {
+        "EventName": "Lease.Updated",
+        "EventDateTime": "2026-12-02T05:00:00Z",
+        "AccountId": 1,
+        "LeaseId": 7,
+    }
     assert row.attempts == 0
     deadline = time.monotonic() + 5
     while not receiver.sink.emitted and time.monotonic() < deadline:
@@ -88,20 +93,28 @@ def test_rotation_accepts_the_previous_secret_and_refuses_an_unknown_one(start_r
     assert receiver.post(PATH, old, signed_headers(old, secret=PREVIOUS_SECRET)).status_code == 200
     assert receiver.post(PATH, new, signed_headers(new, secret=SECRET)).status_code == 200
     unknown = lease_event(3)
-    assert receiver.post(PATH, unknown, signed_headers(unknown, secret="retired")).status_code == 401
+    assert (
+        receiver.post(PATH, unknown, signed_headers(unknown, secret="retired")).status_code == 401
+    )
     assert [row.entity_key for row in receiver.rows()] == ["lease.1", "lease.2"]
 
 
 def test_after_the_rotation_the_old_secret_is_refused(start_receiver) -> None:
     receiver = start_receiver(sources=[BuildiumSource([SECRET])])
     body = lease_event(1)
-    assert receiver.post(PATH, body, signed_headers(body, secret=PREVIOUS_SECRET)).status_code == 401
+    assert (
+        receiver.post(PATH, body, signed_headers(body, secret=PREVIOUS_SECRET)).status_code == 401
+    )
 
 
 def test_malformed_deliveries_are_400(start_receiver) -> None:
     receiver = start_receiver()
-    for body in (b"{not json", b"[1, 2]", compact({"EventName": "Lease.Updated"}),
-                 compact({"EventName": 3, "EventDateTime": "2026-12-02T05:00:00Z"})):
+    for body in (
+        b"{not json",
+        b"[1, 2]",
+        compact({"EventName": "Lease.Updated"}),
+        compact({"EventName": 3, "EventDateTime": "2026-12-02T05:00:00Z"}),
+    ):
         assert receiver.post(PATH, body, signed_headers(body)).status_code == 400, body
     body = lease_event(7)
     bad_stamp = {**signed_headers(body), "buildium-webhook-timestamp": "yesterday"}
@@ -114,12 +127,15 @@ def test_oversized_bodies_are_413_declared_or_streamed(start_receiver) -> None:
     big = lease_event(7, Padding="x" * MAX_BODY)
     assert receiver.post(PATH, big, signed_headers(big)).status_code == 413
 
-    def chunks():  # no Content-Length: chunked transfer, the limit is counted as it streams
+    def chunks() -> Iterator[
+        bytes
+    ]:  # no Content-Length: chunked transfer, the limit is counted as it streams
         for _ in range(MAX_BODY // 512 + 2):
             yield b"x" * 512
 
-    streamed = httpx.post(receiver.url + PATH, content=chunks(), headers=signed_headers(big),
-                          timeout=10)
+    streamed = httpx.post(
+        receiver.url + PATH, content=chunks(), headers=signed_headers(big), timeout=10
+    )
     assert streamed.status_code == 413
     exactly = lease_event(7, Padding="")
     padded = lease_event(7, Padding="y" * (MAX_BODY - len(exactly)))

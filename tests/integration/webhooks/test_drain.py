@@ -38,8 +38,9 @@ class CursorWritingHandler:
 
     def handle(self, session: Session, batch: EntityBatch) -> None:
         self.batches.append(batch)
-        session.merge(IngestCursor(name=batch.entity_key, state={"events": len(batch.events)},
-                                   updated_at=NOW))
+        session.merge(
+            IngestCursor(name=batch.entity_key, state={"events": len(batch.events)}, updated_at=NOW)
+        )
         session.flush()
         if batch.entity_key in self.poison:
             raise ValueError(f"cannot resolve {batch.entity_key}")
@@ -66,10 +67,16 @@ def test_events_of_one_entity_are_processed_once_together(sessions) -> None:
     put(sessions, "other", "thing.1", "g0")  # no handler: left alone
     handler = CursorWritingHandler()
     report = drain(sessions, {"buildium": handler}, POLICY, clock=lambda: NOW)
-    assert [(b.entity_key, len(b.events)) for b in handler.batches] == [("lease.7", 5), ("lease.8", 1)]
+    assert [(b.entity_key, len(b.events)) for b in handler.batches] == [
+        ("lease.7", 5),
+        ("lease.8", 1),
+    ]
     assert (report.processed, report.coalesced, report.entities) == (6, 4, 2)
-    assert statuses(sessions) == {"lease.7": ["done"] * 5, "lease.8": ["done"],
-                                  "thing.1": ["pending"]}
+    assert statuses(sessions) == {
+        "lease.7": ["done"] * 5,
+        "lease.8": ["done"],
+        "thing.1": ["pending"],
+    }
     assert drain(sessions, {"buildium": handler}, POLICY, clock=lambda: NOW).processed == 0
 
 
@@ -124,7 +131,9 @@ def test_two_claims_take_disjoint_events(sessions, engine) -> None:
         if engine.dialect.name == "sqlite":
             first.commit()
         b = {row.id for row in claim(second, ["buildium"], small, NOW)}
-    assert len(a) == 4 and len(b) == 2 and not a & b
+    assert len(a) == 4
+    assert len(b) == 2
+    assert not a & b
 
 
 def test_dead_letters_cli_lists_and_replays(sessions, database_url, tmp_path) -> None:
@@ -135,11 +144,13 @@ def test_dead_letters_cli_lists_and_replays(sessions, database_url, tmp_path) ->
     env = {"WONDER_DATABASE_URL": database_url}
     listed = run_wonder("webhooks", "dead-letters", "list", cwd=tmp_path, env=env)
     assert listed.returncode == 0, listed.stderr
-    assert "lease.9" in listed.stdout and "ValueError: cannot resolve lease.9" in listed.stdout
+    assert "lease.9" in listed.stdout
+    assert "ValueError: cannot resolve lease.9" in listed.stdout
     missing = run_wonder("webhooks", "dead-letters", "replay", "999", cwd=tmp_path, env=env)
     assert missing.returncode == 1
     replayed = run_wonder("webhooks", "dead-letters", "replay", "--all", cwd=tmp_path, env=env)
-    assert replayed.returncode == 0 and "replayed 1" in replayed.stdout
+    assert replayed.returncode == 0
+    assert "replayed 1" in replayed.stdout
     assert statuses(sessions) == {"lease.9": ["pending"]}
     empty = run_wonder("webhooks", "dead-letters", "list", cwd=tmp_path, env=env)
     assert "no dead letters" in empty.stdout

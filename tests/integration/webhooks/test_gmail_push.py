@@ -19,8 +19,9 @@ def bearer(token: str) -> dict[str, str]:
 
 def test_a_verified_push_is_stored(start_receiver, signing_key) -> None:
     receiver = start_receiver()
-    answer = receiver.post(PATH, push_body("Ops@Wonder.test", 1001, "m-1"),
-                           bearer(signing_key.token()))
+    answer = receiver.post(
+        PATH, push_body("Ops@Wonder.test", 1001, "m-1"), bearer(signing_key.token())
+    )
     assert answer.status_code == 200
     [row] = receiver.rows()
     assert (row.source, row.mailbox, row.history_id) == ("gmail", "ops@wonder.test", 1001)
@@ -72,14 +73,20 @@ def test_duplicates_by_message_id_and_by_mailbox_history_are_stored_once(
     assert [a.status_code for a in answers] == [200] * 5
     rows = receiver.rows()
     assert [(r.mailbox, r.history_id) for r in rows] == [
-        ("ops@wonder.test", 1001), ("ops@wonder.test", 1002), ("leads@wonder.test", 1001)
+        ("ops@wonder.test", 1001),
+        ("ops@wonder.test", 1002),
+        ("leads@wonder.test", 1001),
     ]
 
 
 def test_malformed_pushes_are_400(start_receiver, signing_key) -> None:
     receiver = start_receiver()
     headers = bearer(signing_key.token())
-    for body in (b"{", b"{}", b'{"message": {"messageId": "x", "data": "!!!"}}',
-                 b'{"message": {"data": "e30"}}'):
+    for body in (
+        b"{",
+        b"{}",
+        b'{"message": {"messageId": "x", "data": "!!!"}}',
+        b'{"message": {"data": "e30"}}',
+    ):
         assert receiver.post(PATH, body, headers).status_code == 400, body
     assert receiver.rows() == []

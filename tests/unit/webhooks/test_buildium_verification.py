@@ -12,7 +12,10 @@ from wonder.webhooks.buildium import BuildiumSource, dedupe_key, entity_key
 from wonder.webhooks.ports import Rejected
 
 NOW = 1_790_000_000
-BODY = b'{"EventName":"Lease.Updated","EventDateTime":"2026-12-02T05:00:00Z","AccountId":1,"LeaseId":7}'
+BODY = (
+    b'{"EventName":"Lease.Updated","EventDateTime":"2026-12-02T05:00:00Z",'
+    b'"AccountId":1,"LeaseId":7}'
+)
 
 
 def verify(source: BuildiumSource, headers: dict[str, str], body: bytes = BODY):
@@ -87,9 +90,10 @@ def test_signatures_are_compared_in_constant_time_only() -> None:
 
     tree = ast.parse(inspect.getsource(signatures))
     compares = [
-        node for node in ast.walk(tree)
-        if isinstance(node, ast.Compare) and any(isinstance(op, ast.Eq | ast.NotEq | ast.Is)
-                                                 for op in node.ops)
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Compare)
+        and any(isinstance(op, ast.Eq | ast.NotEq | ast.Is) for op in node.ops)
     ]
     assert compares == []
     calls = {ast.unparse(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
