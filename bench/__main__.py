@@ -13,7 +13,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import abuse, grpc_bench, ingest
+from bench import abuse, grpc_bench, ingest, webhooks
 from bench.support import progress, scratch_database
 from bench.table import Row, render_markdown, render_text
 
@@ -23,7 +23,9 @@ QUICK_LISTINGS = 5_000
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--only", choices=("ingest", "grpc", "abuse"), help="run one area only")
+    parser.add_argument(
+        "--only", choices=("ingest", "grpc", "abuse", "webhooks"), help="run one area only"
+    )
     parser.add_argument(
         "--listings",
         type=int,
@@ -53,7 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         tables.append((title, rows))
         print(render_text(title, rows) + "\n", flush=True)
 
-    if args.only == "abuse":
+    webhook_events = 1000 if args.quick else 5000
+    if args.only == "webhooks":
+        show("Webhook receiver (Buildium, PostgreSQL inbox)", webhooks.standalone(webhook_events))
+    elif args.only == "abuse":
         show("Careless stream clients", abuse.standalone(listings))
     elif args.only == "grpc":
         rows = grpc_bench.standalone(listings, scale)
@@ -67,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
                     grpc_bench.run(database, scale),
                 )
                 show("Careless stream clients", abuse.run(database))
+                show(
+                    "Webhook receiver (Buildium, PostgreSQL inbox)",
+                    webhooks.run(database, webhook_events),
+                )
     elapsed = (datetime.now(UTC) - started).total_seconds()
     progress(f"done in {elapsed / 60:.1f} min")
     if args.markdown is not None:
