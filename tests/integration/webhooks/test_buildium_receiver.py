@@ -166,3 +166,35 @@ def test_a_failing_event_sink_does_not_fail_the_2xx(start_receiver) -> None:
     body = lease_event(7)
     assert receiver.post(PATH, body, signed_headers(body)).status_code == 200
     assert len(receiver.rows()) == 1
+
+
+def test_the_sandbox_outbox_delivers_to_the_receiver(start_receiver) -> None:
+    """Interoperation: the Buildium sandbox's signed delivery is what the receiver verifies; a
+    duplicate Buildium sends is stored once; a subscription signing with another secret is
+    refused."""
+    from datetime import UTC, datetime
+
+    from wonder.sandbox.clock import SandboxClock
+    from wonder.sandbox.webhooks import WebhookOutbox, buildium_signer
+
+    receiver = start_receiver()
+    outbox = WebhookOutbox(SandboxClock(datetime.now(UTC), frozen=True))
+    outbox.subscribe(receiver.url + PATH, buildium_signer(SECRET))
+    event = {"EventName": "Lease.Created", "EventDateTime": "2026-12-02T05:00:00Z",
+             "AccountId": 1, "LeaseId": 12}
+    try:
+        outbox.enqueue(event)
+        outbox.enqueue(dict(event))
+        assert [(a.status, a.outcome) for a in outbox.pump()] == [(200, "delivered")] * 2
+    finally:
+        outbox.close()
+    assert [row.entity_key for row in receiver.rows()] == ["lease.12"]
+
+    wrong = WebhookOutbox(SandboxClock(datetime.now(UTC), frozen=True))
+    wrong.subscribe(receiver.url + PATH, buildium_signer("not-ours"))
+    try:
+        wrong.enqueue({**event, "LeaseId": 13})
+        assert [a.status for a in wrong.pump()] == [401]
+    finally:
+        wrong.close()
+    assert len(receiver.rows()) == 1
