@@ -180,8 +180,12 @@ def test_the_sandbox_outbox_delivers_to_the_receiver(start_receiver) -> None:
     receiver = start_receiver()
     outbox = WebhookOutbox(SandboxClock(datetime.now(UTC), frozen=True))
     outbox.subscribe(receiver.url + PATH, buildium_signer(SECRET))
-    event = {"EventName": "Lease.Created", "EventDateTime": "2026-12-02T05:00:00Z",
-             "AccountId": 1, "LeaseId": 12}
+    event = {
+        "EventName": "Lease.Created",
+        "EventDateTime": "2026-12-02T05:00:00Z",
+        "AccountId": 1,
+        "LeaseId": 12,
+    }
     try:
         outbox.enqueue(event)
         outbox.enqueue(dict(event))

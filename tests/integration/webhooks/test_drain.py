@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.integration.cli.wonder_process import run_wonder
@@ -130,6 +131,8 @@ def test_two_claims_take_disjoint_events(sessions, engine) -> None:
         a = {row.id for row in claim(first, ["buildium"], small, NOW)}
         if engine.dialect.name == "sqlite":
             first.commit()
+        else:  # a claim that waited for the first one's locks would fail here, not hang
+            second.execute(text("SET LOCAL lock_timeout = '2s'"))
         b = {row.id for row in claim(second, ["buildium"], small, NOW)}
     assert len(a) == 4
     assert len(b) == 2
@@ -154,3 +157,28 @@ def test_dead_letters_cli_lists_and_replays(sessions, database_url, tmp_path) ->
     assert statuses(sessions) == {"lease.9": ["pending"]}
     empty = run_wonder("webhooks", "dead-letters", "list", cwd=tmp_path, env=env)
     assert "no dead letters" in empty.stdout
+
+
+class SimulatedCrash(BaseException):
+    """The drain process dying in the middle of a handler (nothing after it runs)."""
+
+
+class CrashingHandler(CursorWritingHandler):
+    def handle(self, session: Session, batch: EntityBatch) -> None:
+        super().handle(session, batch)
+        raise SimulatedCrash
+
+
+def test_a_drain_dying_mid_handler_leaves_the_event_to_be_taken_again(sessions) -> None:
+    """The DONE mark commits with the handler's writes: a crash before that commit leaves
+    neither, and the event is claimed again once the lease runs out."""
+    put(sessions, "buildium", "lease.7", "e0")
+    with pytest.raises(SimulatedCrash):
+        drain(sessions, {"buildium": CrashingHandler()}, POLICY, clock=lambda: NOW)
+    assert statuses(sessions) == {"lease.7": ["processing"]}
+    assert cursors(sessions) == set()
+    later = NOW + timedelta(seconds=POLICY.claim_lease_seconds + 1)
+    report = drain(sessions, {"buildium": CursorWritingHandler()}, POLICY, clock=lambda: later)
+    assert report.processed == 1
+    assert statuses(sessions) == {"lease.7": ["done"]}
+    assert cursors(sessions) == {"lease.7"}
