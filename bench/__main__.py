@@ -15,7 +15,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import abuse, grpc_bench, ingest, mail_parse, mail_sync
+from bench import abuse, grpc_bench, ingest, mail_parse, mail_sync, webhooks
 from bench.support import progress, scratch_database
 from bench.table import Row, render_markdown, render_text
 
@@ -27,7 +27,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
         "--only",
-        choices=("ingest", "grpc", "abuse", "mail", "mail-sync"),
+        choices=("ingest", "grpc", "abuse", "mail", "mail-sync", "webhooks"),
         help="run one area only",
     )
     parser.add_argument(
@@ -59,12 +59,15 @@ def main(argv: list[str] | None = None) -> int:
         tables.append((title, rows))
         print(render_text(title, rows) + "\n", flush=True)
 
+    webhook_events = 1000 if args.quick else 5000
     if args.only in (None, "mail"):
         show("Mail parsing and linking (SpamAssassin corpus)", mail_parse.run())
     if args.only in (None, "mail-sync"):
         show("Mail sync at the Gmail quota ceiling", mail_sync.run(quick=args.quick))
     if args.only in ("mail", "mail-sync"):
         pass
+    elif args.only == "webhooks":
+        show("Webhook receiver (Buildium, PostgreSQL inbox)", webhooks.standalone(webhook_events))
     elif args.only == "abuse":
         show("Careless stream clients", abuse.standalone(listings))
     elif args.only == "grpc":
@@ -79,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
                     grpc_bench.run(database, scale),
                 )
                 show("Careless stream clients", abuse.run(database))
+                show(
+                    "Webhook receiver (Buildium, PostgreSQL inbox)",
+                    webhooks.run(database, webhook_events),
+                )
     elapsed = (datetime.now(UTC) - started).total_seconds()
     progress(f"done in {elapsed / 60:.1f} min")
     if args.markdown is not None:

@@ -28,6 +28,7 @@ pytest_plugins = [
     "tests.grpc_fixtures",
     "tests.gmail_fixtures",
     "tests.buildium_fixtures",
+    "tests.webhook_fixtures",
 ]
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -240,6 +240,35 @@ class BuildiumSandboxSettings(BaseModel):
     webhook_secret: SecretStr = SecretStr("sandbox-webhook-secret")
 
 
+class WebhookSettings(BaseModel):
+    """The webhook receiver (``wonder webhooks serve``) and its inbox drain."""
+
+    host: str = "127.0.0.1"
+    port: int = 8780
+    # A body over this many bytes is refused with 413 before it is read any further.
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Buildium: HMAC secret of the subscription; during a rotation set the old one as previous.
+    buildium_secret: SecretStr | None = None
+    buildium_secret_previous: SecretStr | None = None
+    # Gmail push (Pub/Sub OIDC): the audience the subscription puts in its tokens (usually the
+    # push endpoint URL), the service account it signs as, and where its signing keys are.
+    gmail_audience: str | None = None
+    gmail_push_service_account: str | None = None
+    gmail_certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"
+    certs_cache_seconds: float = Field(default=300.0, ge=0)
+    # Signed timestamps (Buildium) and token times (Gmail) may be this far off our clock.
+    allowed_clock_skew_seconds: int = Field(default=300, ge=0)
+    # Drain: an event failing this many times is dead-lettered; a claim older than the lease is
+    # taken again (its drain died); events claimed per batch.
+    max_attempts: int = Field(default=5, ge=1)
+    claim_lease_seconds: float = Field(default=300.0, gt=0)
+    batch_size: int = Field(default=100, ge=1)
+    # Where "stored" events are announced: "auto" (Prefect when PREFECT_API_URL is set), "none",
+    # or the name of a ``wonder.webhook_sinks`` entry point (e.g. "prefect").
+    event_sink: str = "auto"
+    database_pool_size: int = Field(default=10, ge=1)
+
+
 class SandboxSettings(BaseModel):
     """The local emulators of the external services: what they share, then one group each."""
 
@@ -273,3 +302,4 @@ class Settings(BaseSettings):
     flows: FlowSettings = FlowSettings()
     grpc: GrpcSettings = GrpcSettings()
     sandbox: SandboxSettings = SandboxSettings()
+    webhooks: WebhookSettings = WebhookSettings()

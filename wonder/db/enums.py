@@ -109,3 +109,13 @@ class ReconciliationStatus(StrEnum):
     MISSING_OURS = "missing_ours"
     # We compute a positive balance Buildium does not list (it omits zero and credit balances).
     MISSING_THEIRS = "missing_theirs"
+
+
+class InboxStatus(StrEnum):
+    """A webhook inbox event: PENDING until a drain claims it (PROCESSING), then DONE, or DEAD
+    once it failed ``max_attempts`` times (a dead letter, replayable)."""
+
+    PENDING = "pending"
+    PROCESSING = "processing"
+    DONE = "done"
+    DEAD = "dead"

@@ -10,6 +10,7 @@ from wonder.db.enums import (
     GLAccountType,
     HeldDeleteStatus,
     HistoryField,
+    InboxStatus,
     LabelChangeKind,
     LeaseStatus,
     LeaseTenantStatus,
@@ -42,6 +43,7 @@ from wonder.db.models.listings import (
     Office,
 )
 from wonder.db.models.mail import MailFetchQueue, MailLabelChange, MailMessage
+from wonder.db.models.webhooks import WebhookInboxEvent
 
 __all__ = [
     "ApiToken",
@@ -62,6 +64,7 @@ __all__ = [
     "HeldDelete",
     "HeldDeleteStatus",
     "HistoryField",
+    "InboxStatus",
     "IngestCursor",
     "LabelChangeKind",
     "LeaseStatus",
@@ -80,4 +83,5 @@ __all__ = [
     "ReconciliationLease",
     "ReconciliationRun",
     "ReconciliationStatus",
+    "WebhookInboxEvent",
 ]

@@ -8,8 +8,9 @@ A signer is any callable of that shape, so each emulator brings its own scheme:
   base64decode(macSecretBase64), body)>`` (the ping carries its own timestamp in the body);
 - Gmail push (later): ``Authorization: Bearer <RS256 JWT>`` from the sandbox's key.
 
-The body is signed exactly as sent: the outbox serializes a payload once (compact JSON) and
-posts those bytes on every attempt.
+The Buildium computation lives in ``wonder.webhooks.signatures`` (one home: the receiver
+verifies with it). The body is signed exactly as sent: the outbox serializes a payload once
+(compact JSON) and posts those bytes on every attempt.
 """
 
 from __future__ import annotations
@@ -19,17 +20,26 @@ import hashlib
 import hmac
 from collections.abc import Callable, Mapping
 
+from wonder.webhooks.signatures import (
+    BUILDIUM_SIGNATURE_HEADER,
+    BUILDIUM_TIMESTAMP_HEADER,
+    buildium_signature,
+)
+
+__all__ = [
+    "AIRTABLE_MAC_HEADER",
+    "BUILDIUM_SIGNATURE_HEADER",
+    "BUILDIUM_TIMESTAMP_HEADER",
+    "Signer",
+    "airtable_mac",
+    "airtable_signer",
+    "buildium_signature",
+    "buildium_signer",
+]
+
 Signer = Callable[[bytes, int], Mapping[str, str]]
 
-BUILDIUM_SIGNATURE_HEADER = "buildium-webhook-signature"
-BUILDIUM_TIMESTAMP_HEADER = "buildium-webhook-timestamp"
 AIRTABLE_MAC_HEADER = "X-Airtable-Content-MAC"
-
-
-def buildium_signature(secret: str, body: bytes, timestamp: int) -> str:
-    message = f"{timestamp}.".encode() + body
-    digest = hmac.new(secret.encode("utf-8"), message, hashlib.sha256).digest()
-    return base64.b64encode(digest).decode("ascii")
 
 
 def buildium_signer(secret: str) -> Signer:
