@@ -82,6 +82,8 @@ def describe_quota(quota: Any) -> str:
     """Quota headers as one line: what is left of each window and what the run left behind."""
     if quota is None:
         return "no quota headers seen"
+    if isinstance(quota, str):  # a slice that counts its own quota says it in words
+        return quota
     parts = []
     for window in ("minute", "hour"):
         limit = getattr(quota, f"{window}_limit", None)

@@ -118,6 +118,9 @@ class GmailSettings(BaseModel):
     backoff_max_seconds: float = 60.0
     # The Pub/Sub topic users.watch publishes to.
     push_topic: str = "projects/wonder-street/topics/gmail"
+    # The Prefect global concurrency limit (one slot) the mail flows hold: one sync at a time,
+    # so one mailbox's quota is never spent by two workers at once.
+    concurrency_limit_name: str = "mail-ingest"
 
 
 class ListingIngestSettings(BaseModel):

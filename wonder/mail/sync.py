@@ -28,6 +28,7 @@ from wonder.clients.gmail.client import HistoryExpired
 from wonder.clients.gmail.records import BatchResult, HistoryPage, MessageIds
 from wonder.db.uow import unit_of_work
 from wonder.ingest.cursors import get_cursor, save_cursor
+from wonder.ingest.report import Headline
 from wonder.mail import store
 
 LIST_PAGE_SIZE = 500
@@ -46,6 +47,11 @@ class MailSource(Protocol):
     @property
     def units_spent(self) -> int:
         """Quota units spent so far (the report shows what a run used)."""
+        ...
+
+    @property
+    def requests_made(self) -> int:
+        """HTTP requests sent so far (a batch is one)."""
         ...
 
     def profile_history_id(self) -> int: ...
@@ -83,10 +89,40 @@ class MailSyncReport:
     still_queued: int = 0
     history_id: int | None = None
     units_used: int = 0
+    api_calls: int = 0
     batch_sizes: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "batch_sizes"}
+
+    # What the flows render for every slice (``wonder.ingest.report``).
+    @property
+    def resource(self) -> str:
+        return self.mailbox
+
+    @property
+    def requests(self) -> int:
+        return self.api_calls
+
+    @property
+    def quota(self) -> str:
+        return f"{self.units_used} Gmail quota units used by {self.mailbox}"
+
+    def headline(self) -> Headline:
+        note = (
+            f"{self.mode} sync to history {self.history_id}; {self.requeued} batch parts "
+            f"re-queued ({self.rate_limited_parts} rate-limited), {self.still_queued} still queued"
+        )
+        if self.full_resyncs:
+            note += f"; history had expired: {self.full_resyncs} full resync"
+        return Headline(read=self.fetched, written=self.stored, deleted=self.deleted, note=note)
+
+    def summary(self) -> str:
+        return (
+            f"{self.mailbox}: {self.mode} sync, stored {self.stored} of {self.fetched} fetched "
+            f"({self.duplicates} already stored), re-queued {self.requeued}, still queued "
+            f"{self.still_queued}, history {self.history_id}, {self.units_used} quota units"
+        )
 
 
 def cursor_name(mailbox: str) -> str:
@@ -130,7 +166,7 @@ class MailSync:
         )
 
     def run(self) -> MailSyncReport:
-        start_units = self._source.units_spent
+        start_units, start_calls = self._source.units_spent, self._source.requests_made
         state = self._state()
         if state is None or state.get("mode") == "full":
             self._full_sync(state)
@@ -143,6 +179,7 @@ class MailSync:
                 self._history_sync(self._state() or {})  # expiring again now: raises
         self._drain()
         self.report.units_used = self._source.units_spent - start_units
+        self.report.api_calls = self._source.requests_made - start_calls
         return self.report
 
     # ------------------------------------------------------------ full sync

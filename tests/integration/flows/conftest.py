@@ -31,14 +31,14 @@ def _create_ingest_limit() -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 
-    from wonder.settings import ListingIngestSettings
+    from wonder.settings import GmailSettings, ListingIngestSettings
 
     with get_client(sync_client=True) as client:
-        client.create_global_concurrency_limit(
-            GlobalConcurrencyLimitCreate(
-                name=ListingIngestSettings().concurrency_limit_name, limit=1
-            )
-        )
+        for name in (
+            ListingIngestSettings().concurrency_limit_name,
+            GmailSettings().concurrency_limit_name,
+        ):
+            client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
 
 
 def trestle_environment(settings: TrestleSettings) -> dict[str, str]:

@@ -130,6 +130,10 @@ class AlwaysExpired:
     def units_spent(self) -> int:
         return self.inner.units_spent
 
+    @property
+    def requests_made(self) -> int:
+        return self.inner.requests_made
+
     def profile_history_id(self) -> int:
         return self.inner.profile_history_id()
 

@@ -103,6 +103,7 @@ class GmailClient:
         self._regime = regime
         self._retry = retry
         self.units_spent = 0
+        self.requests_made = 0
 
     @staticmethod
     def transport_errors() -> tuple[type[BaseException], ...]:
@@ -125,6 +126,7 @@ class GmailClient:
     def _run(self, method: str, make: Callable[[], Any]) -> Any:
         def attempt() -> Any:
             self._spend(method)
+            self.requests_made += 1
             try:
                 return make().execute(num_retries=0)
             except HttpError as error:
@@ -243,6 +245,7 @@ class GmailClient:
             request = self._messages.get(userId=self.mailbox, id=message_id, format="raw")
             batch.add(request, request_id=message_id)
         self._spend("messages.get", len(ids))
+        self.requests_made += 1
         try:
             batch.execute(http=self._http)
         except HttpError as error:

@@ -1,0 +1,105 @@
+"""Prefect flows for the Gmail mail ingest: thin wiring around ``wonder.mail.service``.
+
+``mail-sync`` holds the mail slot (``settings.gmail.concurrency_limit_name``: one sync at a
+time, so no mailbox's quota is spent by two workers at once) and syncs each mailbox as its own
+Prefect task (``flows.steps``; retries only transient and rate-limit errors, and a retried
+mailbox resumes from its cursor and fetch queue). ``mail-watch-renewal`` renews Gmail push for
+every mailbox (daily is advised; a watch lasts 7 days). Both leave a report artifact.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import partial
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
+
+from flows.artifacts import RunSummary, publish_run_artifact, summarize
+from flows.edge import database, exclusive, load_settings
+from flows.retry_policy import RetryPolicy
+from flows.steps import StepSpec, run_steps
+from wonder.mail import service
+from wonder.mail.sync import MailSyncReport
+from wonder.settings import GmailSettings, Settings
+
+RETRIES = 3
+
+
+class MailSyncFailed(RuntimeError):
+    """One or more mailboxes failed (the report artifact says which and why)."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(
+        retries=RETRIES,
+        backoff_seconds=settings.flows.task_retry_backoff_seconds,
+        jitter_factor=settings.flows.task_retry_jitter_factor,
+    )
+
+
+def _sync_one(
+    sessions: object, settings: GmailSettings, mailbox: str, _progress: object
+) -> MailSyncReport:
+    return service.sync_mailbox(sessions, settings, mailbox, clock=_now)  # type: ignore[arg-type]
+
+
+@flow(name="mail-sync")
+def mail_sync(
+    mailboxes: list[str] | None = None, gmail_token_block: str | None = None
+) -> RunSummary:
+    """Bring each mailbox up to date: a full sync the first time, then history from its cursor."""
+    logger = get_run_logger()
+    settings = load_settings({"gmail.token": gmail_token_block})
+    chosen = mailboxes or list(settings.gmail.mailboxes)
+    unknown = sorted(set(chosen) - set(settings.gmail.mailboxes))
+    if unknown:
+        raise ValueError(f"not a configured mailbox: {', '.join(unknown)}")
+    with exclusive(settings.gmail.concurrency_limit_name), database(settings) as sessions:
+        specs = [
+            StepSpec(
+                mailbox, partial(_sync_one, sessions, settings.gmail, mailbox), _policy(settings)
+            )
+            for mailbox in chosen
+        ]
+        outcomes = run_steps("mail-sync", specs, sessions)
+        reports = [o.report for o in outcomes if isinstance(o.report, MailSyncReport)]
+        summary = summarize("mail-sync", outcomes, requests=sum(r.requests for r in reports))
+        units = sum(r.units_used for r in reports)
+        publish_run_artifact(
+            "mail-sync-report",
+            summary,
+            outcomes,
+            source="Gmail",
+            quota=f"{units} Gmail quota units used over {len(reports)} mailboxes "
+            f"({settings.gmail.regime} regime)",
+        )
+    if summary.failed:
+        reasons = "; ".join(f"{o.name}: {o.error}" for o in outcomes if not o.ok)
+        raise MailSyncFailed(f"{summary}. {reasons}")
+    logger.info("%s", summary)
+    return summary
+
+
+@flow(name="mail-watch-renewal")
+def mail_watch_renewal(gmail_token_block: str | None = None) -> list[str]:
+    """``users.watch`` for every mailbox, so Gmail keeps pushing (a watch lasts 7 days)."""
+    logger = get_run_logger()
+    settings = load_settings({"gmail.token": gmail_token_block})
+    renewals = service.renew_watches(settings.gmail)
+    table = "\n".join(
+        ["| mailbox | from history id | expires |", "| --- | --- | --- |"]
+        + [f"| {r.mailbox} | {r.history_id} | {r.expires_at.isoformat()} |" for r in renewals]
+    )
+    create_markdown_artifact(
+        key="mail-watch-renewal-report",
+        markdown=f"Renewed Gmail push for {len(renewals)} mailboxes.\n\n{table}",
+        description="mail-watch-renewal: each mailbox's watch and when it expires",
+    )
+    lines = [f"{r.mailbox} until {r.expires_at.isoformat()}" for r in renewals]
+    logger.info("watching %s", "; ".join(lines))
+    return lines
