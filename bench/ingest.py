@@ -163,7 +163,7 @@ def run(database: ScratchDatabase, listings: int, small_listings: int) -> list[R
         counts = count_rows(database, *NORMALIZED_TABLES)
         progress(f"  done in {load.wall_seconds:.1f} s: {counts}")
         progress("incremental sync with nothing changed")
-        sync = run_ingest("sync", base_url, database, listings)
+        sync = run_ingest("incremental", base_url, database, listings)
     progress("COPY reference: the same rows into empty twins of the tables")
     copy = time_copy(database, NORMALIZED_TABLES)
     progress(f"  {copy.rows:,} rows in {copy.seconds:.2f} s")
