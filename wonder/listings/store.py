@@ -55,11 +55,10 @@ class SqlListingStore:
 
     def upsert_listings(self, rows: Sequence[dict[str, Any]]) -> None:
         keys = [row["listing_key"] for row in rows]
-        new = self._absent.issuperset(keys)
-        if new and not repo.upsert_listings(self.session, rows, believed_new=True):
-            self._without_media.difference_update(keys)  # another writer stored them meanwhile
-        elif not new:
+        if not self._absent.issuperset(keys):
             repo.upsert_listings(self.session, rows)
+        elif not repo.upsert_listings(self.session, rows, believed_new=True):
+            self._without_media.difference_update(keys)  # stored meanwhile: may hold media
         self._absent.difference_update(keys)
 
     def replace_media(self, listing_keys: Sequence[str], media: Sequence[NormalizedMedia]) -> int:
