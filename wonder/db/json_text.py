@@ -27,8 +27,11 @@ _PASSTHROUGH = (
 def json_dumps(value: Any) -> bytes:
     """Compact UTF-8 JSON of ``value``, equal as JSON to ``json.dumps(value)``."""
     try:
-        if _finite(value):
-            return orjson.dumps(value, option=_PASSTHROUGH)
+        text = orjson.dumps(value, option=_PASSTHROUGH)
+        # orjson writes NaN and infinities as null: text without "null" had none (most records),
+        # other text is trusted only once the value has been walked.
+        if b"null" not in text or _finite(value):
+            return text
     except TypeError:  # orjson.JSONEncodeError: big ints, surrogates, unsupported types
         pass
     return json.dumps(value).encode()

@@ -10,17 +10,15 @@ so a row lands exactly as the same row passed to an INSERT would. JSON text come
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import psycopg
-from psycopg import Cursor, sql
+from psycopg import Cursor, errors, sql
 from psycopg.types.json import set_json_dumps
 from sqlalchemy import Connection, Table
 
 from wonder.db.json_text import json_dumps
-
-_Processor = Callable[[Any], Any] | None
 
 
 def copy_into(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -29,7 +27,41 @@ def copy_into(connection: Connection, table: Table, rows: Sequence[Mapping[str, 
         return
     keys = list(rows[0])
     with _cursor(connection) as cursor:
+        _copy(cursor, connection, table, table.name, keys, _values(rows, keys))
+
+
+def copy_values(
+    connection: Connection, table: Table, keys: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """COPY ``rows`` (values in the order of the columns ``keys``) into ``table``."""
+    with _cursor(connection) as cursor:
         _copy(cursor, connection, table, table.name, keys, rows)
+
+
+def try_copy_into(
+    connection: Connection,
+    table: Table,
+    keys: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+) -> bool:
+    """COPY ``rows`` (values in the order of the columns ``keys``) unless a key is taken.
+
+    For rows believed new: the COPY runs in a savepoint, and a unique violation (a row that
+    exists after all) rolls back to it and returns False, leaving the transaction as it was, so
+    the caller can take its slower path (an upsert, or deleting the holders first).
+    """
+    if not rows:
+        return True
+    with _cursor(connection) as cursor:
+        cursor.execute("SAVEPOINT wonder_copy")
+        try:
+            _copy(cursor, connection, table, table.name, keys, rows)
+        except errors.UniqueViolation:
+            cursor.execute("ROLLBACK TO SAVEPOINT wonder_copy")
+            cursor.execute("RELEASE SAVEPOINT wonder_copy")
+            return False
+        cursor.execute("RELEASE SAVEPOINT wonder_copy")
+    return True
 
 
 def copy_upsert(
@@ -72,7 +104,7 @@ def copy_upsert(
                 sql.Identifier(staging), _qualified(table)
             )
         )
-        _copy(cursor, connection, table, staging, keys, rows, temporary=True)
+        _copy(cursor, connection, table, staging, keys, _values(rows, keys), temporary=True)
         cursor.execute(
             sql.SQL(
                 "INSERT INTO {target} ({columns}) SELECT {columns} FROM {staging} "
@@ -104,40 +136,67 @@ def _qualified(table: Table) -> sql.Composable:
     return sql.Identifier(table.name)
 
 
+def _values(rows: Iterable[Mapping[str, Any]], keys: Sequence[str]) -> Iterable[Sequence[Any]]:
+    return ([row[key] for key in keys] for row in rows)
+
+
 def _copy(
     cursor: Cursor[Any],
     connection: Connection,
     table: Table,
     target: str,
     keys: Sequence[str],
-    rows: Sequence[Mapping[str, Any]],
+    rows: Iterable[Sequence[Any]],
     *,
     temporary: bool = False,
 ) -> None:
     dialect = connection.dialect
     columns = [table.c[key] for key in keys]
-    processors: list[_Processor] = [
-        column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns
+    # Only the columns whose type has a bind processor are touched; the others go as they are.
+    processed = [
+        (index, process)
+        for index, column in enumerate(columns)
+        if (process := column.type.dialect_impl(dialect).bind_processor(dialect)) is not None
     ]
     oids = _column_types(cursor, table)
     destination = sql.Identifier(target) if temporary else _qualified(table)
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
         destination, sql.SQL(", ").join(sql.Identifier(column.name) for column in columns)
     )
-    pairs = list(zip(keys, processors, strict=True))
     with cursor.copy(statement) as copy:
         copy.set_types([oids[column.name] for column in columns])
+        write_row = copy.write_row
+        if not processed:
+            for row in rows:
+                write_row(row)
+            return
         for row in rows:
-            copy.write_row(
-                [row[key] if process is None else process(row[key]) for key, process in pairs]
-            )
+            values = list(row)
+            for index, process in processed:
+                values[index] = process(values[index])
+            write_row(values)
+
+
+# (server, database, table) → column name → type oid, kept only when every type is built in
+# (its oid is the same in every database): a table of built-in types changes them only with a
+# migration, which no running ingest survives. User types (enums) are asked for every time.
+_TYPES: dict[tuple[str, str, str], dict[str, int]] = {}
+_FIRST_USER_OID = 16384
 
 
 def _column_types(cursor: Cursor[Any], table: Table) -> dict[str, int]:
     """Column name → type oid of the table as the database has it."""
-    cursor.execute(
-        "SELECT attname, atttypid FROM pg_attribute"
-        " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
-        (_qualified(table).as_string(cursor),),
-    )
-    return {str(name): int(oid) for name, oid in cursor.fetchall()}
+    info = cursor.connection.info
+    qualified = _qualified(table).as_string(cursor)
+    cache_key = (f"{info.host}:{info.port}", info.dbname, qualified)
+    found = _TYPES.get(cache_key)
+    if found is None:
+        cursor.execute(
+            "SELECT attname, atttypid FROM pg_attribute"
+            " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+            (qualified,),
+        )
+        found = {str(name): int(oid) for name, oid in cursor.fetchall()}
+        if all(oid < _FIRST_USER_OID for oid in found.values()):
+            _TYPES[cache_key] = found
+    return found

@@ -20,7 +20,6 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    or_,
     select,
     text,
     update,
@@ -152,9 +151,23 @@ def _append_changes_unnest(
     return seqs
 
 
-def upsert_listings(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert or overwrite listings; ``first_seen_at`` keeps its first value."""
+def upsert_listings(
+    session: Session, rows: Sequence[dict[str, Any]], *, believed_new: bool = False
+) -> bool:
+    """Insert or overwrite listings; ``first_seen_at`` keeps its first value.
+
+    ``believed_new``: this transaction found none of the keys stored, so on PostgreSQL the rows
+    are COPYed straight into the table (no staging table, no ``ON CONFLICT``); a key stored
+    meanwhile by another writer makes it fall back to the upsert. Returns whether every row was
+    COPYed as new (False: the upsert ran, and may have overwritten stored rows).
+    """
+    if believed_new and rows and is_postgresql(session):
+        keys = list(rows[0])
+        values = [[row[key] for key in keys] for row in rows]
+        if pg_copy.try_copy_into(session.connection(), _LISTINGS, keys, values):
+            return True
     upsert(session, _LISTINGS, rows, conflict=["listing_key"], keep=["first_seen_at"], bulk=True)
+    return False
 
 
 def set_listing_media_synced(
@@ -180,46 +193,76 @@ def set_listing_media_synced(
         session.execute(stmt, list(chunk))
 
 
+_MEDIA_COLUMNS = (
+    "media_key",
+    "listing_key",
+    "media_order",
+    "media_url",
+    "media_category",
+    "mime_type",
+    "short_description",
+    "image_width",
+    "image_height",
+    "modification_timestamp",
+    "raw",
+)
+
+
 def replace_media(
-    session: Session, listing_keys: Sequence[str], media: Sequence[NormalizedMedia]
+    session: Session,
+    listing_keys: Sequence[str],
+    media: Sequence[NormalizedMedia],
+    *,
+    listings_new: bool = False,
 ) -> int:
     """Replace the media of these listings with ``media``; returns the rows written.
 
     A media key held by another listing moves to the one now sending it (the upsert's effect).
+    ``listings_new``: the listings were not stored when this transaction began, so they hold no
+    media and nothing of theirs needs deleting.
     """
     unique = {item.media_key: item for item in media}
-    rows = [
-        {
-            "media_key": item.media_key,
-            "listing_key": item.listing_key,
-            "media_order": item.order,
-            "media_url": item.media_url,
-            "media_category": item.media_category,
-            "mime_type": item.mime_type,
-            "short_description": item.short_description,
-            "image_width": item.image_width,
-            "image_height": item.image_height,
-            "modification_timestamp": item.modification_timestamp,
-            "raw": item.raw,
-        }
-        for item in unique.values()
-    ]
     if is_postgresql(session):
-        # Every row is new once both sets are deleted: COPY straight into the table.
-        session.execute(
-            delete(_MEDIA).where(
-                or_(
-                    _MEDIA.c.listing_key == any_(text_array("b_listing_keys", listing_keys)),
-                    _MEDIA.c.media_key == any_(text_array("b_media_keys", list(unique))),
+        # Once the listings' own media are gone every row is new unless another listing holds
+        # its key: COPY straight in, and only when that fails delete the holders and COPY again.
+        if not listings_new:
+            session.execute(
+                delete(_MEDIA).where(
+                    _MEDIA.c.listing_key == any_(text_array("b_listing_keys", listing_keys))
                 )
             )
-        )
-        pg_copy.copy_into(session.connection(), _MEDIA, rows)
-        return len(rows)
+        values = [_media_values(item) for item in unique.values()]
+        connection = session.connection()
+        if not pg_copy.try_copy_into(connection, _MEDIA, _MEDIA_COLUMNS, values):
+            session.execute(
+                delete(_MEDIA).where(
+                    _MEDIA.c.media_key == any_(text_array("b_media_keys", list(unique)))
+                )
+            )
+            pg_copy.copy_values(connection, _MEDIA, _MEDIA_COLUMNS, values)
+        return len(values)
+    rows = [dict(zip(_MEDIA_COLUMNS, _media_values(item), strict=True)) for item in unique.values()]
     for chunk in chunks(listing_keys):
         session.execute(delete(_MEDIA).where(_MEDIA.c.listing_key.in_(chunk)))
     upsert(session, _MEDIA, rows, conflict=["media_key"])
     return len(rows)
+
+
+def _media_values(item: NormalizedMedia) -> tuple[Any, ...]:
+    """A media row's values in the order of ``_MEDIA_COLUMNS``."""
+    return (
+        item.media_key,
+        item.listing_key,
+        item.order,
+        item.media_url,
+        item.media_category,
+        item.mime_type,
+        item.short_description,
+        item.image_width,
+        item.image_height,
+        item.modification_timestamp,
+        item.raw,
+    )
 
 
 def insert_history(session: Session, entries: Sequence[HistoryEntry], recorded_at: datetime) -> int:

@@ -34,9 +34,19 @@ class SqlListingStore:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        # Listing keys this transaction looked up and found absent: until upsert_listings
+        # stores them their rows can be COPYed straight in, and until replace_media writes
+        # their media they hold none to delete (media need their listing's row to exist).
+        self._absent: set[str] = set()
+        self._without_media: set[str] = set()
 
     def load_listing_states(self, keys: Iterable[str]) -> dict[str, StoredListing]:
-        return repo.load_listing_states(self.session, keys)
+        wanted = list(keys)
+        found = repo.load_listing_states(self.session, wanted)
+        absent = [key for key in wanted if key not in found]
+        self._absent.update(absent)
+        self._without_media.update(absent)
+        return found
 
     def append_changes(
         self, changes: Sequence[tuple[str, ChangeKind]], changed_at: datetime
@@ -44,10 +54,18 @@ class SqlListingStore:
         return repo.append_changes(self.session, changes, changed_at)
 
     def upsert_listings(self, rows: Sequence[dict[str, Any]]) -> None:
-        repo.upsert_listings(self.session, rows)
+        keys = [row["listing_key"] for row in rows]
+        if not self._absent.issuperset(keys):
+            repo.upsert_listings(self.session, rows)
+        elif not repo.upsert_listings(self.session, rows, believed_new=True):
+            self._without_media.difference_update(keys)  # stored meanwhile: may hold media
+        self._absent.difference_update(keys)
 
     def replace_media(self, listing_keys: Sequence[str], media: Sequence[NormalizedMedia]) -> int:
-        return repo.replace_media(self.session, listing_keys, media)
+        new = self._without_media.issuperset(listing_keys)
+        written = repo.replace_media(self.session, listing_keys, media, listings_new=new)
+        self._without_media.difference_update(listing_keys)
+        return written
 
     def set_listing_media_synced(
         self, synced: dict[str, tuple[datetime | None, int]], now: datetime

@@ -252,3 +252,56 @@ def test_append_changes_draws_seqs_in_order(sessions: sessionmaker[Session]) -> 
     ]
     assert [row["changed_at"] for row in stored] == [T0] + [later] * 4
     assert stored[-1]["seq"] == seqs["C"]
+
+
+def test_listings_believed_new_are_stored_like_the_upsert(sessions: sessionmaker[Session]) -> None:
+    rows = [listing_row("K1"), listing_row("K2", list_price=None, raw={"only": ["K2"]})]
+    with sessions.begin() as session:
+        repo.upsert_listings(session, rows)
+        upserted = read_all(session, LISTINGS)
+        session.execute(delete(LISTINGS))
+    with sessions.begin() as session:
+        repo.upsert_listings(session, rows, believed_new=True)
+    with sessions() as session:
+        assert read_all(session, LISTINGS) == upserted
+
+
+def test_a_listing_believed_new_but_stored_is_overwritten_keeping_first_seen(
+    sessions: sessionmaker[Session],
+) -> None:
+    # Another writer stored K1 after this transaction looked: the COPY must not fail the page.
+    later = T0 + timedelta(days=1)
+    with sessions.begin() as session:
+        repo.upsert_listings(session, [listing_row("K1")])
+    changed = listing_row("K1", city="Shelbyville", first_seen_at=later, updated_at=later)
+    with sessions.begin() as session:
+        all_new = repo.upsert_listings(
+            session, [changed, listing_row("K2", first_seen_at=later)], believed_new=True
+        )
+        assert all_new is False
+    with sessions() as session:
+        stored = {row["listing_key"]: row for row in read_all(session, LISTINGS)}
+    assert stored["K1"]["city"] == "Shelbyville"
+    assert stored["K1"]["first_seen_at"] == T0
+    assert stored["K2"]["first_seen_at"] == later
+
+
+def test_media_of_new_listings_take_a_key_another_listing_holds(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        repo.upsert_listings(session, [listing_row("L1")])
+        repo.replace_media(session, ["L1"], [media("M1", "L1", 1), media("M2", "L1", 2)])
+    with sessions.begin() as session:
+        repo.upsert_listings(session, [listing_row("L2")], believed_new=True)
+        written = repo.replace_media(
+            session, ["L2"], [media("M2", "L2", 1), media("M3", "L2", 2)], listings_new=True
+        )
+        assert written == 2
+    with sessions() as session:
+        stored = read_all(session, MEDIA)
+    assert [(row["media_key"], row["listing_key"], row["media_order"]) for row in stored] == [
+        ("M1", "L1", 1),
+        ("M2", "L2", 1),
+        ("M3", "L2", 2),
+    ]
