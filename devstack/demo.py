@@ -27,6 +27,7 @@ from devstack.platform import (
     check_ports,
     deploy_all,
     detail,
+    start_gmail_sandbox,
     start_grpc,
     start_prefect_server,
     start_sandbox,
@@ -42,8 +43,13 @@ DEPLOYMENT_RUNS = (
     ("listings-first-load", "listings-first-load"),
     ("listings-incremental", "listings-incremental"),
     ("listings-census", "listings-census"),
+    ("mail-sync", "mail-sync"),
 )
-SCHEDULED = ("listings-incremental", "listings-census")
+SCHEDULED = ("listings-incremental", "listings-census", "mail-sync")
+# While the demo stays up, this much new mail reaches the Gmail sandbox every MAIL_EVERY_SECONDS
+# (the scheduled mail-sync run brings it in).
+NEW_MAIL = {"new_messages": 2, "replies": 1, "label_changes": 1}
+MAIL_EVERY_SECONDS = 60
 # What the sandbox changes after the first load, so the incremental run and the census have work:
 # price and status changes (history), new photos, new listings, deletes (a 'Delete' status and
 # vanished keys) and one record with a wrong type (quarantined, not crashing the run).
@@ -62,11 +68,11 @@ DEMO_CHANGES = {
 STEP_TITLES = (
     "Checking ports",
     "Migrating {database}",
-    "Starting the Trestle sandbox on {trestle_url}",
+    "Starting the sandboxes: Trestle on {trestle_url}, Gmail on {gmail_url}",
     "Starting the Prefect server on {prefect_ui_url}",
     f"Starting a process worker on work pool {WORK_POOL}",
     "Deploying prefect.yaml (prefect deploy --all)",
-    "Running each listing deployment once: first load, incremental, census",
+    "Running each deployment once: listings first load, incremental, census; mail sync",
     "Starting the gRPC server on {grpc_address}",
 )
 
@@ -76,6 +82,7 @@ def step_titles(config: DemoConfig) -> list[str]:
     values = {
         "database": make_url(config.database_url).render_as_string(hide_password=True),
         "trestle_url": config.trestle_url,
+        "gmail_url": config.gmail_url,
         "prefect_ui_url": config.prefect_ui_url,
         "grpc_address": f"{HOST}:{config.settings.grpc.port}",
     }
@@ -203,9 +210,11 @@ def print_prefect_guide(config: DemoConfig) -> None:
     print(
         f"\nPrefect UI: {ui}\n"
         f"  deployments: {ui}/deployments  (listings-incremental every 15 min,"
-        " listings-census daily, listings-first-load by hand)\n"
+        " listings-census daily, listings-first-load by hand, mail-sync every 5 min,"
+        " mail-watch-renewal daily, webhooks-drain every 5 min)\n"
         f"  flow runs:   {ui}/runs  (each run's logs: one line per committed page)\n"
-        f"  artifacts:   {ui}/artifacts  (listings-*-report: counts, requests, quota)\n"
+        f"  artifacts:   {ui}/artifacts  (listings-*-report, mail-sync-report: counts,"
+        " requests, quota)\n"
         f"  logs of the processes the demo started: {config.logs}\n"
     )
 
@@ -223,6 +232,7 @@ def run_demo(config: DemoConfig) -> None:
             upgrade(config.database_url)
         with progress.step(next(titles)):
             start_sandbox(config, supervisor, env)
+            start_gmail_sandbox(config, supervisor, env)
         with progress.step(next(titles)):
             start_prefect_server(config, supervisor, env)
         with progress.step(next(titles)):
@@ -237,11 +247,25 @@ def run_demo(config: DemoConfig) -> None:
         print_grpc_examples(config, token, listing_key)
         print_prefect_guide(config)
         print("Everything is up. Press Ctrl-C to stop it all.", flush=True)
+        next_mail = time.monotonic() + MAIL_EVERY_SECONDS
         while True:
+            if time.monotonic() >= next_mail:
+                deliver_new_mail(config)
+                next_mail = time.monotonic() + MAIL_EVERY_SECONDS
             supervisor.check_running()
             if not worker.running():
                 raise DevstackError(f"the Prefect worker stopped; see {config.logs}/worker.log")
             time.sleep(1)
+
+
+def deliver_new_mail(config: DemoConfig) -> None:
+    """Some new mail in the Gmail sandbox (a failure to reach it is reported, not fatal)."""
+    try:
+        httpx.post(
+            f"{config.gmail_url}/_sandbox/advance", json=NEW_MAIL, timeout=10
+        ).raise_for_status()
+    except httpx.HTTPError as error:
+        print(f"      could not add mail to the Gmail sandbox: {error}", flush=True)
 
 
 def _terminate(_signum: int, _frame: FrameType | None) -> None:
@@ -271,6 +295,13 @@ def parse_args(argv: Sequence[str] | None, settings: Settings) -> argparse.Names
         help="Trestle sandbox (default WONDER_SANDBOX__TRESTLE__PORT or"
         f" {settings.sandbox.trestle.port})",
     )
+    parser.add_argument(
+        "--gmail-port",
+        type=int,
+        default=settings.sandbox.gmail.port,
+        help="Gmail sandbox (default WONDER_SANDBOX__GMAIL__PORT or"
+        f" {settings.sandbox.gmail.port})",
+    )
     return parser.parse_args(argv)
 
 
@@ -281,7 +312,10 @@ def demo_settings(settings: Settings, args: argparse.Namespace) -> Settings:
         update={
             "grpc": settings.grpc.model_copy(update={"port": args.grpc_port}),
             "sandbox": sandbox.model_copy(
-                update={"trestle": sandbox.trestle.model_copy(update={"port": args.sandbox_port})}
+                update={
+                    "trestle": sandbox.trestle.model_copy(update={"port": args.sandbox_port}),
+                    "gmail": sandbox.gmail.model_copy(update={"port": args.gmail_port}),
+                }
             ),
         }
     )

@@ -69,6 +69,10 @@ class DemoConfig:
         return f"http://{HOST}:{self.settings.sandbox.trestle.port}"
 
     @property
+    def gmail_url(self) -> str:
+        return f"http://{HOST}:{self.settings.sandbox.gmail.port}"
+
+    @property
     def prefect_api_url(self) -> str:
         return f"http://{HOST}:{self.prefect_port}/api"
 
@@ -88,6 +92,7 @@ class DemoConfig:
                 "PREFECT_WORKER_QUERY_SECONDS": "2",
                 "WONDER_DATABASE_URL": self.database_url,
                 "WONDER_TRESTLE__BASE_URL": self.trestle_url,
+                "WONDER_GMAIL__BASE_URL": self.gmail_url,
                 "WONDER_GRPC__HOST": HOST,
                 "WONDER_GRPC__PORT": str(self.settings.grpc.port),
                 "PYTHONUNBUFFERED": "1",
@@ -142,6 +147,7 @@ def run_cli(
 def check_ports(config: DemoConfig, with_grpc: bool) -> None:
     wanted = {
         config.settings.sandbox.trestle.port: "the Trestle sandbox",
+        config.settings.sandbox.gmail.port: "the Gmail sandbox",
         config.prefect_port: "the Prefect server",
     }
     if with_grpc:
@@ -172,6 +178,31 @@ def start_sandbox(
     wait_until(
         "the sandbox to answer",
         lambda: process.listens_on(sandbox.trestle.port) and http_ok(service_root),
+        timeout=60,
+        process=process,
+        progress=detail,
+    )
+    return process
+
+
+def start_gmail_sandbox(
+    config: DemoConfig, supervisor: Supervisor, env: Mapping[str, str]
+) -> ManagedProcess:
+    """The Gmail emulator, its leads naming the Trestle sandbox's listings (same seed, size)."""
+    gmail = config.settings.sandbox.gmail
+    process = supervisor.start(
+        "gmail-sandbox",
+        [
+            *(command("wonder"), "sandbox", "gmail", "--host", HOST, "--port", str(gmail.port)),
+            *("--messages", str(gmail.messages_per_mailbox), "--seed", str(gmail.seed)),
+            *("--profile", config.sandbox_profile, "--regime", gmail.regime),
+        ],
+        env=env,
+        cwd=config.root,
+    )
+    wait_until(
+        "the Gmail sandbox to answer",
+        lambda: process.listens_on(gmail.port) and http_ok(f"{config.gmail_url}/_sandbox/stats"),
         timeout=60,
         process=process,
         progress=detail,
@@ -255,6 +286,7 @@ def start_worker(
     with PrefectApi(config.prefect_api_url) as api:
         api.ensure_work_pool(WORK_POOL, ProcessWorker.get_default_base_job_template())
         api.ensure_concurrency_limit(config.settings.listings.concurrency_limit_name, 1)
+        api.ensure_concurrency_limit(config.settings.gmail.concurrency_limit_name, 1)
         cancelled, freed = api.clear_leftovers(
             "left unfinished by an earlier demo that was stopped"
         )
