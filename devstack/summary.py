@@ -14,6 +14,8 @@ from wonder.db.models import (
     Listing,
     ListingHistory,
     ListingMedia,
+    MailFetchQueue,
+    MailMessage,
     Member,
     Office,
     QuarantinedRecord,
@@ -81,6 +83,8 @@ def database_summary(database_url: str, *, sample_size: int = 3) -> DatabaseSumm
                 "price/status history entries": count(model=ListingHistory),
                 "quarantined records (failed validation)": count(model=QuarantinedRecord),
                 "mass deletes held for approval": count(model=HeldDelete),
+                "mail messages (raw MIME kept), all mailboxes": count(model=MailMessage),
+                "mail still to fetch (fetch queue)": count(model=MailFetchQueue),
             }
             statuses = session.execute(
                 select(Listing.standard_status, func.count())
