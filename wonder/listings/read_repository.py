@@ -31,7 +31,7 @@ from wonder.aip.ordering import OrderKey
 from wonder.db.base import Base
 from wonder.db.filter_sql import FilterColumns
 from wonder.db.filter_sql import compile_filter as compile_any_filter
-from wonder.db.keyset import SortColumn, after_position, order_clauses
+from wonder.db.keyset import SortColumn, after_position, order_clauses, seek_partitions
 from wonder.db.models import Listing, ListingChange, ListingHistory, ListingMedia, Member, Office
 from wonder.listings.catalogue import Within
 
@@ -317,13 +317,17 @@ class ListingReadRepository:
         full: bool,
     ) -> list[ListingWithParties]:
         columns = listing_sort_columns(order)
-        query = _listings(full).where(where)
+        query = _listings(full).where(where).order_by(*order_clauses(columns))
         if not show_deleted:
             query = query.where(Listing.deleted_at.is_(None))
-        if after is not None:
-            query = query.where(after_position(columns, after))
-        query = query.order_by(*order_clauses(columns)).limit(limit)
-        return _listing_rows(await self._rows(query), full)
+        rows: list[ListingWithParties] = []
+        # One seek per partition (NULLs of the leading column apart), while the page has room.
+        for partition in seek_partitions(columns, after):
+            part = query if partition is None else query.where(partition)
+            rows += _listing_rows(await self._rows(part.limit(limit - len(rows))), full)
+            if len(rows) >= limit:
+                break
+        return rows
 
     async def media_by_listing(self, keys: Sequence[str]) -> dict[str, list[MediaRecord]]:
         result: dict[str, list[MediaRecord]] = {key: [] for key in keys}
