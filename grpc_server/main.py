@@ -3,9 +3,10 @@
 With ``settings.grpc.processes > 1`` the parent spawns N worker processes (multiprocessing
 "spawn"); each builds its own server on the same port with SO_REUSEPORT, so the kernel spreads
 connections across them. The parent forwards SIGTERM/SIGINT to the workers and waits for their
-graceful shutdown; if a worker dies on its own the parent stops the others and exits non-zero
-(restarting is left to the outer supervisor: systemd, Kubernetes). Each worker has its own metrics
-registry: worker ``i`` exports on ``metrics_port + i``.
+graceful shutdown. A worker that dies on its own is restarted in its place (same index, same
+port) while the others keep serving; one that keeps dying (``MAX_RESTARTS`` within
+``RESTART_WINDOW_SECONDS``) stops the pool with a non-zero exit, for the outer supervisor. Each
+worker has its own metrics registry: worker ``i`` exports on ``metrics_port + i``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ log = logging.getLogger("wonder.grpc.main")
 Worker = Callable[[Settings, int], None]
 # How long past the grace period the parent waits before killing a worker.
 _KILL_MARGIN_SECONDS = 5.0
+# A worker that dies this often within the window is crashing on start: stop instead of looping.
+MAX_RESTARTS = 5
+RESTART_WINDOW_SECONDS = 60.0
 
 
 class StartupError(RuntimeError):
@@ -188,7 +192,22 @@ class WorkerPool:
         self._processes: list[BaseProcess] = []
         self._reservation: contextlib.ExitStack = contextlib.ExitStack()
         self._stopping = False
+        self._worker_settings = settings
+        self._restarts: list[float] = []
+        self.restarted = 0
         self.port: int = settings.grpc.port
+
+    def _spawn(self, index: int) -> BaseProcess:
+        context = multiprocessing.get_context("spawn")
+        process = context.Process(
+            target=self._worker, args=(self._worker_settings, index), name=f"wonder-grpc-{index}"
+        )
+        process.start()
+        return process
+
+    @property
+    def pids(self) -> list[int | None]:
+        return [p.pid for p in self._processes]
 
     def start(self) -> int:
         """Spawn the workers; returns the shared port (a free one when settings say 0)."""
@@ -198,13 +217,8 @@ class WorkerPool:
         settings = self._settings.model_copy(
             update={"grpc": grpc_settings.model_copy(update={"port": self.port})}
         )
-        context = multiprocessing.get_context("spawn")
-        for index in range(grpc_settings.processes):
-            process = context.Process(
-                target=self._worker, args=(settings, index), name=f"wonder-grpc-{index}"
-            )
-            process.start()
-            self._processes.append(process)
+        self._worker_settings = settings
+        self._processes = [self._spawn(index) for index in range(grpc_settings.processes)]
         log.info(
             "started %d gRPC workers on %s:%d (pids %s)",
             len(self._processes),
@@ -222,19 +236,53 @@ class WorkerPool:
         }
         try:
             while not self._stopping:
-                sentinels = [p.sentinel for p in self._processes]
-                if multiprocessing.connection.wait(sentinels, timeout=1.0) and not self._stopping:
-                    dead = [p for p in self._processes if not p.is_alive()]
-                    log.error(
-                        "gRPC worker(s) exited unexpectedly: %s; stopping the others",
-                        ", ".join(f"pid {p.pid} code {p.exitcode}" for p in dead),
-                    )
+                if not self.watch(timeout=1.0):
                     self.stop()
                     return 1
             return self.stop()
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
+
+    def watch(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` for a worker to die and restart it; False: stop the pool."""
+        # Sentinels wake us early; is_alive() also catches a death whose sentinel stays open
+        # (a grandchild that inherited the worker's end of the pipe).
+        multiprocessing.connection.wait([p.sentinel for p in self._processes], timeout=timeout)
+        if self._stopping or all(p.is_alive() for p in self._processes):
+            return True
+        return self._restart_dead()
+
+    def _restart_dead(self) -> bool:
+        """Replace each dead worker; False when they die too often to keep restarting."""
+        now = time.monotonic()
+        for index, process in enumerate(self._processes):
+            if process.is_alive() or self._stopping:
+                continue
+            process.join()
+            self._restarts = [t for t in self._restarts if now - t < RESTART_WINDOW_SECONDS]
+            if len(self._restarts) >= MAX_RESTARTS:
+                log.error(
+                    "gRPC worker %d (pid %s) exited with code %s, the %d. exit within %.0f s;"
+                    " stopping the pool",
+                    index,
+                    process.pid,
+                    process.exitcode,
+                    len(self._restarts) + 1,
+                    RESTART_WINDOW_SECONDS,
+                )
+                return False
+            self._restarts.append(now)
+            self._processes[index] = self._spawn(index)
+            self.restarted += 1
+            log.error(
+                "gRPC worker %d (pid %s) exited unexpectedly with code %s; restarted as pid %s",
+                index,
+                process.pid,
+                process.exitcode,
+                self._processes[index].pid,
+            )
+        return True
 
     def stop(self) -> int:
         """SIGTERM every worker, wait for the graceful shutdown, kill stragglers."""
