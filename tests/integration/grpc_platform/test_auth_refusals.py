@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import grpc
 import grpc.aio
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.integration.grpc_platform.conftest import MakePlatform, Platform
 from tests.integration.grpc_platform.probe_service import bearer, unary
@@ -32,7 +33,7 @@ class Counted:
             refusals=RefusalCache(ttl_seconds=5, clock=lambda: self.now),
         )
 
-    def _sessions(self):  # type: ignore[no-untyped-def]
+    def _sessions(self) -> async_sessionmaker[AsyncSession]:
         assert self.platform is not None
         self.lookups += 1
         return self.platform.deps.sessions
