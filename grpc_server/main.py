@@ -5,8 +5,9 @@ With ``settings.grpc.processes > 1`` the parent spawns N worker processes (multi
 connections across them. The parent forwards SIGTERM/SIGINT to the workers and waits for their
 graceful shutdown. A worker that dies on its own is restarted in its place (same index, same
 port) while the others keep serving; one that keeps dying (``MAX_RESTARTS`` within
-``RESTART_WINDOW_SECONDS``) stops the pool with a non-zero exit, for the outer supervisor. Each
-worker has its own metrics registry: worker ``i`` exports on ``metrics_port + i``.
+``RESTART_WINDOW_SECONDS``) stops the pool with a non-zero exit, for the outer supervisor. With
+``metrics_port`` set, the parent serves the pool's one ``/metrics`` there (every worker's samples,
+labelled ``worker``; grpc_server.pool_metrics), each worker exporting on a free port of its own.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from multiprocessing.process import BaseProcess
 from types import FrameType
 
 from grpc_server.deps import ServerDeps
+from grpc_server.metrics import MetricsExporter
+from grpc_server.pool_metrics import free_port, start_pool_exporter
 from grpc_server.registry import Registrar
 from grpc_server.server import create_server
 from wonder.db.readiness import DatabaseNotReady, require_ready
@@ -158,16 +161,7 @@ def worker_main(settings: Settings, index: int) -> None:
         level=settings.log_level.upper(),
         format=f"%(asctime)s %(levelname)s [worker {index}] %(name)s: %(message)s",
     )
-    asyncio.run(run_server(worker_settings(settings, index), worker_index=index))
-
-
-def worker_settings(settings: Settings, index: int) -> Settings:
-    """Worker ``index`` exports its own metrics on ``metrics_port + index``."""
-    base = settings.grpc.metrics_port
-    if base is None or base == 0:
-        return settings
-    grpc_settings = settings.grpc.model_copy(update={"metrics_port": base + index})
-    return settings.model_copy(update={"grpc": grpc_settings})
+    asyncio.run(run_server(settings, worker_index=index))
 
 
 @contextlib.contextmanager
@@ -192,15 +186,22 @@ class WorkerPool:
         self._processes: list[BaseProcess] = []
         self._reservation: contextlib.ExitStack = contextlib.ExitStack()
         self._stopping = False
-        self._worker_settings = settings
+        self._metrics_ports: list[int] = []
         self._restarts: list[float] = []
         self.restarted = 0
+        self.metrics: MetricsExporter | None = None
         self.port: int = settings.grpc.port
 
     def _spawn(self, index: int) -> BaseProcess:
+        """Worker ``index`` on the shared port, exporting metrics on its own port if any."""
+        update: dict[str, object] = {"port": self.port}
+        if self._metrics_ports:
+            update["metrics_port"] = self._metrics_ports[index]
+        grpc_settings = self._settings.grpc.model_copy(update=update)
+        settings = self._settings.model_copy(update={"grpc": grpc_settings})
         context = multiprocessing.get_context("spawn")
         process = context.Process(
-            target=self._worker, args=(self._worker_settings, index), name=f"wonder-grpc-{index}"
+            target=self._worker, args=(settings, index), name=f"wonder-grpc-{index}"
         )
         process.start()
         return process
@@ -212,13 +213,16 @@ class WorkerPool:
     def start(self) -> int:
         """Spawn the workers; returns the shared port (a free one when settings say 0)."""
         grpc_settings = self._settings.grpc
+        processes = grpc_settings.processes
         if self.port == 0:
             self.port = self._reservation.enter_context(reserved_port(grpc_settings.host))
-        settings = self._settings.model_copy(
-            update={"grpc": grpc_settings.model_copy(update={"port": self.port})}
-        )
-        self._worker_settings = settings
-        self._processes = [self._spawn(index) for index in range(grpc_settings.processes)]
+        if grpc_settings.metrics_port is not None:
+            self._metrics_ports = [free_port(grpc_settings.host) for _ in range(processes)]
+            self.metrics = start_pool_exporter(
+                grpc_settings.host, grpc_settings.metrics_port, self._metrics_ports
+            )
+            log.info("pool metrics on http://%s:%d/metrics", grpc_settings.host, self.metrics.port)
+        self._processes = [self._spawn(index) for index in range(processes)]
         log.info(
             "started %d gRPC workers on %s:%d (pids %s)",
             len(self._processes),
@@ -298,6 +302,9 @@ class WorkerPool:
                 process.kill()
                 process.join()
         self._reservation.close()
+        if self.metrics is not None:
+            self.metrics.close()
+            self.metrics = None
         codes = [p.exitcode for p in self._processes]
         return 0 if all(code == 0 for code in codes) else 1
 

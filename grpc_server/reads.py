@@ -53,8 +53,7 @@ async def read_once(
 ) -> list[list[Sequence[Any]]]:
     """Independent fixed statements in one read-only transaction and, on PostgreSQL, one round
     trip, bounded by the caller's remaining time."""
-    async with deps.sessions() as session:
-        return await read_in_one_round_trip(session, remaining_seconds(context), statements)
+    return await read_in_one_round_trip(deps.engine, remaining_seconds(context), statements)
 
 
 def is_postgres(deps: ServerDeps) -> bool:

@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.sql import Select
 
 _POSTGRES = postgresql_psycopg.dialect()  # type: ignore[no-untyped-call]
@@ -56,20 +56,27 @@ def _postgres_sql(statement: Select[Any]) -> str:
 
 
 async def read_in_one_round_trip(
-    session: AsyncSession, timeout_seconds: float | None, statements: Sequence[Statement]
+    engine: AsyncEngine, timeout_seconds: float | None, statements: Sequence[Statement]
 ) -> list[list[Sequence[Any]]]:
     """The rows of independent fixed ``statements``, read as one read-only transaction.
 
     On PostgreSQL, BEGIN READ ONLY, the statement timeout, every statement (prepared) and COMMIT
     go in one psycopg pipeline: one network round trip instead of one per statement, and no
-    SQLAlchemy per-statement work. Rows are the driver's (psycopg's types: Decimal, aware
-    datetimes), so statements must not need SQLAlchemy's result processing beyond that, and
-    use ``= ANY(%(keys)s)`` rather than expanding IN. Elsewhere: each statement in turn.
+    ORM session or SQLAlchemy per-statement work. Rows are the driver's (psycopg's types:
+    Decimal, aware datetimes), so statements must not need SQLAlchemy's result processing beyond
+    that, and use ``= ANY(%(keys)s)`` rather than expanding IN. Elsewhere: each statement in turn.
     """
-    if session.get_bind().dialect.name != "postgresql":
-        async with read_only_transaction(session, timeout_seconds) as connection:
-            return [list((await connection.execute(s, dict(p))).all()) for s, p in statements]
-    connection = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    async with engine.connect() as connection:
+        if engine.dialect.name != "postgresql":
+            async with connection.begin():
+                return [list((await connection.execute(s, dict(p))).all()) for s, p in statements]
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        return await _pipelined(connection, timeout_seconds, statements)
+
+
+async def _pipelined(
+    connection: AsyncConnection, timeout_seconds: float | None, statements: Sequence[Statement]
+) -> list[list[Sequence[Any]]]:
     raw = await connection.get_raw_connection()
     driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
     try:
@@ -95,6 +102,8 @@ async def read_in_one_round_trip(
             # As SQLAlchemy does on a disconnect: drop this connection and the pool's others.
             await connection.invalidate(error)
             await connection.engine.dispose()
+        elif driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            await driver.rollback()  # e.g. the timeout fired: end the failed transaction
         raise DBAPIError.instance(
             None, None, error, psycopg.Error, connection_invalidated=disconnected
         ) from error
