@@ -46,11 +46,11 @@ async def read_only_transaction(
     await connection.exec_driver_sql("COMMIT")
 
 
-Statement = tuple[Select[Any], Mapping[str, Any]]
+Statement = tuple[Select[*tuple[Any, ...]], Mapping[str, Any]]
 
 
 @lru_cache(maxsize=256)
-def _postgres_sql(statement: Select[Any]) -> str:
+def _postgres_sql(statement: Select[*tuple[Any, ...]]) -> str:
     """A fixed statement's PostgreSQL text (pyformat placeholders), compiled once."""
     return str(statement.compile(dialect=_POSTGRES))
 
@@ -64,7 +64,8 @@ async def read_in_one_round_trip(
     go in one psycopg pipeline: one network round trip instead of one per statement, and no
     ORM session or SQLAlchemy per-statement work. Rows are the driver's (psycopg's types:
     Decimal, aware datetimes), so statements must not need SQLAlchemy's result processing beyond
-    that, and use ``= ANY(%(keys)s)`` rather than expanding IN. Elsewhere: each statement in turn.
+    that, take only the parameters passed (no embedded literals), and use ``= ANY(%(keys)s)``
+    rather than expanding IN. Elsewhere: each statement in turn, through SQLAlchemy.
     """
     async with engine.connect() as connection:
         if engine.dialect.name != "postgresql":
