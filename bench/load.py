@@ -30,12 +30,13 @@ from wonder.v1 import listing_pb2, listing_service_pb2, listing_service_pb2_grpc
 
 LIST_FILTER = 'standard_status = "Active" AND list_price <= 900000'
 LIST_ORDER = "list_price"
+BATCH_SIZE = 100
 
 
 @dataclass
 class LoadSpec:
     target: str
-    method: str  # empty | get | get_basic | list
+    method: str  # empty | get | get_basic | batch | list | list_by_price
     mode: str = "closed"  # closed | open
     concurrency: int = 16
     channels: int = 2
@@ -46,6 +47,7 @@ class LoadSpec:
     keys_file: str | None = None
     seed: int = 7
     deadline: float = 5.0
+    page_token: str = ""  # list_by_price: the page to read again and again
 
 
 @dataclass
@@ -89,6 +91,22 @@ def make_calls(spec: LoadSpec, channel: grpc.aio.Channel, rng: random.Random) ->
             metadata=metadata,
             timeout=spec.deadline,
         )
+    if spec.method == "batch":
+        assert spec.keys_file is not None, "batch needs keys_file"
+        pool = Path(spec.keys_file).read_text().split()
+        return lambda: stub.BatchGetListings(
+            listing_service_pb2.BatchGetListingsRequest(
+                names=[f"listings/{key}" for key in rng.sample(pool, BATCH_SIZE)]
+            ),
+            metadata=metadata,
+            timeout=spec.deadline,
+        )
+    if spec.method == "list_by_price":
+        # Every listing ordered by the nullable list_price: page 1, or a deep page's token.
+        deep = listing_service_pb2.ListListingsRequest(
+            page_size=50, order_by=LIST_ORDER, page_token=spec.page_token
+        )
+        return lambda: stub.ListListings(deep, metadata=metadata, timeout=spec.deadline)
     if spec.method == "list":
         page = listing_service_pb2.ListListingsRequest(
             page_size=50, filter=LIST_FILTER, order_by=LIST_ORDER

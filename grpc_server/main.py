@@ -3,9 +3,11 @@
 With ``settings.grpc.processes > 1`` the parent spawns N worker processes (multiprocessing
 "spawn"); each builds its own server on the same port with SO_REUSEPORT, so the kernel spreads
 connections across them. The parent forwards SIGTERM/SIGINT to the workers and waits for their
-graceful shutdown; if a worker dies on its own the parent stops the others and exits non-zero
-(restarting is left to the outer supervisor: systemd, Kubernetes). Each worker has its own metrics
-registry: worker ``i`` exports on ``metrics_port + i``.
+graceful shutdown. A worker that dies on its own is restarted in its place (same index, same
+port) while the others keep serving; one that keeps dying (``MAX_RESTARTS`` within
+``RESTART_WINDOW_SECONDS``) stops the pool with a non-zero exit, for the outer supervisor. With
+``metrics_port`` set, the parent serves the pool's one ``/metrics`` there (every worker's samples,
+labelled ``worker``; grpc_server.pool_metrics), each worker exporting on a free port of its own.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from multiprocessing.process import BaseProcess
 from types import FrameType
 
 from grpc_server.deps import ServerDeps
+from grpc_server.metrics import MetricsExporter
+from grpc_server.pool_metrics import free_port, start_pool_exporter
 from grpc_server.registry import Registrar
 from grpc_server.server import create_server
 from wonder.db.readiness import DatabaseNotReady, require_ready
@@ -35,6 +39,9 @@ log = logging.getLogger("wonder.grpc.main")
 Worker = Callable[[Settings, int], None]
 # How long past the grace period the parent waits before killing a worker.
 _KILL_MARGIN_SECONDS = 5.0
+# A worker that dies this often within the window is crashing on start: stop instead of looping.
+MAX_RESTARTS = 5
+RESTART_WINDOW_SECONDS = 60.0
 
 
 class StartupError(RuntimeError):
@@ -154,16 +161,7 @@ def worker_main(settings: Settings, index: int) -> None:
         level=settings.log_level.upper(),
         format=f"%(asctime)s %(levelname)s [worker {index}] %(name)s: %(message)s",
     )
-    asyncio.run(run_server(worker_settings(settings, index), worker_index=index))
-
-
-def worker_settings(settings: Settings, index: int) -> Settings:
-    """Worker ``index`` exports its own metrics on ``metrics_port + index``."""
-    base = settings.grpc.metrics_port
-    if base is None or base == 0:
-        return settings
-    grpc_settings = settings.grpc.model_copy(update={"metrics_port": base + index})
-    return settings.model_copy(update={"grpc": grpc_settings})
+    asyncio.run(run_server(settings, worker_index=index))
 
 
 @contextlib.contextmanager
@@ -188,23 +186,43 @@ class WorkerPool:
         self._processes: list[BaseProcess] = []
         self._reservation: contextlib.ExitStack = contextlib.ExitStack()
         self._stopping = False
+        self._metrics_ports: list[int] = []
+        self._restarts: list[float] = []
+        self.restarted = 0
+        self.metrics: MetricsExporter | None = None
         self.port: int = settings.grpc.port
+
+    def _spawn(self, index: int) -> BaseProcess:
+        """Worker ``index`` on the shared port, exporting metrics on its own port if any."""
+        update: dict[str, object] = {"port": self.port}
+        if self._metrics_ports:
+            update["metrics_port"] = self._metrics_ports[index]
+        grpc_settings = self._settings.grpc.model_copy(update=update)
+        settings = self._settings.model_copy(update={"grpc": grpc_settings})
+        context = multiprocessing.get_context("spawn")
+        process = context.Process(
+            target=self._worker, args=(settings, index), name=f"wonder-grpc-{index}"
+        )
+        process.start()
+        return process
+
+    @property
+    def pids(self) -> list[int | None]:
+        return [p.pid for p in self._processes]
 
     def start(self) -> int:
         """Spawn the workers; returns the shared port (a free one when settings say 0)."""
         grpc_settings = self._settings.grpc
+        processes = grpc_settings.processes
         if self.port == 0:
             self.port = self._reservation.enter_context(reserved_port(grpc_settings.host))
-        settings = self._settings.model_copy(
-            update={"grpc": grpc_settings.model_copy(update={"port": self.port})}
-        )
-        context = multiprocessing.get_context("spawn")
-        for index in range(grpc_settings.processes):
-            process = context.Process(
-                target=self._worker, args=(settings, index), name=f"wonder-grpc-{index}"
+        if grpc_settings.metrics_port is not None:
+            self._metrics_ports = [free_port(grpc_settings.host) for _ in range(processes)]
+            self.metrics = start_pool_exporter(
+                grpc_settings.host, grpc_settings.metrics_port, self._metrics_ports
             )
-            process.start()
-            self._processes.append(process)
+            log.info("pool metrics on http://%s:%d/metrics", grpc_settings.host, self.metrics.port)
+        self._processes = [self._spawn(index) for index in range(processes)]
         log.info(
             "started %d gRPC workers on %s:%d (pids %s)",
             len(self._processes),
@@ -222,19 +240,53 @@ class WorkerPool:
         }
         try:
             while not self._stopping:
-                sentinels = [p.sentinel for p in self._processes]
-                if multiprocessing.connection.wait(sentinels, timeout=1.0) and not self._stopping:
-                    dead = [p for p in self._processes if not p.is_alive()]
-                    log.error(
-                        "gRPC worker(s) exited unexpectedly: %s; stopping the others",
-                        ", ".join(f"pid {p.pid} code {p.exitcode}" for p in dead),
-                    )
+                if not self.watch(timeout=1.0):
                     self.stop()
                     return 1
             return self.stop()
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
+
+    def watch(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` for a worker to die and restart it; False: stop the pool."""
+        # Sentinels wake us early; is_alive() also catches a death whose sentinel stays open
+        # (a grandchild that inherited the worker's end of the pipe).
+        multiprocessing.connection.wait([p.sentinel for p in self._processes], timeout=timeout)
+        if self._stopping or all(p.is_alive() for p in self._processes):
+            return True
+        return self._restart_dead()
+
+    def _restart_dead(self) -> bool:
+        """Replace each dead worker; False when they die too often to keep restarting."""
+        now = time.monotonic()
+        for index, process in enumerate(self._processes):
+            if process.is_alive() or self._stopping:
+                continue
+            process.join()
+            self._restarts = [t for t in self._restarts if now - t < RESTART_WINDOW_SECONDS]
+            if len(self._restarts) >= MAX_RESTARTS:
+                log.error(
+                    "gRPC worker %d (pid %s) exited with code %s, the %d. exit within %.0f s;"
+                    " stopping the pool",
+                    index,
+                    process.pid,
+                    process.exitcode,
+                    len(self._restarts) + 1,
+                    RESTART_WINDOW_SECONDS,
+                )
+                return False
+            self._restarts.append(now)
+            self._processes[index] = self._spawn(index)
+            self.restarted += 1
+            log.error(
+                "gRPC worker %d (pid %s) exited unexpectedly with code %s; restarted as pid %s",
+                index,
+                process.pid,
+                process.exitcode,
+                self._processes[index].pid,
+            )
+        return True
 
     def stop(self) -> int:
         """SIGTERM every worker, wait for the graceful shutdown, kill stragglers."""
@@ -250,6 +302,9 @@ class WorkerPool:
                 process.kill()
                 process.join()
         self._reservation.close()
+        if self.metrics is not None:
+            self.metrics.close()
+            self.metrics = None
         codes = [p.exitcode for p in self._processes]
         return 0 if all(code == 0 for code in codes) else 1
 

@@ -1,7 +1,7 @@
 """Prometheus metrics of one server, in its own registry, and the optional HTTP exporter.
 
-With several worker processes each has its own registry and exporter: worker ``i`` serves its
-metrics on ``metrics_port + i`` (Prometheus scrapes every port and sums).
+With several worker processes each has its own registry and exporter on a free port, and the
+pool's parent serves them all on ``metrics_port`` (grpc_server.pool_metrics).
 """
 
 from __future__ import annotations

@@ -12,8 +12,9 @@ cannot outlive the caller's deadline. A ``List*`` method is then::
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -22,7 +23,7 @@ from grpc_server.deps import ServerDeps
 from grpc_server.status import Context
 from wonder.aip.pagetoken import PageTokenCodec
 from wonder.aip.paging import Pager
-from wonder.db.read_only import read_only_transaction
+from wonder.db.read_only import Statement, read_in_one_round_trip, read_only_transaction
 from wonder.db.uow import cancel_safe_session
 from wonder.settings import GrpcSettings
 
@@ -46,3 +47,15 @@ async def read_only(deps: ServerDeps, context: Context) -> AsyncIterator[AsyncCo
         read_only_transaction(session, remaining_seconds(context)) as connection,
     ):
         yield connection
+
+
+async def read_once(
+    deps: ServerDeps, context: Context, statements: Sequence[Statement]
+) -> list[list[Sequence[Any]]]:
+    """Independent fixed statements in one read-only transaction and, on PostgreSQL, one round
+    trip, bounded by the caller's remaining time."""
+    return await read_in_one_round_trip(deps.engine, remaining_seconds(context), statements)
+
+
+def is_postgres(deps: ServerDeps) -> bool:
+    return deps.engine.dialect.name == "postgresql"

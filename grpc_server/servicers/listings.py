@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 
 from grpc_server.deps import ServerDeps
 from grpc_server.mappers import listings as mappers
-from grpc_server.reads import pager, read_only
+from grpc_server.reads import is_postgres, pager, read_once, read_only
 from grpc_server.registry import ServiceRegistration
 from grpc_server.status import Context
 from wonder.aip.filtering import canonical_filter, parse_filter
@@ -30,6 +30,8 @@ from wonder.listings.read_repository import (
     MediaRecord,
     compile_filter,
     listing_sort_columns,
+    listings_with_media,
+    parse_listings_with_media,
 )
 from wonder.v1 import listing_pb2, listing_service_pb2, listing_service_pb2_grpc
 
@@ -92,6 +94,14 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
             for row in rows
         }
 
+    async def _listings_with_media(
+        self, keys: Sequence[str], full: bool, context: Context
+    ) -> tuple[dict[str, ListingWithParties], dict[str, list[MediaRecord]] | None]:
+        """Listings by key (and their media when ``full``): one round trip on PostgreSQL."""
+        statements = listings_with_media(keys, full=full, postgres=is_postgres(self._deps))
+        results = await read_once(self._deps, context, statements)
+        return parse_listings_with_media(results, keys, full=full)
+
     async def _require_listing(self, repo: ListingReadRepository, key: str, name: str) -> None:
         if not await repo.listing_exists(key):
             raise NotFound("wonder.v1.Listing", [name])
@@ -103,11 +113,9 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
     ) -> listing_pb2.Listing:
         key = parse_resource_name(request.name, "listings")
         full = _is_full(request.view, _FULL)
-        async with self._repository(context) as repo:
-            rows = await repo.listings_by_key([key], full=full)
-            if key not in rows:
-                raise NotFound("wonder.v1.Listing", [request.name])
-            media = await self._media_for(repo, [rows[key]], full)
+        rows, media = await self._listings_with_media([key], full, context)
+        if key not in rows:
+            raise NotFound("wonder.v1.Listing", [request.name])
         return self._render([rows[key]], media)[key]
 
     async def BatchGetListings(
@@ -124,12 +132,10 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
             for i, name in enumerate(request.names)
         ]
         full = _is_full(request.view, _FULL)
-        async with self._repository(context) as repo:
-            rows = await repo.listings_by_key(keys, full=full)
-            missing = [n for n, k in zip(request.names, keys, strict=True) if k not in rows]
-            if missing:
-                raise NotFound("wonder.v1.Listing", list(dict.fromkeys(missing)))
-            media = await self._media_for(repo, list(rows.values()), full)
+        rows, media = await self._listings_with_media(keys, full, context)
+        missing = [n for n, k in zip(request.names, keys, strict=True) if k not in rows]
+        if missing:
+            raise NotFound("wonder.v1.Listing", list(dict.fromkeys(missing)))
         rendered = self._render(list(rows.values()), media)
         return listing_service_pb2.BatchGetListingsResponse(
             listings=[rendered[key] for key in keys]

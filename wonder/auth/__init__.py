@@ -1,6 +1,6 @@
 """API tokens for the query API: generation, hashing, scopes, storage and verification."""
 
-from wonder.auth.cache import VerificationCache
+from wonder.auth.cache import RefusalCache, VerificationCache
 from wonder.auth.principal import Principal
 from wonder.auth.scopes import KNOWN_SCOPES, UnknownScopeError, format_scopes, parse_scopes
 from wonder.auth.store import (
@@ -21,6 +21,7 @@ __all__ = [
     "KNOWN_SCOPES",
     "IssuedToken",
     "Principal",
+    "RefusalCache",
     "TokenError",
     "TokenInfo",
     "TokenNameTakenError",

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+import psycopg
+from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.sql import Select
+
+_POSTGRES = postgresql_psycopg.dialect()  # type: ignore[no-untyped-call]
 
 
 @asynccontextmanager
@@ -36,3 +44,67 @@ async def read_only_transaction(
     )
     yield connection
     await connection.exec_driver_sql("COMMIT")
+
+
+Statement = tuple[Select[*tuple[Any, ...]], Mapping[str, Any]]
+
+
+@lru_cache(maxsize=256)
+def _postgres_sql(statement: Select[*tuple[Any, ...]]) -> str:
+    """A fixed statement's PostgreSQL text (pyformat placeholders), compiled once."""
+    return str(statement.compile(dialect=_POSTGRES))
+
+
+async def read_in_one_round_trip(
+    engine: AsyncEngine, timeout_seconds: float | None, statements: Sequence[Statement]
+) -> list[list[Sequence[Any]]]:
+    """The rows of independent fixed ``statements``, read as one read-only transaction.
+
+    On PostgreSQL, BEGIN READ ONLY, the statement timeout, every statement (prepared) and COMMIT
+    go in one psycopg pipeline: one network round trip instead of one per statement, and no
+    ORM session or SQLAlchemy per-statement work. Rows are the driver's (psycopg's types:
+    Decimal, aware datetimes), so statements must not need SQLAlchemy's result processing beyond
+    that, take only the parameters passed (no embedded literals), and use ``= ANY(%(keys)s)``
+    rather than expanding IN. Elsewhere: each statement in turn, through SQLAlchemy.
+    """
+    async with engine.connect() as connection:
+        if engine.dialect.name != "postgresql":
+            async with connection.begin():
+                return [list((await connection.execute(s, dict(p))).all()) for s, p in statements]
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        return await _pipelined(connection, timeout_seconds, statements)
+
+
+async def _pipelined(
+    connection: AsyncConnection, timeout_seconds: float | None, statements: Sequence[Statement]
+) -> list[list[Sequence[Any]]]:
+    raw = await connection.get_raw_connection()
+    driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
+    try:
+        async with driver.pipeline():
+            if timeout_seconds is not None:
+                milliseconds = max(1, int(timeout_seconds * 1000))
+                await driver.execute("BEGIN READ ONLY")
+                await driver.execute(f"SET LOCAL statement_timeout = {milliseconds}")
+            cursors = [
+                await driver.execute(_postgres_sql(s), p, prepare=True) for s, p in statements
+            ]
+            if timeout_seconds is not None:
+                await driver.execute("COMMIT")
+        return [list(await cursor.fetchall()) for cursor in cursors]
+    except psycopg.Error as error:
+        # The same exception SQLAlchemy would raise, so errors map to statuses as elsewhere.
+        disconnected = driver.broken or connection.dialect.is_disconnect(
+            error,  # type: ignore[arg-type]
+            raw,
+            None,
+        )
+        if disconnected:
+            # As SQLAlchemy does on a disconnect: drop this connection and the pool's others.
+            await connection.invalidate(error)
+            await connection.engine.dispose()
+        elif driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            await driver.rollback()  # e.g. the timeout fired: end the failed transaction
+        raise DBAPIError.instance(
+            None, None, error, psycopg.Error, connection_invalidated=disconnected
+        ) from error

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, bindparam, null, or_, select
+from sqlalchemy import ARRAY, ColumnElement, Text, and_, any_, bindparam, null, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import InstrumentedAttribute
@@ -31,8 +31,9 @@ from wonder.aip.ordering import OrderKey
 from wonder.db.base import Base
 from wonder.db.filter_sql import FilterColumns
 from wonder.db.filter_sql import compile_filter as compile_any_filter
-from wonder.db.keyset import SortColumn, after_position, order_clauses
+from wonder.db.keyset import SortColumn, after_position, order_clauses, seek_partitions
 from wonder.db.models import Listing, ListingChange, ListingHistory, ListingMedia, Member, Office
+from wonder.db.read_only import Statement
 from wonder.listings.catalogue import Within
 
 
@@ -232,22 +233,38 @@ def _listings(full: bool) -> Select[Any]:
 
 _ONE_KEY: BindParameter[Any] = bindparam("key")
 _KEYS: BindParameter[Any] = bindparam("keys", expanding=True)
+# PostgreSQL: one array parameter, so a prepared statement's plan does not depend on the count
+# (an expanding IN is a new statement per count, and kept a stale generic plan in the ingest).
+_KEY_ARRAY: BindParameter[Any] = bindparam("keys", type_=ARRAY(Text))
+
+
+def _in_keys(column: InstrumentedAttribute[Any], postgres: bool) -> ColumnElement[bool]:
+    return column == any_(_KEY_ARRAY) if postgres else column.in_(_KEYS)
+
+
 _LISTING_BY_KEY = {
     full: _listings(full).where(Listing.listing_key == _ONE_KEY) for full in (False, True)
 }
 _LISTINGS_BY_KEYS = {
-    full: _listings(full).where(Listing.listing_key.in_(_KEYS)) for full in (False, True)
+    (full, pg): _listings(full).where(_in_keys(Listing.listing_key, pg))
+    for full in (False, True)
+    for pg in (False, True)
 }
 _LISTING_EXISTS = select(Listing.listing_key).where(Listing.listing_key == _ONE_KEY)
 _MEDIA_ORDER_BY = (ListingMedia.listing_key, *order_clauses(MEDIA_ORDER))
 _MEDIA_OF_ONE = (
     select(*_MEDIA).where(ListingMedia.listing_key == _ONE_KEY).order_by(*_MEDIA_ORDER_BY)
 )
-_MEDIA_OF_MANY = (
-    select(*_MEDIA).where(ListingMedia.listing_key.in_(_KEYS)).order_by(*_MEDIA_ORDER_BY)
-)
-_MEMBERS_BY_KEYS = select(*_AGENT).where(Member.member_key.in_(_KEYS))
-_OFFICES_BY_KEYS = select(*_OFFICE).where(Office.office_key.in_(_KEYS))
+_MEDIA_OF_MANY = {
+    pg: select(*_MEDIA).where(_in_keys(ListingMedia.listing_key, pg)).order_by(*_MEDIA_ORDER_BY)
+    for pg in (False, True)
+}
+_MEMBERS_BY_KEYS = {
+    pg: select(*_AGENT).where(_in_keys(Member.member_key, pg)) for pg in (False, True)
+}
+_OFFICES_BY_KEYS = {
+    pg: select(*_OFFICE).where(_in_keys(Office.office_key, pg)) for pg in (False, True)
+}
 _CHANGES_AFTER = (
     select(*_CHANGE)
     .where(ListingChange.seq > bindparam("cursor"))
@@ -277,6 +294,34 @@ def _key_params(keys: Sequence[str]) -> dict[str, Any]:
     return {"keys": sorted(set(keys))}
 
 
+# --- reads in one round trip (wonder.db.read_only.read_in_one_round_trip) ---------------------
+
+
+def listings_with_media(keys: Sequence[str], *, full: bool, postgres: bool) -> list[Statement]:
+    """The statements that read ``keys``' listings (and their media when ``full``) at once."""
+    one = len(keys) == 1
+    params: dict[str, Any] = {"key": keys[0]} if one else _key_params(keys)
+    listing = _LISTING_BY_KEY[full] if one else _LISTINGS_BY_KEYS[full, postgres]
+    if not full:
+        return [(listing, params)]
+    media = _MEDIA_OF_ONE if one else _MEDIA_OF_MANY[postgres]
+    return [(listing, params), (media, params)]
+
+
+def parse_listings_with_media(
+    results: Sequence[Sequence[Sequence[Any]]], keys: Sequence[str], *, full: bool
+) -> tuple[dict[str, ListingWithParties], dict[str, list[MediaRecord]] | None]:
+    """The rows of :func:`listings_with_media` as records: listings by key, media (FULL only)."""
+    listings = {row.listing.listing_key: row for row in _listing_rows(results[0], full)}
+    if not full:
+        return listings, None
+    media: dict[str, list[MediaRecord]] = {key: [] for key in keys}
+    for row in results[1]:
+        record = MediaRecord._make(row)
+        media[record.listing_key].append(record)
+    return listings, media
+
+
 # --- the repository --------------------------------------------------------------------------
 
 
@@ -285,6 +330,7 @@ class ListingReadRepository:
 
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
+        self._postgres = connection.dialect.name == "postgresql"
 
     async def _rows(
         self, statement: Executable, params: dict[str, Any] | None = None
@@ -300,7 +346,7 @@ class ListingReadRepository:
         if len(keys) == 1:
             rows = await self._rows(_LISTING_BY_KEY[full], {"key": keys[0]})
         else:
-            rows = await self._rows(_LISTINGS_BY_KEYS[full], _key_params(keys))
+            rows = await self._rows(_LISTINGS_BY_KEYS[full, self._postgres], _key_params(keys))
         return {row.listing.listing_key: row for row in _listing_rows(rows, full)}
 
     async def listing_exists(self, key: str) -> bool:
@@ -317,13 +363,17 @@ class ListingReadRepository:
         full: bool,
     ) -> list[ListingWithParties]:
         columns = listing_sort_columns(order)
-        query = _listings(full).where(where)
+        query = _listings(full).where(where).order_by(*order_clauses(columns))
         if not show_deleted:
             query = query.where(Listing.deleted_at.is_(None))
-        if after is not None:
-            query = query.where(after_position(columns, after))
-        query = query.order_by(*order_clauses(columns)).limit(limit)
-        return _listing_rows(await self._rows(query), full)
+        rows: list[ListingWithParties] = []
+        # One seek per partition (NULLs of the leading column apart), while the page has room.
+        for partition in seek_partitions(columns, after):
+            part = query if partition is None else query.where(partition)
+            rows += _listing_rows(await self._rows(part.limit(limit - len(rows))), full)
+            if len(rows) >= limit:
+                break
+        return rows
 
     async def media_by_listing(self, keys: Sequence[str]) -> dict[str, list[MediaRecord]]:
         result: dict[str, list[MediaRecord]] = {key: [] for key in keys}
@@ -332,7 +382,7 @@ class ListingReadRepository:
         if len(keys) == 1:
             rows = await self._rows(_MEDIA_OF_ONE, {"key": keys[0]})
         else:
-            rows = await self._rows(_MEDIA_OF_MANY, _key_params(keys))
+            rows = await self._rows(_MEDIA_OF_MANY[self._postgres], _key_params(keys))
         for row in rows:
             record = MediaRecord._make(row)
             result[record.listing_key].append(record)
@@ -359,13 +409,13 @@ class ListingReadRepository:
     async def members_by_key(self, keys: Sequence[str]) -> dict[str, AgentRecord]:
         if not keys:
             return {}
-        rows = await self._rows(_MEMBERS_BY_KEYS, _key_params(keys))
+        rows = await self._rows(_MEMBERS_BY_KEYS[self._postgres], _key_params(keys))
         return {row.member_key: row for row in map(AgentRecord._make, rows)}
 
     async def offices_by_key(self, keys: Sequence[str]) -> dict[str, OfficeRecord]:
         if not keys:
             return {}
-        rows = await self._rows(_OFFICES_BY_KEYS, _key_params(keys))
+        rows = await self._rows(_OFFICES_BY_KEYS[self._postgres], _key_params(keys))
         return {row.office_key: row for row in map(OfficeRecord._make, rows)}
 
     async def changes_after(self, cursor: int, limit: int) -> list[ChangeRecord]:
