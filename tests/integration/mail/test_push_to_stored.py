@@ -76,12 +76,13 @@ def truth(gmail: GmailRig) -> set[str]:
 def test_a_push_brings_new_mail_in(
     pushing: tuple[GmailRig, Receiver, Settings], engine: Engine, sessions: sessionmaker[Session]
 ) -> None:
-    gmail, receiver, settings = pushing
+    gmail, _receiver, settings = pushing
     mirror(sessions, settings)
     gmail.service().users().watch(userId=AGENT, body={"topicName": "projects/w/topics/g"}).execute()
     gmail.sandbox.apply_advance(GmailAdvance(seconds=2, new_messages=6))
     attempts = gmail.sandbox.pump_push()
-    assert attempts and all(a["outcome"] == "delivered" for a in attempts)
+    assert attempts
+    assert all(a["outcome"] == "delivered" for a in attempts)
     assert inbox(engine) >= 1
     handler = drain_gmail(sessions, settings)
     assert sum(r.stored for r in handler.reports) == 3  # this mailbox's half of the new mail
@@ -91,7 +92,7 @@ def test_a_push_brings_new_mail_in(
 def test_duplicated_and_late_pushes_store_each_message_once(
     pushing: tuple[GmailRig, Receiver, Settings], engine: Engine, sessions: sessionmaker[Session]
 ) -> None:
-    gmail, receiver, settings = pushing
+    gmail, _receiver, settings = pushing
     mirror(sessions, settings)
     state = gmail.sandbox.state
     state.outbox.configure_faults(DeliveryFaults(duplicate_rate=1.0))
@@ -119,7 +120,7 @@ def test_duplicated_and_late_pushes_store_each_message_once(
 def test_a_lost_push_is_caught_by_the_scheduled_sync(
     pushing: tuple[GmailRig, Receiver, Settings], engine: Engine, sessions: sessionmaker[Session]
 ) -> None:
-    gmail, receiver, settings = pushing
+    gmail, _receiver, settings = pushing
     mirror(sessions, settings)
     state = gmail.sandbox.state
     state.config = state.config.model_copy(update={"push": PushSettings(drop_rate=1.0)})
@@ -135,7 +136,7 @@ def test_a_lost_push_is_caught_by_the_scheduled_sync(
 def test_a_push_for_an_unknown_mailbox_is_a_dead_letter(
     pushing: tuple[GmailRig, Receiver, Settings], engine: Engine, sessions: sessionmaker[Session]
 ) -> None:
-    gmail, receiver, settings = pushing
+    gmail, _receiver, settings = pushing
     other = settings.model_copy(
         update={"gmail": settings.gmail.model_copy(update={"mailboxes": ("someone@else.test",)})}
     )
