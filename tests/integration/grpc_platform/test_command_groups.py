@@ -46,8 +46,10 @@ def test_help_lists_every_group_in_the_order_of_the_entry_point_names() -> None:
         "status",
         "sandbox",
         "listings",
+        "mail",
         "serve",
         "tokens",
+        "webhooks",
     ]
 
 
