@@ -17,9 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from wonder.db.models import ChangeKind
 from wonder.db.uow import unit_of_work
-from wonder.ingest import cursors, held_deletes, quarantine
-from wonder.ingest.cursors import CursorState
-from wonder.ingest.quarantine import QuarantineEntry
+from wonder.ingest import held_deletes
+from wonder.ingest.session_state import IngestStateOnSession
 from wonder.listings import repository as repo
 from wonder.listings.changes import HistoryEntry, StoredListing
 from wonder.listings.normalize import NormalizedMedia
@@ -29,7 +28,7 @@ _HASHES = {MEMBER: repo.load_member_hashes, OFFICE: repo.load_office_hashes}
 _UPSERTS = {MEMBER: repo.upsert_members, OFFICE: repo.upsert_offices}
 
 
-class SqlListingStore:
+class SqlListingStore(IngestStateOnSession):
     """:class:`~wonder.listings.ports.ListingStore` over one SQLAlchemy session."""
 
     def __init__(self, session: Session) -> None:
@@ -92,35 +91,6 @@ class SqlListingStore:
 
     def upsert_entities(self, resource: str, rows: Sequence[dict[str, Any]]) -> None:
         _UPSERTS[resource](self.session, rows)
-
-    def get_cursor(self, name: str) -> CursorState | None:
-        return cursors.get_cursor(self.session, name)
-
-    def save_cursor(
-        self,
-        name: str,
-        *,
-        modification_timestamp: datetime | None,
-        last_key: str | None,
-        state: dict[str, Any] | None = None,
-        now: datetime,
-    ) -> None:
-        cursors.save_cursor(
-            self.session,
-            name,
-            modification_timestamp=modification_timestamp,
-            last_key=last_key,
-            state=state,
-            now=now,
-        )
-
-    def quarantine(self, entries: Sequence[QuarantineEntry], now: datetime) -> None:
-        quarantine.quarantine(self.session, entries, now)
-
-    def hold_deletes(
-        self, resource: str, keys: Sequence[str], stored_count: int, now: datetime
-    ) -> int:
-        return held_deletes.hold_deletes(self.session, resource, keys, stored_count, now)
 
     def apply_held_delete(self, held_id: int, now: datetime) -> int:
         return held_deletes.apply(self.session, held_id, repo.soft_delete, now)

@@ -29,9 +29,8 @@ from wonder.db.models import (
     BuildiumUnit,
 )
 from wonder.db.uow import unit_of_work
-from wonder.ingest import cursors, held_deletes, quarantine
-from wonder.ingest.cursors import CursorState
-from wonder.ingest.quarantine import QuarantineEntry
+from wonder.ingest import held_deletes
+from wonder.ingest.session_state import IngestStateOnSession
 from wonder.sync.mirror_plan import StoredState
 from wonder.sync.ports import MirrorUnits, Resource
 from wonder.sync.records import Lease, LeaseTransaction, Owner, Record, record_hash
@@ -208,7 +207,7 @@ def apply_held_delete(session: Session, held_id: int, now: datetime) -> int:
     return held_deletes.apply(session, held_id, delete_keys, now)
 
 
-class SqlMirrorStore:
+class SqlMirrorStore(IngestStateOnSession):
     """:class:`~wonder.sync.ports.MirrorStore` over one SQLAlchemy session."""
 
     def __init__(self, session: Session) -> None:
@@ -243,35 +242,6 @@ class SqlMirrorStore:
         now: datetime,
     ) -> None:
         write_ledger(self.session, lease_id, writes, deletes, now)
-
-    def get_cursor(self, name: str) -> CursorState | None:
-        return cursors.get_cursor(self.session, name)
-
-    def save_cursor(
-        self,
-        name: str,
-        *,
-        modification_timestamp: datetime | None,
-        last_key: str | None,
-        state: dict[str, Any] | None = None,
-        now: datetime,
-    ) -> None:
-        cursors.save_cursor(
-            self.session,
-            name,
-            modification_timestamp=modification_timestamp,
-            last_key=last_key,
-            state=state,
-            now=now,
-        )
-
-    def quarantine(self, entries: Sequence[QuarantineEntry], now: datetime) -> None:
-        quarantine.quarantine(self.session, entries, now)
-
-    def hold_deletes(
-        self, resource: str, keys: Sequence[str], stored_count: int, now: datetime
-    ) -> int:
-        return held_deletes.hold_deletes(self.session, resource, keys, stored_count, now)
 
 
 def sql_units(sessions: sessionmaker[Session]) -> MirrorUnits:
