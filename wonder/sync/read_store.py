@@ -305,15 +305,14 @@ class SyncReadRepository:
                 ).where(IngestCursor.name.in_(names))
             )
         }
-        quarantined = dict(
-            (
-                await self._connection.execute(
-                    select(QuarantinedRecord.resource, func.count())
-                    .where(QuarantinedRecord.resolved_at.is_(None))
-                    .group_by(QuarantinedRecord.resource)
-                )
-            ).tuples()
-        )
+        quarantined: dict[str, int] = {
+            row.resource: row.quarantined
+            for row in await self._all(
+                select(QuarantinedRecord.resource, func.count().label("quarantined"))
+                .where(QuarantinedRecord.resolved_at.is_(None))
+                .group_by(QuarantinedRecord.resource)
+            )
+        }
         states: list[ResourceState] = []
         for resource, model in RESOURCE_TABLES:
             deleted_at: InstrumentedAttribute[Any] = model.deleted_at
