@@ -32,6 +32,7 @@ from wonder.db.uow import unit_of_work
 from wonder.ingest import cursors, held_deletes, quarantine
 from wonder.ingest.cursors import CursorState
 from wonder.ingest.quarantine import QuarantineEntry
+from wonder.ingest.runs import RunRecord, record_run
 from wonder.sync.mirror_plan import StoredState
 from wonder.sync.ports import MirrorUnits, Resource
 from wonder.sync.records import Lease, LeaseTransaction, Owner, Record, record_hash
@@ -272,6 +273,9 @@ class SqlMirrorStore:
         self, resource: str, keys: Sequence[str], stored_count: int, now: datetime
     ) -> int:
         return held_deletes.hold_deletes(self.session, resource, keys, stored_count, now)
+
+    def record_run(self, run: RunRecord) -> None:
+        record_run(self.session, run)
 
 
 def sql_units(sessions: sessionmaker[Session]) -> MirrorUnits:

@@ -69,7 +69,10 @@ def figures(row: sync_pb2.BalanceSheetRow) -> tuple[object, ...]:
     ],
 )
 async def test_balance_sheet_rows_are_the_hand_computed_figures_to_the_cent(
-    sync_api: SyncApi, scope: int, expected: dict[int, tuple[object, ...]], collection: str
+    sync_api: SyncApi,
+    scope: sync_pb2.BalanceScope.ValueType,
+    expected: dict[int, tuple[object, ...]],
+    collection: str,
 ) -> None:
     mirror(sync_api.sessions, FakeBuildium.seeded())
     response = await sync_api.call(
@@ -90,8 +93,7 @@ async def test_the_balance_sheet_totals_every_lease_and_names_the_mismatches(
     sheet = await sync_api.call("GetBalanceSheet", pb.GetBalanceSheetRequest(name="balanceSheet"))
     for i, name in enumerate((*FIGURES, "outstanding")):
         assert amount(getattr(sheet.totals, name)) == sum(
-            (Decimal(row[i]) for row in EXPECTED_LEASES.values()),
-            Decimal("0"),  # type: ignore[arg-type]
+            (Decimal(str(row[i])) for row in EXPECTED_LEASES.values()), Decimal("0")
         ), name
     assert sheet.lease_count == len(EXPECTED_LEASES)
     assert sheet.delinquent_lease_count == 1
@@ -218,6 +220,7 @@ async def test_the_sync_state_is_what_the_database_holds(sync_api: SyncApi) -> N
     assert by_resource["leases"].record_count == len(EXPECTED_LEASES)
     assert by_resource["lease_transactions"].record_count == sum(len(v) for v in LEDGERS.values())
     assert cursor is not None
+    assert cursor.modification_timestamp is not None
     leases = by_resource["leases"]
     assert leases.last_success_time.ToDatetime(UTC) == cursor.updated_at.astimezone(UTC)
     assert leases.cursor_time.ToDatetime(UTC) == cursor.modification_timestamp.astimezone(UTC)

@@ -15,6 +15,7 @@ from wonder.db.enums import (
     LeaseTenantStatus,
     LeaseTransactionType,
     ReconciliationStatus,
+    SyncRunStatus,
 )
 from wonder.db.models.auth import ApiToken
 from wonder.db.models.buildium import (
@@ -32,7 +33,7 @@ from wonder.db.models.buildium import (
     ReconciliationLease,
     ReconciliationRun,
 )
-from wonder.db.models.ingest import HeldDelete, IngestCursor, QuarantinedRecord
+from wonder.db.models.ingest import HeldDelete, IngestCursor, QuarantinedRecord, SyncRun
 from wonder.db.models.listings import (
     Listing,
     ListingChange,
@@ -80,4 +81,6 @@ __all__ = [
     "ReconciliationLease",
     "ReconciliationRun",
     "ReconciliationStatus",
+    "SyncRun",
+    "SyncRunStatus",
 ]
