@@ -10,7 +10,7 @@ from google.protobuf.duration_pb2 import Duration
 from sqlalchemy.engine import Row
 
 from grpc_server.mappers.common import calendar_date, money, timestamp
-from wonder.db.enums import BalanceScope, LeaseStatus, ReconciliationStatus
+from wonder.db.enums import BalanceScope, LeaseStatus, ReconciliationStatus, SyncRunStatus
 from wonder.sync.read_store import (
     MONEY_FIGURES,
     LedgerEntry,
@@ -40,6 +40,11 @@ _MISMATCH_KIND = {
     ReconciliationStatus.MISMATCH: sync_pb2.ReconciliationMismatch.KIND_MISMATCH,
     ReconciliationStatus.MISSING_OURS: sync_pb2.ReconciliationMismatch.KIND_MISSING_OURS,
     ReconciliationStatus.MISSING_THEIRS: sync_pb2.ReconciliationMismatch.KIND_MISSING_THEIRS,
+}
+
+_RUN_STATUS = {
+    SyncRunStatus.SUCCEEDED: sync_pb2.SyncRun.STATUS_SUCCEEDED,
+    SyncRunStatus.FAILED: sync_pb2.SyncRun.STATUS_FAILED,
 }
 
 
@@ -167,4 +172,18 @@ def resource_state_to_proto(
         record_count=state.live,
         deleted_count=state.deleted,
         quarantined_count=state.quarantined,
+    )
+
+
+def run_to_proto(row: Row[Any]) -> sync_pb2.SyncRun:
+    counts: dict[str, Any] = row.counts or {}
+    return sync_pb2.SyncRun(
+        name=f"syncRuns/{row.id}",
+        pipeline=row.pipeline,
+        resource=row.resource,
+        start_time=timestamp(row.started_at),
+        finish_time=timestamp(row.finished_at),
+        status=_RUN_STATUS[row.status],
+        counts={key: int(value) for key, value in counts.items() if isinstance(value, int)},
+        error=row.error or "",
     )

@@ -19,12 +19,19 @@ from wonder.aip.names import parse_resource_name
 from wonder.aip.ordering import canonical_order_by, parse_order_by
 from wonder.db.keyset import position_of
 from wonder.errors import InvalidArgument, NotFound, echo
-from wonder.sync.catalogue import BALANCE_ROWS, LEASES, LEDGER_POSITION
+from wonder.sync.catalogue import (
+    BALANCE_ROWS,
+    DEFAULT_RUN_ORDER,
+    LEASES,
+    LEDGER_POSITION,
+    SYNC_RUNS,
+)
 from wonder.sync.read_store import (
     SyncReadRepository,
     lease_sort_columns,
     ledger_position,
     row_sort_columns,
+    run_sort_columns,
 )
 from wonder.v1 import sync_pb2, sync_service_pb2, sync_service_pb2_grpc
 
@@ -69,6 +76,29 @@ class SyncServicer(sync_service_pb2_grpc.SyncServiceServicer):
             resources=[mappers.resource_state_to_proto(state, read_time) for state in states],
             ledgers_pending=pending,
             last_reconciliation=mappers.reconciliation_to_proto(reconciliation),
+        )
+
+    async def ListSyncRuns(
+        self, request: sync_service_pb2.ListSyncRunsRequest, context: Context
+    ) -> sync_service_pb2.ListSyncRunsResponse:
+        expr = parse_filter(request.filter, SYNC_RUNS)
+        order = parse_order_by(request.order_by or DEFAULT_RUN_ORDER, SYNC_RUNS)
+        cursor = self._pager.start(
+            "ListSyncRuns",
+            request.page_size,
+            request.page_token,
+            [key.field for key in order],
+            filter=canonical_filter(expr),
+            order_by=canonical_order_by(order),
+        )
+        async with self._repository(context) as repo:
+            rows = await repo.list_runs(
+                where=expr, order=order, after=cursor.after, limit=cursor.fetch_limit
+            )
+        columns = run_sort_columns(order)
+        page, token = cursor.finish(rows, lambda row: position_of(row, columns))
+        return sync_service_pb2.ListSyncRunsResponse(
+            sync_runs=[mappers.run_to_proto(row) for row in page], next_page_token=token
         )
 
     async def GetBalanceSheet(

@@ -6,7 +6,7 @@ The grammar is :mod:`wonder.aip`'s; this module only declares each collection's 
 from __future__ import annotations
 
 from wonder.aip.fields import Catalogue, Enumeration, FieldSpec, FieldType, fields
-from wonder.db.enums import LeaseStatus
+from wonder.db.enums import LeaseStatus, SyncRunStatus
 
 _S, _I, _D, _T = FieldType.STRING, FieldType.INTEGER, FieldType.DECIMAL, FieldType.TIMESTAMP
 
@@ -66,3 +66,24 @@ LEDGER_POSITION = (
     FieldSpec("date_ordinal", "date", _I, nullable=False),
     FieldSpec("id", "id", _I, nullable=False),
 )
+
+# --- sync runs -------------------------------------------------------------------------------
+RUN_ID = FieldSpec("run_id", "id", _I, nullable=False)
+RUN_STATUS = Enumeration(tuple(status.value for status in SyncRunStatus))
+_RUN_TIMES = fields(
+    FieldSpec("start_time", "started_at", _T, nullable=False),
+    FieldSpec("finish_time", "finished_at", _T, nullable=False),
+)
+SYNC_RUNS = Catalogue(
+    filter_fields={
+        **_RUN_TIMES,
+        **fields(
+            FieldSpec("pipeline", "pipeline", _S, nullable=False),
+            FieldSpec("resource", "resource", _S, nullable=False),
+            FieldSpec("status", "status", _S, nullable=False, enumeration=RUN_STATUS),
+        ),
+    },
+    order_fields={**_RUN_TIMES, RUN_ID.name: RUN_ID},
+    tiebreak=RUN_ID,
+)
+DEFAULT_RUN_ORDER = "finish_time desc"

@@ -41,6 +41,7 @@ from wonder.db.models import (
     QuarantinedRecord,
     ReconciliationLease,
     ReconciliationRun,
+    SyncRun,
 )
 from wonder.sync.ports import Resource
 
@@ -59,6 +60,7 @@ RESOURCE_TABLES: tuple[tuple[Resource, Any], ...] = (
 )
 
 _ROW_COLUMNS = FilterColumns(BalanceSheetRow)
+_RUN_COLUMNS = FilterColumns(SyncRun)
 _LEASE_COLUMNS = FilterColumns(BuildiumLease)
 _LEASE_SELECT = select(
     BuildiumLease.id,
@@ -98,6 +100,10 @@ def row_sort_columns(order: Sequence[OrderKey]) -> list[SortColumn]:
 
 def lease_sort_columns(order: Sequence[OrderKey]) -> list[SortColumn]:
     return _columns(BuildiumLease, order)
+
+
+def run_sort_columns(order: Sequence[OrderKey]) -> list[SortColumn]:
+    return _columns(SyncRun, order)
 
 
 def ledger_position(row: Row[Any]) -> list[SortValue]:
@@ -222,6 +228,25 @@ class SyncReadRepository:
             ):
                 lines[row.transaction_id].append(row)
         return [LedgerEntry(entry, lines[entry.id]) for entry in entries]
+
+    # --- sync runs ---------------------------------------------------------------------
+
+    async def list_runs(
+        self,
+        *,
+        where: FilterExpr | None,
+        order: Sequence[OrderKey],
+        after: Sequence[SortValue] | None,
+        limit: int,
+    ) -> list[Row[Any]]:
+        columns = run_sort_columns(order)
+        conditions = [compile_any_filter(where, _RUN_COLUMNS)]
+        if after is not None:
+            conditions.append(after_position(columns, after))
+        statement = (
+            select(SyncRun).where(and_(*conditions)).order_by(*order_clauses(columns)).limit(limit)
+        )
+        return await self._all(statement)
 
     # --- the balance sheet ---------------------------------------------------------------
 

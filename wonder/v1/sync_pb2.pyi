@@ -659,3 +659,106 @@ class SyncState(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SyncState: _TypeAlias = SyncState  # noqa: Y015
+
+@_typing.final
+class SyncRun(_message.Message):
+    """One run of a sync pipeline over one resource, recorded in the transaction of its last page:
+    a run is listed exactly when its work is committed.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    class _Status:
+        ValueType = _typing.NewType("ValueType", _builtins.int)
+        V: _TypeAlias = ValueType  # noqa: Y015
+
+    class _StatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[SyncRun._Status.ValueType], _builtins.type):
+        DESCRIPTOR: _descriptor.EnumDescriptor
+        STATUS_UNSPECIFIED: SyncRun._Status.ValueType  # 0
+        """Never returned."""
+        STATUS_SUCCEEDED: SyncRun._Status.ValueType  # 1
+        """Its work committed."""
+        STATUS_FAILED: SyncRun._Status.ValueType  # 2
+        """It failed; `error` says why."""
+
+    class Status(_Status, metaclass=_StatusEnumTypeWrapper):
+        """How the run ended."""
+
+    STATUS_UNSPECIFIED: SyncRun.Status.ValueType  # 0
+    """Never returned."""
+    STATUS_SUCCEEDED: SyncRun.Status.ValueType  # 1
+    """Its work committed."""
+    STATUS_FAILED: SyncRun.Status.ValueType  # 2
+    """It failed; `error` says why."""
+
+    @_typing.final
+    class CountsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.int
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    NAME_FIELD_NUMBER: _builtins.int
+    PIPELINE_FIELD_NUMBER: _builtins.int
+    RESOURCE_FIELD_NUMBER: _builtins.int
+    START_TIME_FIELD_NUMBER: _builtins.int
+    FINISH_TIME_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    COUNTS_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `syncRuns/{run_id}`."""
+    pipeline: _builtins.str
+    """The pipeline: "buildium:mirror" or "buildium:reconcile"."""
+    resource: _builtins.str
+    """What it synced, e.g. "buildium:leases", "buildium:outstanding_balances"."""
+    status: Global___SyncRun.Status.ValueType
+    """How it ended."""
+    error: _builtins.str
+    """Why it failed; empty when it succeeded."""
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """When it started."""
+
+    @_builtins.property
+    def finish_time(self) -> _timestamp_pb2.Timestamp:
+        """When its last page committed."""
+
+    @_builtins.property
+    def counts(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
+        """What it did, e.g. {"fetched": 250, "written": 3} (mirror) or {"mismatches": 0}
+        (reconciliation).
+        """
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        pipeline: _builtins.str = ...,
+        resource: _builtins.str = ...,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
+        finish_time: _timestamp_pb2.Timestamp | None = ...,
+        status: Global___SyncRun.Status.ValueType = ...,
+        counts: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
+        error: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["finish_time", b"finish_time", "start_time", b"start_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["counts", b"counts", "error", b"error", "finish_time", b"finish_time", "name", b"name", "pipeline", b"pipeline", "resource", b"resource", "start_time", b"start_time", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SyncRun: _TypeAlias = SyncRun  # noqa: Y015

@@ -42,6 +42,75 @@ class GetSyncStateRequest(_message.Message):
 Global___GetSyncStateRequest: _TypeAlias = GetSyncStateRequest  # noqa: Y015
 
 @_typing.final
+class ListSyncRunsRequest(_message.Message):
+    """Request for SyncService.ListSyncRuns."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    FILTER_FIELD_NUMBER: _builtins.int
+    ORDER_BY_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """Maximum runs, 0 to 1000; 0 means the server default (50); negative is INVALID_ARGUMENT."""
+    page_token: _builtins.str
+    """`next_page_token` of the previous page; valid only with the same `filter` and `order_by`."""
+    filter: _builtins.str
+    """Which runs (AIP-160, the grammar of ListingService.ListListings). Fields:
+      pipeline, resource         text, exact
+      status                     one of "succeeded", "failed" (= and != only)
+      start_time, finish_time    RFC 3339 timestamp in double quotes
+    Example: `resource = "buildium:leases" AND finish_time >= "2026-06-01T00:00:00Z"`.
+    """
+    order_by: _builtins.str
+    """Sort order (AIP-132): start_time, finish_time, run_id, each optionally `desc`; ties
+    broken by run_id ascending. Default: `finish_time desc`.
+    """
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+        filter: _builtins.str = ...,
+        order_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "order_by", b"order_by", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSyncRunsRequest: _TypeAlias = ListSyncRunsRequest  # noqa: Y015
+
+@_typing.final
+class ListSyncRunsResponse(_message.Message):
+    """Response of SyncService.ListSyncRuns."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SYNC_RUNS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token for the next page; empty when this is the last page."""
+    @_builtins.property
+    def sync_runs(self) -> _containers.RepeatedCompositeFieldContainer[_sync_pb2.SyncRun]:
+        """The page of runs, in the requested order."""
+
+    def __init__(
+        self,
+        *,
+        sync_runs: _abc.Iterable[_sync_pb2.SyncRun] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "sync_runs", b"sync_runs"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSyncRunsResponse: _TypeAlias = ListSyncRunsResponse  # noqa: Y015
+
+@_typing.final
 class GetBalanceSheetRequest(_message.Message):
     """Request for SyncService.GetBalanceSheet."""
 

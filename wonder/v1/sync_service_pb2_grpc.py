@@ -48,6 +48,11 @@ class SyncServiceStub:
                 request_serializer=wonder_dot_v1_dot_sync__service__pb2.GetSyncStateRequest.SerializeToString,
                 response_deserializer=wonder_dot_v1_dot_sync__pb2.SyncState.FromString,
                 _registered_method=True)
+        self.ListSyncRuns = channel.unary_unary(
+                '/wonder.v1.SyncService/ListSyncRuns',
+                request_serializer=wonder_dot_v1_dot_sync__service__pb2.ListSyncRunsRequest.SerializeToString,
+                response_deserializer=wonder_dot_v1_dot_sync__service__pb2.ListSyncRunsResponse.FromString,
+                _registered_method=True)
         self.GetBalanceSheet = channel.unary_unary(
                 '/wonder.v1.SyncService/GetBalanceSheet',
                 request_serializer=wonder_dot_v1_dot_sync__service__pb2.GetBalanceSheetRequest.SerializeToString,
@@ -88,6 +93,13 @@ class SyncServiceServicer:
 
     def GetSyncState(self, request, context):
         """Where the sync of every Buildium resource stands: cursor, last success, lag, counts.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSyncRuns(self, request, context):
+        """Lists the runs of the sync pipelines, newest first by default.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -136,6 +148,11 @@ def add_SyncServiceServicer_to_server(servicer, server):
                     servicer.GetSyncState,
                     request_deserializer=wonder_dot_v1_dot_sync__service__pb2.GetSyncStateRequest.FromString,
                     response_serializer=wonder_dot_v1_dot_sync__pb2.SyncState.SerializeToString,
+            ),
+            'ListSyncRuns': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSyncRuns,
+                    request_deserializer=wonder_dot_v1_dot_sync__service__pb2.ListSyncRunsRequest.FromString,
+                    response_serializer=wonder_dot_v1_dot_sync__service__pb2.ListSyncRunsResponse.SerializeToString,
             ),
             'GetBalanceSheet': grpc.unary_unary_rpc_method_handler(
                     servicer.GetBalanceSheet,
@@ -198,6 +215,33 @@ class SyncService:
             '/wonder.v1.SyncService/GetSyncState',
             wonder_dot_v1_dot_sync__service__pb2.GetSyncStateRequest.SerializeToString,
             wonder_dot_v1_dot_sync__pb2.SyncState.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSyncRuns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wonder.v1.SyncService/ListSyncRuns',
+            wonder_dot_v1_dot_sync__service__pb2.ListSyncRunsRequest.SerializeToString,
+            wonder_dot_v1_dot_sync__service__pb2.ListSyncRunsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -44,6 +44,8 @@ class SyncServiceStub:
     def __new__(cls, channel: _aio.Channel) -> SyncServiceAsyncStub: ...
     GetSyncState: _grpc.UnaryUnaryMultiCallable[_sync_service_pb2.GetSyncStateRequest, _sync_pb2.SyncState]
     """Where the sync of every Buildium resource stands: cursor, last success, lag, counts."""
+    ListSyncRuns: _grpc.UnaryUnaryMultiCallable[_sync_service_pb2.ListSyncRunsRequest, _sync_service_pb2.ListSyncRunsResponse]
+    """Lists the runs of the sync pipelines, newest first by default."""
     GetBalanceSheet: _grpc.UnaryUnaryMultiCallable[_sync_service_pb2.GetBalanceSheetRequest, _sync_pb2.BalanceSheet]
     """The PM Balance Sheet: totals of every lease, the day computed for, and the latest
     reconciliation with Buildium with its mismatched leases named.
@@ -72,6 +74,8 @@ class SyncServiceAsyncStub(SyncServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetSyncState: _aio.UnaryUnaryMultiCallable[_sync_service_pb2.GetSyncStateRequest, _sync_pb2.SyncState]  # type: ignore[assignment]
     """Where the sync of every Buildium resource stands: cursor, last success, lag, counts."""
+    ListSyncRuns: _aio.UnaryUnaryMultiCallable[_sync_service_pb2.ListSyncRunsRequest, _sync_service_pb2.ListSyncRunsResponse]  # type: ignore[assignment]
+    """Lists the runs of the sync pipelines, newest first by default."""
     GetBalanceSheet: _aio.UnaryUnaryMultiCallable[_sync_service_pb2.GetBalanceSheetRequest, _sync_pb2.BalanceSheet]  # type: ignore[assignment]
     """The PM Balance Sheet: totals of every lease, the day computed for, and the latest
     reconciliation with Buildium with its mismatched leases named.
@@ -103,6 +107,14 @@ class SyncServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_sync_pb2.SyncState, _abc.Awaitable[_sync_pb2.SyncState]]:
         """Where the sync of every Buildium resource stands: cursor, last success, lag, counts."""
+
+    @_abc_1.abstractmethod
+    def ListSyncRuns(
+        self,
+        request: _sync_service_pb2.ListSyncRunsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sync_service_pb2.ListSyncRunsResponse, _abc.Awaitable[_sync_service_pb2.ListSyncRunsResponse]]:
+        """Lists the runs of the sync pipelines, newest first by default."""
 
     @_abc_1.abstractmethod
     def GetBalanceSheet(

@@ -42,6 +42,7 @@ REQUESTS: dict[str, Callable[[], Message]] = {
     "/wonder.v1.ListingService/GetOffice": lambda: pb.GetOfficeRequest(name="offices/O1"),
     "/wonder.v1.ListingService/StreamListingChanges": lambda: pb.StreamListingChangesRequest(),
     "/wonder.v1.SyncService/GetSyncState": lambda: sync_pb.GetSyncStateRequest(name="syncState"),
+    "/wonder.v1.SyncService/ListSyncRuns": lambda: sync_pb.ListSyncRunsRequest(),
     "/wonder.v1.SyncService/GetBalanceSheet": lambda: sync_pb.GetBalanceSheetRequest(
         name="balanceSheet"
     ),
