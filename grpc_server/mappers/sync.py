@@ -187,3 +187,15 @@ def run_to_proto(row: Row[Any]) -> sync_pb2.SyncRun:
         counts={key: int(value) for key, value in counts.items() if isinstance(value, int)},
         error=row.error or "",
     )
+
+
+def dead_letter_to_proto(row: Row[Any]) -> sync_pb2.DeadLetter:
+    return sync_pb2.DeadLetter(
+        name=f"deadLetters/{row.id}",
+        source=row.source,
+        entity_key=row.entity_key,
+        receive_time=timestamp(row.received_at),
+        dead_time=timestamp(row.dead_at),
+        attempts=row.attempts,
+        last_error=row.last_error or "",
+    )

@@ -18,9 +18,12 @@ from wonder.aip.filtering import canonical_filter, parse_filter
 from wonder.aip.names import parse_resource_name
 from wonder.aip.ordering import canonical_order_by, parse_order_by
 from wonder.db.keyset import position_of
+from wonder.db.uow import cancel_safe_session
 from wonder.errors import InvalidArgument, NotFound, echo
+from wonder.sync import dead_letters
 from wonder.sync.catalogue import (
     BALANCE_ROWS,
+    DEAD_LETTER_POSITION,
     DEFAULT_RUN_ORDER,
     LEASES,
     LEDGER_POSITION,
@@ -36,6 +39,9 @@ from wonder.sync.read_store import (
 from wonder.v1 import sync_pb2, sync_service_pb2, sync_service_pb2_grpc
 
 SERVICE = sync_service_pb2.DESCRIPTOR.services_by_name["SyncService"]
+# The inbox source whose depth and dead letters GetSyncState reports.
+BUILDIUM = "buildium"
+MAX_SOURCE_LENGTH = 32
 
 
 def _singleton(name: str, expected: str) -> None:
@@ -43,11 +49,17 @@ def _singleton(name: str, expected: str) -> None:
         raise InvalidArgument("name", f"expected {expected!r}, got {echo(name)}")
 
 
-def _lease_id(name: str, field: str = "name") -> int:
-    key = parse_resource_name(name, "leases", field=field)
-    if not key.isdigit() or len(key) > 9:
-        raise InvalidArgument(field, f"a lease id is a Buildium integer id, got {echo(name)}")
+def _numeric_id(name: str, collection: str, field: str = "name") -> int:
+    key = parse_resource_name(name, collection, field=field)
+    if not key.isdigit() or len(key) > 18:
+        raise InvalidArgument(
+            field, f"expected '{collection}/{{id}}' with an integer id, got {echo(name)}"
+        )
     return int(key)
+
+
+def _lease_id(name: str, field: str = "name") -> int:
+    return _numeric_id(name, "leases", field)
 
 
 class SyncServicer(sync_service_pb2_grpc.SyncServiceServicer):
@@ -70,13 +82,50 @@ class SyncServicer(sync_service_pb2_grpc.SyncServiceServicer):
             states = await repo.resource_states()
             pending = await repo.ledgers_pending()
             reconciliation = await repo.latest_reconciliation(with_mismatches=False)
+            inbox = await dead_letters.inbox_counts(repo.connection, BUILDIUM)
         return sync_pb2.SyncState(
             name="syncState",
             read_time=timestamp(read_time),
             resources=[mappers.resource_state_to_proto(state, read_time) for state in states],
             ledgers_pending=pending,
             last_reconciliation=mappers.reconciliation_to_proto(reconciliation),
+            inbox_depth=inbox.waiting,
+            dead_letter_count=inbox.dead,
         )
+
+    async def ListDeadLetters(
+        self, request: sync_service_pb2.ListDeadLettersRequest, context: Context
+    ) -> sync_service_pb2.ListDeadLettersResponse:
+        if len(request.source) > MAX_SOURCE_LENGTH:
+            raise InvalidArgument("source", f"at most {MAX_SOURCE_LENGTH} characters")
+        cursor = self._pager.start(
+            "ListDeadLetters",
+            request.page_size,
+            request.page_token,
+            DEAD_LETTER_POSITION,
+            source=request.source,
+        )
+        after = cursor.after[0] if cursor.after else None
+        assert after is None or isinstance(after, int)
+        async with read_only(self._deps, context) as connection:
+            rows = await dead_letters.list_dead(
+                connection, source=request.source or None, after_id=after, limit=cursor.fetch_limit
+            )
+        page, token = cursor.finish(rows, lambda row: [row.id])
+        return sync_service_pb2.ListDeadLettersResponse(
+            dead_letters=[mappers.dead_letter_to_proto(row) for row in page],
+            next_page_token=token,
+        )
+
+    async def ReplayDeadLetter(
+        self, request: sync_service_pb2.ReplayDeadLetterRequest, context: Context
+    ) -> sync_pb2.DeadLetter:
+        event_id = _numeric_id(request.name, "deadLetters")
+        async with cancel_safe_session(self._deps.sessions) as session:
+            replayed = await dead_letters.replay(session, event_id)
+        if replayed is None:
+            raise NotFound("wonder.v1.DeadLetter", [request.name])
+        return mappers.dead_letter_to_proto(replayed)
 
     async def ListSyncRuns(
         self, request: sync_service_pb2.ListSyncRunsRequest, context: Context

@@ -87,3 +87,6 @@ SYNC_RUNS = Catalogue(
     tiebreak=RUN_ID,
 )
 DEFAULT_RUN_ORDER = "finish_time desc"
+
+# Dead letters: by inbox event id.
+DEAD_LETTER_POSITION = (FieldSpec("id", "id", _I, nullable=False),)

@@ -157,6 +157,10 @@ class SyncReadRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
+    @property
+    def connection(self) -> AsyncConnection:
+        return self._connection
+
     async def _all(self, statement: Any) -> list[Row[Any]]:
         return list((await self._connection.execute(statement)).all())
 

@@ -627,10 +627,16 @@ class SyncState(_message.Message):
     RESOURCES_FIELD_NUMBER: _builtins.int
     LEDGERS_PENDING_FIELD_NUMBER: _builtins.int
     LAST_RECONCILIATION_FIELD_NUMBER: _builtins.int
+    INBOX_DEPTH_FIELD_NUMBER: _builtins.int
+    DEAD_LETTER_COUNT_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Resource name, always `syncState`."""
     ledgers_pending: _builtins.int
     """Leases whose ledger is waiting to be re-read."""
+    inbox_depth: _builtins.int
+    """Buildium webhook events stored and not yet processed (pending or being processed)."""
+    dead_letter_count: _builtins.int
+    """Buildium webhook events that failed every attempt (see ListDeadLetters)."""
     @_builtins.property
     def read_time(self) -> _timestamp_pb2.Timestamp:
         """When the server read the state."""
@@ -651,10 +657,12 @@ class SyncState(_message.Message):
         resources: _abc.Iterable[Global___ResourceSyncState] | None = ...,
         ledgers_pending: _builtins.int = ...,
         last_reconciliation: Global___ReconciliationSummary | None = ...,
+        inbox_depth: _builtins.int = ...,
+        dead_letter_count: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["last_reconciliation", b"last_reconciliation", "read_time", b"read_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["last_reconciliation", b"last_reconciliation", "ledgers_pending", b"ledgers_pending", "name", b"name", "read_time", b"read_time", "resources", b"resources"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dead_letter_count", b"dead_letter_count", "inbox_depth", b"inbox_depth", "last_reconciliation", b"last_reconciliation", "ledgers_pending", b"ledgers_pending", "name", b"name", "read_time", b"read_time", "resources", b"resources"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -762,3 +770,53 @@ class SyncRun(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SyncRun: _TypeAlias = SyncRun  # noqa: Y015
+
+@_typing.final
+class DeadLetter(_message.Message):
+    """A webhook event that failed every processing attempt, kept with its reason until replayed."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    ENTITY_KEY_FIELD_NUMBER: _builtins.int
+    RECEIVE_TIME_FIELD_NUMBER: _builtins.int
+    DEAD_TIME_FIELD_NUMBER: _builtins.int
+    ATTEMPTS_FIELD_NUMBER: _builtins.int
+    LAST_ERROR_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `deadLetters/{inbox_event_id}`."""
+    source: _builtins.str
+    """Who sent the event: "buildium" or "gmail"."""
+    entity_key: _builtins.str
+    """What the event is about, e.g. "lease.9001"."""
+    attempts: _builtins.int
+    """Processing attempts made."""
+    last_error: _builtins.str
+    """The last attempt's error."""
+    @_builtins.property
+    def receive_time(self) -> _timestamp_pb2.Timestamp:
+        """When the receiver stored it."""
+
+    @_builtins.property
+    def dead_time(self) -> _timestamp_pb2.Timestamp:
+        """When it became a dead letter."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        source: _builtins.str = ...,
+        entity_key: _builtins.str = ...,
+        receive_time: _timestamp_pb2.Timestamp | None = ...,
+        dead_time: _timestamp_pb2.Timestamp | None = ...,
+        attempts: _builtins.int = ...,
+        last_error: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["dead_time", b"dead_time", "receive_time", b"receive_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "dead_time", b"dead_time", "entity_key", b"entity_key", "last_error", b"last_error", "name", b"name", "receive_time", b"receive_time", "source", b"source"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeadLetter: _TypeAlias = DeadLetter  # noqa: Y015

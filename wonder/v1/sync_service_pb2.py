@@ -28,7 +28,7 @@ from wonder.v1 import options_pb2 as wonder_dot_v1_dot_options__pb2
 from wonder.v1 import sync_pb2 as wonder_dot_v1_dot_sync__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cwonder/v1/sync_service.proto\x12\twonder.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x17wonder/v1/options.proto\x1a\x14wonder/v1/sync.proto\"H\n\x13GetSyncStateRequest\x12\x31\n\x04name\x18\x01 \x01(\tB#\xe2\x41\x01\x02\xfa\x41\x1c\n\x1awonderstreet.com/SyncState\"v\n\x13ListSyncRunsRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06\x66ilter\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x16\n\x08order_by\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\"V\n\x14ListSyncRunsResponse\x12%\n\tsync_runs\x18\x01 \x03(\x0b\x32\x12.wonder.v1.SyncRun\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"N\n\x16GetBalanceSheetRequest\x12\x34\n\x04name\x18\x01 \x01(\tB&\xe2\x41\x01\x02\xfa\x41\x1f\n\x1dwonderstreet.com/BalanceSheet\"\xac\x01\n\x1bListBalanceSheetRowsRequest\x12,\n\x05scope\x18\x01 \x01(\x0e\x32\x17.wonder.v1.BalanceScopeB\x04\xe2\x41\x01\x02\x12\x17\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06\x66ilter\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x16\n\x08order_by\x18\x05 \x01(\tB\x04\xe2\x41\x01\x01\"a\n\x1cListBalanceSheetRowsResponse\x12(\n\x04rows\x18\x01 \x03(\x0b\x32\x1a.wonder.v1.BalanceSheetRow\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"@\n\x0fGetLeaseRequest\x12-\n\x04name\x18\x01 \x01(\tB\x1f\xe2\x41\x01\x02\xfa\x41\x18\n\x16wonderstreet.com/Lease\"\x90\x01\n\x11ListLeasesRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06\x66ilter\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x16\n\x08order_by\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x1a\n\x0cshow_deleted\x18\x05 \x01(\x08\x42\x04\xe2\x41\x01\x01\"O\n\x12ListLeasesResponse\x12 \n\x06leases\x18\x01 \x03(\x0b\x32\x10.wonder.v1.Lease\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"~\n\x18ListLedgerEntriesRequest\x12/\n\x06parent\x18\x01 \x01(\tB\x1f\xe2\x41\x01\x02\xfa\x41\x18\n\x16wonderstreet.com/Lease\x12\x17\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"]\n\x19ListLedgerEntriesResponse\x12\'\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x16.wonder.v1.LedgerEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xaa\x05\n\x0bSyncService\x12S\n\x0cGetSyncState\x12\x1e.wonder.v1.GetSyncStateRequest\x1a\x14.wonder.v1.SyncState\"\r\xa2\xbb\x18\tsync:read\x12^\n\x0cListSyncRuns\x12\x1e.wonder.v1.ListSyncRunsRequest\x1a\x1f.wonder.v1.ListSyncRunsResponse\"\r\xa2\xbb\x18\tsync:read\x12\\\n\x0fGetBalanceSheet\x12!.wonder.v1.GetBalanceSheetRequest\x1a\x17.wonder.v1.BalanceSheet\"\r\xa2\xbb\x18\tsync:read\x12v\n\x14ListBalanceSheetRows\x12&.wonder.v1.ListBalanceSheetRowsRequest\x1a\'.wonder.v1.ListBalanceSheetRowsResponse\"\r\xa2\xbb\x18\tsync:read\x12G\n\x08GetLease\x12\x1a.wonder.v1.GetLeaseRequest\x1a\x10.wonder.v1.Lease\"\r\xa2\xbb\x18\tsync:read\x12X\n\nListLeases\x12\x1c.wonder.v1.ListLeasesRequest\x1a\x1d.wonder.v1.ListLeasesResponse\"\r\xa2\xbb\x18\tsync:read\x12m\n\x11ListLedgerEntries\x12#.wonder.v1.ListLedgerEntriesRequest\x1a$.wonder.v1.ListLedgerEntriesResponse\"\r\xa2\xbb\x18\tsync:readb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cwonder/v1/sync_service.proto\x12\twonder.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x17wonder/v1/options.proto\x1a\x14wonder/v1/sync.proto\"H\n\x13GetSyncStateRequest\x12\x31\n\x04name\x18\x01 \x01(\tB#\xe2\x41\x01\x02\xfa\x41\x1c\n\x1awonderstreet.com/SyncState\"v\n\x13ListSyncRunsRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06\x66ilter\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x16\n\x08order_by\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\"V\n\x14ListSyncRunsResponse\x12%\n\tsync_runs\x18\x01 \x03(\x0b\x32\x12.wonder.v1.SyncRun\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"a\n\x16ListDeadLettersRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06source\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"_\n\x17ListDeadLettersResponse\x12+\n\x0c\x64\x65\x61\x64_letters\x18\x01 \x03(\x0b\x32\x15.wonder.v1.DeadLetter\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"M\n\x17ReplayDeadLetterRequest\x12\x32\n\x04name\x18\x01 \x01(\tB$\xe2\x41\x01\x02\xfa\x41\x1d\n\x1bwonderstreet.com/DeadLetter\"N\n\x16GetBalanceSheetRequest\x12\x34\n\x04name\x18\x01 \x01(\tB&\xe2\x41\x01\x02\xfa\x41\x1f\n\x1dwonderstreet.com/BalanceSheet\"\xac\x01\n\x1bListBalanceSheetRowsRequest\x12,\n\x05scope\x18\x01 \x01(\x0e\x32\x17.wonder.v1.BalanceScopeB\x04\xe2\x41\x01\x02\x12\x17\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06\x66ilter\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x16\n\x08order_by\x18\x05 \x01(\tB\x04\xe2\x41\x01\x01\"a\n\x1cListBalanceSheetRowsResponse\x12(\n\x04rows\x18\x01 \x03(\x0b\x32\x1a.wonder.v1.BalanceSheetRow\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"@\n\x0fGetLeaseRequest\x12-\n\x04name\x18\x01 \x01(\tB\x1f\xe2\x41\x01\x02\xfa\x41\x18\n\x16wonderstreet.com/Lease\"\x90\x01\n\x11ListLeasesRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06\x66ilter\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x16\n\x08order_by\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x1a\n\x0cshow_deleted\x18\x05 \x01(\x08\x42\x04\xe2\x41\x01\x01\"O\n\x12ListLeasesResponse\x12 \n\x06leases\x18\x01 \x03(\x0b\x32\x10.wonder.v1.Lease\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"~\n\x18ListLedgerEntriesRequest\x12/\n\x06parent\x18\x01 \x01(\tB\x1f\xe2\x41\x01\x02\xfa\x41\x18\n\x16wonderstreet.com/Lease\x12\x17\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"]\n\x19ListLedgerEntriesResponse\x12\'\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x16.wonder.v1.LedgerEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xf2\x06\n\x0bSyncService\x12S\n\x0cGetSyncState\x12\x1e.wonder.v1.GetSyncStateRequest\x1a\x14.wonder.v1.SyncState\"\r\xa2\xbb\x18\tsync:read\x12^\n\x0cListSyncRuns\x12\x1e.wonder.v1.ListSyncRunsRequest\x1a\x1f.wonder.v1.ListSyncRunsResponse\"\r\xa2\xbb\x18\tsync:read\x12g\n\x0fListDeadLetters\x12!.wonder.v1.ListDeadLettersRequest\x1a\".wonder.v1.ListDeadLettersResponse\"\r\xa2\xbb\x18\tsync:read\x12]\n\x10ReplayDeadLetter\x12\".wonder.v1.ReplayDeadLetterRequest\x1a\x15.wonder.v1.DeadLetter\"\x0e\xa2\xbb\x18\nsync:write\x12\\\n\x0fGetBalanceSheet\x12!.wonder.v1.GetBalanceSheetRequest\x1a\x17.wonder.v1.BalanceSheet\"\r\xa2\xbb\x18\tsync:read\x12v\n\x14ListBalanceSheetRows\x12&.wonder.v1.ListBalanceSheetRowsRequest\x1a\'.wonder.v1.ListBalanceSheetRowsResponse\"\r\xa2\xbb\x18\tsync:read\x12G\n\x08GetLease\x12\x1a.wonder.v1.GetLeaseRequest\x1a\x10.wonder.v1.Lease\"\r\xa2\xbb\x18\tsync:read\x12X\n\nListLeases\x12\x1c.wonder.v1.ListLeasesRequest\x1a\x1d.wonder.v1.ListLeasesResponse\"\r\xa2\xbb\x18\tsync:read\x12m\n\x11ListLedgerEntries\x12#.wonder.v1.ListLedgerEntriesRequest\x1a$.wonder.v1.ListLedgerEntriesResponse\"\r\xa2\xbb\x18\tsync:readb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -45,6 +45,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTSYNCRUNSREQUEST'].fields_by_name['filter']._serialized_options = b'\342A\001\001'
   _globals['_LISTSYNCRUNSREQUEST'].fields_by_name['order_by']._loaded_options = None
   _globals['_LISTSYNCRUNSREQUEST'].fields_by_name['order_by']._serialized_options = b'\342A\001\001'
+  _globals['_LISTDEADLETTERSREQUEST'].fields_by_name['page_size']._loaded_options = None
+  _globals['_LISTDEADLETTERSREQUEST'].fields_by_name['page_size']._serialized_options = b'\342A\001\001'
+  _globals['_LISTDEADLETTERSREQUEST'].fields_by_name['page_token']._loaded_options = None
+  _globals['_LISTDEADLETTERSREQUEST'].fields_by_name['page_token']._serialized_options = b'\342A\001\001'
+  _globals['_LISTDEADLETTERSREQUEST'].fields_by_name['source']._loaded_options = None
+  _globals['_LISTDEADLETTERSREQUEST'].fields_by_name['source']._serialized_options = b'\342A\001\001'
+  _globals['_REPLAYDEADLETTERREQUEST'].fields_by_name['name']._loaded_options = None
+  _globals['_REPLAYDEADLETTERREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002\372A\035\n\033wonderstreet.com/DeadLetter'
   _globals['_GETBALANCESHEETREQUEST'].fields_by_name['name']._loaded_options = None
   _globals['_GETBALANCESHEETREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002\372A\037\n\035wonderstreet.com/BalanceSheet'
   _globals['_LISTBALANCESHEETROWSREQUEST'].fields_by_name['scope']._loaded_options = None
@@ -79,6 +87,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SYNCSERVICE'].methods_by_name['GetSyncState']._serialized_options = b'\242\273\030\tsync:read'
   _globals['_SYNCSERVICE'].methods_by_name['ListSyncRuns']._loaded_options = None
   _globals['_SYNCSERVICE'].methods_by_name['ListSyncRuns']._serialized_options = b'\242\273\030\tsync:read'
+  _globals['_SYNCSERVICE'].methods_by_name['ListDeadLetters']._loaded_options = None
+  _globals['_SYNCSERVICE'].methods_by_name['ListDeadLetters']._serialized_options = b'\242\273\030\tsync:read'
+  _globals['_SYNCSERVICE'].methods_by_name['ReplayDeadLetter']._loaded_options = None
+  _globals['_SYNCSERVICE'].methods_by_name['ReplayDeadLetter']._serialized_options = b'\242\273\030\nsync:write'
   _globals['_SYNCSERVICE'].methods_by_name['GetBalanceSheet']._loaded_options = None
   _globals['_SYNCSERVICE'].methods_by_name['GetBalanceSheet']._serialized_options = b'\242\273\030\tsync:read'
   _globals['_SYNCSERVICE'].methods_by_name['ListBalanceSheetRows']._loaded_options = None
@@ -95,22 +107,28 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTSYNCRUNSREQUEST']._serialized_end=342
   _globals['_LISTSYNCRUNSRESPONSE']._serialized_start=344
   _globals['_LISTSYNCRUNSRESPONSE']._serialized_end=430
-  _globals['_GETBALANCESHEETREQUEST']._serialized_start=432
-  _globals['_GETBALANCESHEETREQUEST']._serialized_end=510
-  _globals['_LISTBALANCESHEETROWSREQUEST']._serialized_start=513
-  _globals['_LISTBALANCESHEETROWSREQUEST']._serialized_end=685
-  _globals['_LISTBALANCESHEETROWSRESPONSE']._serialized_start=687
-  _globals['_LISTBALANCESHEETROWSRESPONSE']._serialized_end=784
-  _globals['_GETLEASEREQUEST']._serialized_start=786
-  _globals['_GETLEASEREQUEST']._serialized_end=850
-  _globals['_LISTLEASESREQUEST']._serialized_start=853
-  _globals['_LISTLEASESREQUEST']._serialized_end=997
-  _globals['_LISTLEASESRESPONSE']._serialized_start=999
-  _globals['_LISTLEASESRESPONSE']._serialized_end=1078
-  _globals['_LISTLEDGERENTRIESREQUEST']._serialized_start=1080
-  _globals['_LISTLEDGERENTRIESREQUEST']._serialized_end=1206
-  _globals['_LISTLEDGERENTRIESRESPONSE']._serialized_start=1208
-  _globals['_LISTLEDGERENTRIESRESPONSE']._serialized_end=1301
-  _globals['_SYNCSERVICE']._serialized_start=1304
-  _globals['_SYNCSERVICE']._serialized_end=1986
+  _globals['_LISTDEADLETTERSREQUEST']._serialized_start=432
+  _globals['_LISTDEADLETTERSREQUEST']._serialized_end=529
+  _globals['_LISTDEADLETTERSRESPONSE']._serialized_start=531
+  _globals['_LISTDEADLETTERSRESPONSE']._serialized_end=626
+  _globals['_REPLAYDEADLETTERREQUEST']._serialized_start=628
+  _globals['_REPLAYDEADLETTERREQUEST']._serialized_end=705
+  _globals['_GETBALANCESHEETREQUEST']._serialized_start=707
+  _globals['_GETBALANCESHEETREQUEST']._serialized_end=785
+  _globals['_LISTBALANCESHEETROWSREQUEST']._serialized_start=788
+  _globals['_LISTBALANCESHEETROWSREQUEST']._serialized_end=960
+  _globals['_LISTBALANCESHEETROWSRESPONSE']._serialized_start=962
+  _globals['_LISTBALANCESHEETROWSRESPONSE']._serialized_end=1059
+  _globals['_GETLEASEREQUEST']._serialized_start=1061
+  _globals['_GETLEASEREQUEST']._serialized_end=1125
+  _globals['_LISTLEASESREQUEST']._serialized_start=1128
+  _globals['_LISTLEASESREQUEST']._serialized_end=1272
+  _globals['_LISTLEASESRESPONSE']._serialized_start=1274
+  _globals['_LISTLEASESRESPONSE']._serialized_end=1353
+  _globals['_LISTLEDGERENTRIESREQUEST']._serialized_start=1355
+  _globals['_LISTLEDGERENTRIESREQUEST']._serialized_end=1481
+  _globals['_LISTLEDGERENTRIESRESPONSE']._serialized_start=1483
+  _globals['_LISTLEDGERENTRIESRESPONSE']._serialized_end=1576
+  _globals['_SYNCSERVICE']._serialized_start=1579
+  _globals['_SYNCSERVICE']._serialized_end=2461
 # @@protoc_insertion_point(module_scope)

@@ -30,7 +30,8 @@ class SyncServiceStub:
     """Read access to the Buildium mirror, the PM Balance Sheet and the state of the sync.
 
     Authentication: every call carries `authorization: Bearer <token>` metadata; every method
-    needs the `sync:read` scope (declared per method with `wonder.v1.required_scope`).
+    needs the `sync:read` scope, ReplayDeadLetter `sync:write` (declared per method with
+    `wonder.v1.required_scope`).
 
     Errors and limits are ListingService's (AIP-193): a malformed request is INVALID_ARGUMENT
     with a `google.rpc.BadRequest` detail naming the field; a missing resource is NOT_FOUND with
@@ -52,6 +53,16 @@ class SyncServiceStub:
                 '/wonder.v1.SyncService/ListSyncRuns',
                 request_serializer=wonder_dot_v1_dot_sync__service__pb2.ListSyncRunsRequest.SerializeToString,
                 response_deserializer=wonder_dot_v1_dot_sync__service__pb2.ListSyncRunsResponse.FromString,
+                _registered_method=True)
+        self.ListDeadLetters = channel.unary_unary(
+                '/wonder.v1.SyncService/ListDeadLetters',
+                request_serializer=wonder_dot_v1_dot_sync__service__pb2.ListDeadLettersRequest.SerializeToString,
+                response_deserializer=wonder_dot_v1_dot_sync__service__pb2.ListDeadLettersResponse.FromString,
+                _registered_method=True)
+        self.ReplayDeadLetter = channel.unary_unary(
+                '/wonder.v1.SyncService/ReplayDeadLetter',
+                request_serializer=wonder_dot_v1_dot_sync__service__pb2.ReplayDeadLetterRequest.SerializeToString,
+                response_deserializer=wonder_dot_v1_dot_sync__pb2.DeadLetter.FromString,
                 _registered_method=True)
         self.GetBalanceSheet = channel.unary_unary(
                 '/wonder.v1.SyncService/GetBalanceSheet',
@@ -84,7 +95,8 @@ class SyncServiceServicer:
     """Read access to the Buildium mirror, the PM Balance Sheet and the state of the sync.
 
     Authentication: every call carries `authorization: Bearer <token>` metadata; every method
-    needs the `sync:read` scope (declared per method with `wonder.v1.required_scope`).
+    needs the `sync:read` scope, ReplayDeadLetter `sync:write` (declared per method with
+    `wonder.v1.required_scope`).
 
     Errors and limits are ListingService's (AIP-193): a malformed request is INVALID_ARGUMENT
     with a `google.rpc.BadRequest` detail naming the field; a missing resource is NOT_FOUND with
@@ -100,6 +112,22 @@ class SyncServiceServicer:
 
     def ListSyncRuns(self, request, context):
         """Lists the runs of the sync pipelines, newest first by default.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDeadLetters(self, request, context):
+        """Lists the webhook events that failed every attempt, oldest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReplayDeadLetter(self, request, context):
+        """Puts one dead letter back in the inbox (pending, attempts reset) for the next drain, and
+        returns it as it was. NOT_FOUND when no dead letter has that name (never dead, or already
+        replayed).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -154,6 +182,16 @@ def add_SyncServiceServicer_to_server(servicer, server):
                     request_deserializer=wonder_dot_v1_dot_sync__service__pb2.ListSyncRunsRequest.FromString,
                     response_serializer=wonder_dot_v1_dot_sync__service__pb2.ListSyncRunsResponse.SerializeToString,
             ),
+            'ListDeadLetters': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDeadLetters,
+                    request_deserializer=wonder_dot_v1_dot_sync__service__pb2.ListDeadLettersRequest.FromString,
+                    response_serializer=wonder_dot_v1_dot_sync__service__pb2.ListDeadLettersResponse.SerializeToString,
+            ),
+            'ReplayDeadLetter': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReplayDeadLetter,
+                    request_deserializer=wonder_dot_v1_dot_sync__service__pb2.ReplayDeadLetterRequest.FromString,
+                    response_serializer=wonder_dot_v1_dot_sync__pb2.DeadLetter.SerializeToString,
+            ),
             'GetBalanceSheet': grpc.unary_unary_rpc_method_handler(
                     servicer.GetBalanceSheet,
                     request_deserializer=wonder_dot_v1_dot_sync__service__pb2.GetBalanceSheetRequest.FromString,
@@ -191,7 +229,8 @@ class SyncService:
     """Read access to the Buildium mirror, the PM Balance Sheet and the state of the sync.
 
     Authentication: every call carries `authorization: Bearer <token>` metadata; every method
-    needs the `sync:read` scope (declared per method with `wonder.v1.required_scope`).
+    needs the `sync:read` scope, ReplayDeadLetter `sync:write` (declared per method with
+    `wonder.v1.required_scope`).
 
     Errors and limits are ListingService's (AIP-193): a malformed request is INVALID_ARGUMENT
     with a `google.rpc.BadRequest` detail naming the field; a missing resource is NOT_FOUND with
@@ -242,6 +281,60 @@ class SyncService:
             '/wonder.v1.SyncService/ListSyncRuns',
             wonder_dot_v1_dot_sync__service__pb2.ListSyncRunsRequest.SerializeToString,
             wonder_dot_v1_dot_sync__service__pb2.ListSyncRunsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDeadLetters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wonder.v1.SyncService/ListDeadLetters',
+            wonder_dot_v1_dot_sync__service__pb2.ListDeadLettersRequest.SerializeToString,
+            wonder_dot_v1_dot_sync__service__pb2.ListDeadLettersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReplayDeadLetter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wonder.v1.SyncService/ReplayDeadLetter',
+            wonder_dot_v1_dot_sync__service__pb2.ReplayDeadLetterRequest.SerializeToString,
+            wonder_dot_v1_dot_sync__pb2.DeadLetter.FromString,
             options,
             channel_credentials,
             insecure,

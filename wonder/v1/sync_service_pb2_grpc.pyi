@@ -31,7 +31,8 @@ class SyncServiceStub:
     """Read access to the Buildium mirror, the PM Balance Sheet and the state of the sync.
 
     Authentication: every call carries `authorization: Bearer <token>` metadata; every method
-    needs the `sync:read` scope (declared per method with `wonder.v1.required_scope`).
+    needs the `sync:read` scope, ReplayDeadLetter `sync:write` (declared per method with
+    `wonder.v1.required_scope`).
 
     Errors and limits are ListingService's (AIP-193): a malformed request is INVALID_ARGUMENT
     with a `google.rpc.BadRequest` detail naming the field; a missing resource is NOT_FOUND with
@@ -46,6 +47,13 @@ class SyncServiceStub:
     """Where the sync of every Buildium resource stands: cursor, last success, lag, counts."""
     ListSyncRuns: _grpc.UnaryUnaryMultiCallable[_sync_service_pb2.ListSyncRunsRequest, _sync_service_pb2.ListSyncRunsResponse]
     """Lists the runs of the sync pipelines, newest first by default."""
+    ListDeadLetters: _grpc.UnaryUnaryMultiCallable[_sync_service_pb2.ListDeadLettersRequest, _sync_service_pb2.ListDeadLettersResponse]
+    """Lists the webhook events that failed every attempt, oldest first."""
+    ReplayDeadLetter: _grpc.UnaryUnaryMultiCallable[_sync_service_pb2.ReplayDeadLetterRequest, _sync_pb2.DeadLetter]
+    """Puts one dead letter back in the inbox (pending, attempts reset) for the next drain, and
+    returns it as it was. NOT_FOUND when no dead letter has that name (never dead, or already
+    replayed).
+    """
     GetBalanceSheet: _grpc.UnaryUnaryMultiCallable[_sync_service_pb2.GetBalanceSheetRequest, _sync_pb2.BalanceSheet]
     """The PM Balance Sheet: totals of every lease, the day computed for, and the latest
     reconciliation with Buildium with its mismatched leases named.
@@ -64,7 +72,8 @@ class SyncServiceAsyncStub(SyncServiceStub):
     """Read access to the Buildium mirror, the PM Balance Sheet and the state of the sync.
 
     Authentication: every call carries `authorization: Bearer <token>` metadata; every method
-    needs the `sync:read` scope (declared per method with `wonder.v1.required_scope`).
+    needs the `sync:read` scope, ReplayDeadLetter `sync:write` (declared per method with
+    `wonder.v1.required_scope`).
 
     Errors and limits are ListingService's (AIP-193): a malformed request is INVALID_ARGUMENT
     with a `google.rpc.BadRequest` detail naming the field; a missing resource is NOT_FOUND with
@@ -76,6 +85,13 @@ class SyncServiceAsyncStub(SyncServiceStub):
     """Where the sync of every Buildium resource stands: cursor, last success, lag, counts."""
     ListSyncRuns: _aio.UnaryUnaryMultiCallable[_sync_service_pb2.ListSyncRunsRequest, _sync_service_pb2.ListSyncRunsResponse]  # type: ignore[assignment]
     """Lists the runs of the sync pipelines, newest first by default."""
+    ListDeadLetters: _aio.UnaryUnaryMultiCallable[_sync_service_pb2.ListDeadLettersRequest, _sync_service_pb2.ListDeadLettersResponse]  # type: ignore[assignment]
+    """Lists the webhook events that failed every attempt, oldest first."""
+    ReplayDeadLetter: _aio.UnaryUnaryMultiCallable[_sync_service_pb2.ReplayDeadLetterRequest, _sync_pb2.DeadLetter]  # type: ignore[assignment]
+    """Puts one dead letter back in the inbox (pending, attempts reset) for the next drain, and
+    returns it as it was. NOT_FOUND when no dead letter has that name (never dead, or already
+    replayed).
+    """
     GetBalanceSheet: _aio.UnaryUnaryMultiCallable[_sync_service_pb2.GetBalanceSheetRequest, _sync_pb2.BalanceSheet]  # type: ignore[assignment]
     """The PM Balance Sheet: totals of every lease, the day computed for, and the latest
     reconciliation with Buildium with its mismatched leases named.
@@ -93,7 +109,8 @@ class SyncServiceServicer(metaclass=_abc_1.ABCMeta):
     """Read access to the Buildium mirror, the PM Balance Sheet and the state of the sync.
 
     Authentication: every call carries `authorization: Bearer <token>` metadata; every method
-    needs the `sync:read` scope (declared per method with `wonder.v1.required_scope`).
+    needs the `sync:read` scope, ReplayDeadLetter `sync:write` (declared per method with
+    `wonder.v1.required_scope`).
 
     Errors and limits are ListingService's (AIP-193): a malformed request is INVALID_ARGUMENT
     with a `google.rpc.BadRequest` detail naming the field; a missing resource is NOT_FOUND with
@@ -115,6 +132,25 @@ class SyncServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_sync_service_pb2.ListSyncRunsResponse, _abc.Awaitable[_sync_service_pb2.ListSyncRunsResponse]]:
         """Lists the runs of the sync pipelines, newest first by default."""
+
+    @_abc_1.abstractmethod
+    def ListDeadLetters(
+        self,
+        request: _sync_service_pb2.ListDeadLettersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sync_service_pb2.ListDeadLettersResponse, _abc.Awaitable[_sync_service_pb2.ListDeadLettersResponse]]:
+        """Lists the webhook events that failed every attempt, oldest first."""
+
+    @_abc_1.abstractmethod
+    def ReplayDeadLetter(
+        self,
+        request: _sync_service_pb2.ReplayDeadLetterRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sync_pb2.DeadLetter, _abc.Awaitable[_sync_pb2.DeadLetter]]:
+        """Puts one dead letter back in the inbox (pending, attempts reset) for the next drain, and
+        returns it as it was. NOT_FOUND when no dead letter has that name (never dead, or already
+        replayed).
+        """
 
     @_abc_1.abstractmethod
     def GetBalanceSheet(

@@ -43,6 +43,10 @@ REQUESTS: dict[str, Callable[[], Message]] = {
     "/wonder.v1.ListingService/StreamListingChanges": lambda: pb.StreamListingChangesRequest(),
     "/wonder.v1.SyncService/GetSyncState": lambda: sync_pb.GetSyncStateRequest(name="syncState"),
     "/wonder.v1.SyncService/ListSyncRuns": lambda: sync_pb.ListSyncRunsRequest(),
+    "/wonder.v1.SyncService/ListDeadLetters": lambda: sync_pb.ListDeadLettersRequest(),
+    "/wonder.v1.SyncService/ReplayDeadLetter": lambda: sync_pb.ReplayDeadLetterRequest(
+        name="deadLetters/1"
+    ),
     "/wonder.v1.SyncService/GetBalanceSheet": lambda: sync_pb.GetBalanceSheetRequest(
         name="balanceSheet"
     ),
