@@ -10,7 +10,7 @@ so it depends on the table's shape, not on that slice's modules. A replay does w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import BigInteger, Integer, String, Text, column, func, select, table, update
 from sqlalchemy.engine import Row
@@ -70,7 +70,9 @@ async def list_dead(
         statement = statement.where(INBOX.c.source == source)
     if after_id is not None:
         statement = statement.where(INBOX.c.id > after_id)
-    return list((await connection.execute(statement.order_by(INBOX.c.id).limit(limit))).all())
+    result = await connection.execute(statement.order_by(INBOX.c.id).limit(limit))
+    rows = cast("list[Row[Any]]", list(result.all()))
+    return rows
 
 
 async def replay(session: AsyncSession, event_id: int) -> Row[Any] | None:
@@ -83,7 +85,8 @@ async def replay(session: AsyncSession, event_id: int) -> Row[Any] | None:
             .with_for_update()
         )
     ).first()
-    if found is None:
+    letter = cast("Row[Any] | None", found)
+    if letter is None:
         await session.rollback()
         return None
     await session.execute(
@@ -92,4 +95,4 @@ async def replay(session: AsyncSession, event_id: int) -> Row[Any] | None:
         .values(status=PENDING, attempts=0, claimed_at=None, dead_at=None)
     )
     await session.commit()
-    return found
+    return letter

@@ -4,6 +4,7 @@ with `sync:write` only (back to pending, attempts reset), counted by GetSyncStat
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import grpc
 import grpc.aio
@@ -18,7 +19,11 @@ __all__ = ["sync_api"]
 
 
 def seed_inbox(engine: Engine) -> None:
-    dead = {"dead_at": T0 + timedelta(minutes=1), "attempts": 5, "last_error": "no such lease"}
+    dead: dict[str, Any] = {
+        "dead_at": T0 + timedelta(minutes=1),
+        "attempts": 5,
+        "last_error": "no such lease",
+    }
     add_inbox_event(engine, 1, "dead", **dead)
     add_inbox_event(engine, 2, "pending")
     add_inbox_event(engine, 3, "dead", **dead)
@@ -38,7 +43,7 @@ def status_of(engine: Engine, event_id: int) -> tuple[str, int, str | None]:
     return row.status, row.attempts, row.dead_at
 
 
-async def names(api: SyncApi, **request: object) -> list[str]:
+async def names(api: SyncApi, **request: Any) -> list[str]:
     found: list[str] = []
     token = ""
     while True:
