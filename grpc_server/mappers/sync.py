@@ -162,7 +162,7 @@ def resource_state_to_proto(
     state: ResourceState, read_time: datetime
 ) -> sync_pb2.ResourceSyncState:
     cursor = state.cursor
-    last_success = cursor.updated_at if cursor is not None else None
+    last_success = state.last_success
     return sync_pb2.ResourceSyncState(
         resource=state.resource.value,
         cursor_time=timestamp(cursor.modification_timestamp) if cursor else None,

@@ -23,7 +23,7 @@ from wonder.aip.fields import SortValue
 from wonder.aip.filtering import FilterExpr
 from wonder.aip.ordering import OrderKey
 from wonder.db.base import Base
-from wonder.db.enums import BalanceScope, ReconciliationStatus
+from wonder.db.enums import BalanceScope, ReconciliationStatus, SyncRunStatus
 from wonder.db.filter_sql import FilterColumns
 from wonder.db.filter_sql import compile_filter as compile_any_filter
 from wonder.db.keyset import SortColumn, after_position, order_clauses
@@ -43,6 +43,7 @@ from wonder.db.models import (
     ReconciliationRun,
     SyncRun,
 )
+from wonder.sync.mirror_service import PIPELINE as MIRROR_PIPELINE
 from wonder.sync.ports import Resource
 
 MAX_MISMATCHES_SHOWN = 100
@@ -140,6 +141,8 @@ class ResourceState:
     live: int
     deleted: int
     quarantined: int
+    # When a mirror run of the resource last committed its last page (``sync_runs``).
+    last_success: datetime | None
 
 
 MONEY_FIGURES = (
@@ -342,6 +345,18 @@ class SyncReadRepository:
                 .group_by(QuarantinedRecord.resource)
             )
         }
+        last_success: dict[str, datetime] = {
+            row.resource: row.finished
+            for row in await self._all(
+                select(SyncRun.resource, func.max(SyncRun.finished_at).label("finished"))
+                .where(
+                    SyncRun.pipeline == MIRROR_PIPELINE,
+                    SyncRun.status == SyncRunStatus.SUCCEEDED,
+                    SyncRun.resource.in_(names),
+                )
+                .group_by(SyncRun.resource)
+            )
+        }
         states: list[ResourceState] = []
         for resource, model in RESOURCE_TABLES:
             deleted_at: InstrumentedAttribute[Any] = model.deleted_at
@@ -360,6 +375,7 @@ class SyncReadRepository:
                     live,
                     deleted,
                     quarantined.get(resource.label, 0),
+                    last_success.get(resource.label),
                 )
             )
         return states

@@ -590,7 +590,9 @@ class ResourceSyncState(_message.Message):
 
     @_builtins.property
     def last_success_time(self) -> _timestamp_pb2.Timestamp:
-        """When a sync of the resource last committed (the cursor's last write); unset if never."""
+        """When a mirror run of the resource last succeeded (its last page committed; see
+        ListSyncRuns); unset if never.
+        """
 
     @_builtins.property
     def lag(self) -> _duration_pb2.Duration:

@@ -19,6 +19,7 @@ from tests.buildium_mirror_fixtures import (
     EXPECTED_PROPERTIES,
     EXPECTED_UNITS,
     LEDGERS,
+    T0,
     FakeBuildium,
 )
 from tests.integration.api.conftest import field_violations, resource_infos
@@ -28,6 +29,7 @@ from wonder.db.models import (
     BuildiumTenant,
     IngestCursor,
     QuarantinedRecord,
+    SyncRun,
 )
 from wonder.settings import BuildiumSyncSettings
 from wonder.sync.mirror_service import sync
@@ -206,6 +208,9 @@ async def test_the_sync_state_is_what_the_database_holds(sync_api: SyncApi) -> N
             .where(BuildiumTenant.deleted_at.is_not(None))
         )
         cursor = s.get(IngestCursor, Resource.LEASES.label)
+        last_lease_run = s.scalar(
+            select(func.max(SyncRun.finished_at)).where(SyncRun.resource == "buildium:leases")
+        )
         quarantined = s.scalar(select(func.count()).select_from(QuarantinedRecord))
         pending = s.scalar(
             select(func.count())
@@ -224,7 +229,9 @@ async def test_the_sync_state_is_what_the_database_holds(sync_api: SyncApi) -> N
     leases = by_resource["leases"]
     assert leases.last_success_time.ToDatetime(UTC) == cursor.updated_at.astimezone(UTC)
     assert leases.cursor_time.ToDatetime(UTC) == cursor.modification_timestamp.astimezone(UTC)
-    assert leases.last_success_time.ToDatetime(UTC) == ours
+    assert leases.last_success_time.ToDatetime(UTC) == ours == last_lease_run
+    # No ledger was pending in the second run, so no ledger run: the last success is the first.
+    assert by_resource["lease_transactions"].last_success_time.ToDatetime(UTC) == T0
     assert leases.cursor_time.ToDatetime(UTC) == fake.clock
     read_time = state.read_time.ToDatetime(UTC)
     assert leases.lag.ToTimedelta() == read_time - ours
