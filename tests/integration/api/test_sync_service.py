@@ -22,8 +22,9 @@ from tests.buildium_mirror_fixtures import (
     T0,
     FakeBuildium,
 )
-from tests.integration.api.conftest import field_violations, resource_infos
+from tests.integration.api.conftest import field_violations, resource_infos, seed
 from tests.integration.api.sync_support import SyncApi, amount, sync_api
+from wonder.db.enums import SyncRunStatus
 from wonder.db.models import (
     BuildiumLease,
     BuildiumTenant,
@@ -182,6 +183,12 @@ async def test_the_sync_state_is_what_the_database_holds(sync_api: SyncApi) -> N
     # Our clock runs 7 s ahead of Buildium's: the watermark and the last success differ.
     ours = fake.clock + timedelta(seconds=7)
     sync(fake, sql_units(sync_api.sessions), SETTINGS, full=True, clock=lambda: ours)
+    failed = SyncRun(
+        pipeline="buildium:mirror", resource="buildium:leases", started_at=ours,
+        finished_at=ours + timedelta(hours=1), status=SyncRunStatus.FAILED, counts={},
+        error="Buildium answered 500",
+    )  # fmt: skip
+    seed(sync_api.sessions, failed)  # a later failure is no success
     state = await sync_api.call("GetSyncState", pb.GetSyncStateRequest(name="syncState"))
     by_resource = {r.resource: r for r in state.resources}
     assert list(by_resource) == [
@@ -209,7 +216,9 @@ async def test_the_sync_state_is_what_the_database_holds(sync_api: SyncApi) -> N
         )
         cursor = s.get(IngestCursor, Resource.LEASES.label)
         last_lease_run = s.scalar(
-            select(func.max(SyncRun.finished_at)).where(SyncRun.resource == "buildium:leases")
+            select(func.max(SyncRun.finished_at)).where(
+                SyncRun.resource == "buildium:leases", SyncRun.status == SyncRunStatus.SUCCEEDED
+            )
         )
         quarantined = s.scalar(select(func.count()).select_from(QuarantinedRecord))
         pending = s.scalar(
