@@ -12,10 +12,12 @@ from wonder.settings import GrpcSettings, Settings
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "serve",
-        help="serve the gRPC query API: wonder.v1.ListingService, with health and reflection",
+        help="serve the gRPC query API: wonder.v1.ListingService, wonder.v1.SyncService,"
+        " with health and reflection",
         description="Serve the gRPC query API: wonder.v1.ListingService (listings with their"
-        " media and history, agents, offices, the listing change stream), grpc.health.v1 and"
-        " server reflection. Sync-state and message services are still to come. Needs a migrated"
+        " media and history, agents, offices, the listing change stream), wonder.v1.SyncService"
+        " (Buildium sync state, PM Balance Sheet, mirrored leases and ledgers), grpc.health.v1"
+        " and server reflection. The message service is still to come. Needs a migrated"
         " database (`wonder migrate`); calls need an API token (`wonder tokens create`).",
     )
     parser.add_argument("--host", help="bind address (default: WONDER_GRPC__HOST)")

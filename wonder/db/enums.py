@@ -30,6 +30,13 @@ class HeldDeleteStatus(StrEnum):
     REJECTED = "rejected"
 
 
+class SyncRunStatus(StrEnum):
+    """How one run of a sync pipeline over one resource ended."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
 class LabelChangeKind(StrEnum):
     """A Gmail label change, as ``history.list`` reports it."""
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from wonder.ingest.delete_guard import plan_deletes
 from wonder.ingest.quarantine import QuarantineEntry
+from wonder.ingest.runs import RunRecord
 from wonder.settings import BuildiumSyncSettings
 from wonder.sync import records as rec
 from wonder.sync.mirror_plan import next_window, plan_ledger, plan_page, walk_state
@@ -34,6 +35,8 @@ from wonder.sync.ports import (
 )
 
 logger = logging.getLogger("wonder.sync.mirror")
+# The pipeline name of the mirror's runs in ``sync_runs``.
+PIPELINE = "buildium:mirror"
 
 PARSERS: dict[Resource, Callable[[Mapping[str, Any]], rec.Record]] = {
     Resource.RENTALS: rec.parse_rental,
@@ -106,12 +109,15 @@ def sync_gl_accounts(
     groups, rejected = rec.parse_all(resource.label, raws, rec.parse_gl_accounts)
     accounts = [account for group in groups for account in group]
     stats.pages, stats.fetched = 1, len(raws)
+    started = clock()
     with units() as store:
         plan = plan_page(accounts, store.load_states(resource, (a.id for a in accounts)))
         store.write_records(resource, plan.writes, clock())
         store.quarantine(rejected, clock())
         seen = {a.id for a in accounts} | _quarantined_ids(rejected)
         _census(store, resource, seen, settings, stats, clock)
+        counts = _counts(1, len(raws), len(plan.writes), plan.unchanged, len(rejected))
+        store.record_run(RunRecord(PIPELINE, resource.label, started, clock(), counts))
     stats.written, stats.unchanged, stats.quarantined = (
         len(plan.writes),
         plan.unchanged,
@@ -141,6 +147,7 @@ def walk(
     if (full or window.full) and not census:
         stats.census = "skipped: resumed an interrupted walk (the next full run does it)"
     seen: set[int] = set()
+    started = clock()
     while True:
         page = source.list_page(
             resource,
@@ -169,6 +176,15 @@ def walk(
             )
             if done and census:
                 _census(store, resource, seen, settings, stats, clock)
+            if done:
+                counts = _counts(
+                    stats.pages + 1,
+                    stats.fetched + len(page.records),
+                    stats.written + len(plan.writes),
+                    stats.unchanged + plan.unchanged,
+                    stats.quarantined + len(rejected),
+                )
+                store.record_run(RunRecord(PIPELINE, name, started, clock(), counts))
         stats.pages += 1
         stats.fetched += len(page.records)
         stats.written += len(plan.writes)
@@ -195,6 +211,7 @@ def refresh_ledgers(
         if lease_ids:
             store.mark_ledgers_pending(lease_ids)
         pending = store.pending_ledgers()
+    started, fetched, written = clock(), 0, 0
     for start in range(0, len(pending), batch_size):
         read = [
             (lease_id, _parse_ledger(lease_id, source.lease_transactions(lease_id)))
@@ -209,7 +226,24 @@ def refresh_ledgers(
                 store.quarantine(rejected, clock())
                 report.ledger_transactions_written += len(plan.writes)
                 report.of(resource).quarantined += len(rejected)
+                fetched += len(parsed) + len(rejected)
+                written += len(plan.writes)
+            if start + batch_size >= len(pending):
+                counts = {"ledgers": len(pending), "fetched": fetched, "written": written}
+                store.record_run(RunRecord(PIPELINE, resource.label, started, clock(), counts))
         report.ledgers_read += len(read)
+
+
+def _counts(
+    pages: int, fetched: int, written: int, unchanged: int, quarantined: int
+) -> dict[str, int]:
+    return {
+        "pages": pages,
+        "fetched": fetched,
+        "written": written,
+        "unchanged": unchanged,
+        "quarantined": quarantined,
+    }
 
 
 def _parse_ledger(

@@ -30,6 +30,7 @@ from wonder.db.models import (
 )
 from wonder.db.uow import unit_of_work
 from wonder.ingest import held_deletes
+from wonder.ingest.runs import RunRecord, record_run
 from wonder.ingest.session_state import IngestStateOnSession
 from wonder.sync.mirror_plan import StoredState
 from wonder.sync.ports import MirrorUnits, Resource
@@ -242,6 +243,9 @@ class SqlMirrorStore(IngestStateOnSession):
         now: datetime,
     ) -> None:
         write_ledger(self.session, lease_id, writes, deletes, now)
+
+    def record_run(self, run: RunRecord) -> None:
+        record_run(self.session, run)
 
 
 def sql_units(sessions: sessionmaker[Session]) -> MirrorUnits:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from wonder.ingest.cursors import CursorState
 from wonder.ingest.quarantine import QuarantineEntry
+from wonder.ingest.runs import RunRecord
 from wonder.sync.mirror_plan import StoredState
 from wonder.sync.records import LeaseTransaction, Record
 
@@ -122,6 +123,7 @@ class MirrorStore(Protocol):
     def hold_deletes(
         self, resource: str, keys: Sequence[str], stored_count: int, now: datetime
     ) -> int: ...
+    def record_run(self, run: RunRecord) -> None: ...
 
 
 # Opens one unit of work: the block's writes commit together when it ends without an error.

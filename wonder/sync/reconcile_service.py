@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from wonder.db.uow import unit_of_work
 from wonder.ingest.quarantine import quarantine
+from wonder.ingest.runs import RunRecord, record_run
 from wonder.sync import balance_store
 from wonder.sync.balance_sheet import BalanceSheet
 from wonder.sync.mirror_service import MirrorReport, refresh_ledgers
@@ -24,6 +25,7 @@ from wonder.sync.records import OutstandingBalance, parse_all, parse_outstanding
 
 logger = logging.getLogger("wonder.sync.reconcile")
 RESOURCE = "buildium:outstanding_balances"
+PIPELINE = "buildium:reconcile"
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,8 @@ def reconcile_balances(
     repair: bool = True,
     clock: Clock = utc_now,
 ) -> ReconcileOutcome:
-    day = as_of or clock().date()
+    started = clock()
+    day = as_of or started.date()
     raws = source.outstanding_balances()
     theirs, rejected = parse_all(RESOURCE, raws, parse_outstanding_balance)
     sheet, result = _compare(sessions, theirs, day)
@@ -59,6 +62,13 @@ def reconcile_balances(
         written = balance_store.store_balance_sheet(session, sheet, clock())
         run_id = balance_store.store_reconciliation(session, result, day, clock())
         quarantine(session, rejected, clock())
+        counts = {
+            "leases_compared": len(result.lines),
+            "mismatches": len(result.mismatches),
+            "rows_written": written,
+            "ledgers_reread": reread,
+        }
+        record_run(session, RunRecord(PIPELINE, RESOURCE, started, clock(), counts))
     if not result.matched:
         logger.warning("reconciliation run %d: %s", run_id, result.summary())
     return ReconcileOutcome(run_id, result, sheet, written, reread)

@@ -22,6 +22,8 @@ from wonder.auth.scopes import KNOWN_SCOPES
 from wonder.auth.store import create_token, revoke_token
 from wonder.db.uow import unit_of_work
 from wonder.v1 import listing_service_pb2 as pb
+from wonder.v1 import sync_pb2
+from wonder.v1 import sync_service_pb2 as sync_pb
 
 # A well-formed request per method: "/package.Service/Method" -> request.
 REQUESTS: dict[str, Callable[[], Message]] = {
@@ -39,6 +41,23 @@ REQUESTS: dict[str, Callable[[], Message]] = {
     "/wonder.v1.ListingService/GetAgent": lambda: pb.GetAgentRequest(name="agents/A1"),
     "/wonder.v1.ListingService/GetOffice": lambda: pb.GetOfficeRequest(name="offices/O1"),
     "/wonder.v1.ListingService/StreamListingChanges": lambda: pb.StreamListingChangesRequest(),
+    "/wonder.v1.SyncService/GetSyncState": lambda: sync_pb.GetSyncStateRequest(name="syncState"),
+    "/wonder.v1.SyncService/ListSyncRuns": lambda: sync_pb.ListSyncRunsRequest(),
+    "/wonder.v1.SyncService/ListDeadLetters": lambda: sync_pb.ListDeadLettersRequest(),
+    "/wonder.v1.SyncService/ReplayDeadLetter": lambda: sync_pb.ReplayDeadLetterRequest(
+        name="deadLetters/1"
+    ),
+    "/wonder.v1.SyncService/GetBalanceSheet": lambda: sync_pb.GetBalanceSheetRequest(
+        name="balanceSheet"
+    ),
+    "/wonder.v1.SyncService/ListBalanceSheetRows": lambda: sync_pb.ListBalanceSheetRowsRequest(
+        scope=sync_pb2.BALANCE_SCOPE_LEASE
+    ),
+    "/wonder.v1.SyncService/GetLease": lambda: sync_pb.GetLeaseRequest(name="leases/1"),
+    "/wonder.v1.SyncService/ListLeases": lambda: sync_pb.ListLeasesRequest(),
+    "/wonder.v1.SyncService/ListLedgerEntries": lambda: sync_pb.ListLedgerEntriesRequest(
+        parent="leases/1"
+    ),
 }
 STREAMING = {"/wonder.v1.ListingService/StreamListingChanges"}
 AUTH_CODES = {grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED}

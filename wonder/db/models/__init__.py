@@ -16,6 +16,7 @@ from wonder.db.enums import (
     LeaseTenantStatus,
     LeaseTransactionType,
     ReconciliationStatus,
+    SyncRunStatus,
 )
 from wonder.db.models.auth import ApiToken
 from wonder.db.models.buildium import (
@@ -33,7 +34,7 @@ from wonder.db.models.buildium import (
     ReconciliationLease,
     ReconciliationRun,
 )
-from wonder.db.models.ingest import HeldDelete, IngestCursor, QuarantinedRecord
+from wonder.db.models.ingest import HeldDelete, IngestCursor, QuarantinedRecord, SyncRun
 from wonder.db.models.listings import (
     Listing,
     ListingChange,
@@ -83,5 +84,7 @@ __all__ = [
     "ReconciliationLease",
     "ReconciliationRun",
     "ReconciliationStatus",
+    "SyncRun",
+    "SyncRunStatus",
     "WebhookInboxEvent",
 ]

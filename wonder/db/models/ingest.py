@@ -13,7 +13,7 @@ from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wonder.db.base import Base
-from wonder.db.enums import HeldDeleteStatus
+from wonder.db.enums import HeldDeleteStatus, SyncRunStatus
 from wonder.db.types import BigId, JsonDocument, UTCDateTime, str_enum
 
 
@@ -67,3 +67,24 @@ class HeldDelete(Base):
         str_enum(HeldDeleteStatus, 16), default=HeldDeleteStatus.HELD
     )
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SyncRun(Base):
+    """One run of a sync pipeline over one resource (``wonder.ingest.runs``), recorded in the
+    transaction of its last page, so a run is here exactly when its work is committed."""
+
+    __tablename__ = "sync_runs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # e.g. 'buildium:mirror', 'buildium:reconcile'
+    pipeline: Mapped[str] = mapped_column(String(64))
+    # e.g. 'buildium:leases' (the cursor's name)
+    resource: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[SyncRunStatus] = mapped_column(str_enum(SyncRunStatus, 16))
+    # What the run did, e.g. {"fetched": 250, "written": 3}.
+    counts: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_sync_runs_resource_finished", "resource", "finished_at"),)
