@@ -41,7 +41,14 @@ from wonder.db.models.listings import (
     Member,
     Office,
 )
-from wonder.db.models.mail import MailFetchQueue, MailLabelChange, MailMessage
+from wonder.db.models.mail import (
+    MailAttachment,
+    MailFetchQueue,
+    MailLabelChange,
+    MailLink,
+    MailMessage,
+    MailMessageChange,
+)
 
 __all__ = [
     "ApiToken",
@@ -71,9 +78,12 @@ __all__ = [
     "ListingChange",
     "ListingHistory",
     "ListingMedia",
+    "MailAttachment",
     "MailFetchQueue",
     "MailLabelChange",
+    "MailLink",
     "MailMessage",
+    "MailMessageChange",
     "Member",
     "Office",
     "QuarantinedRecord",
