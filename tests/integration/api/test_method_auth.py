@@ -22,6 +22,7 @@ from wonder.auth.scopes import KNOWN_SCOPES
 from wonder.auth.store import create_token, revoke_token
 from wonder.db.uow import unit_of_work
 from wonder.v1 import listing_service_pb2 as pb
+from wonder.v1 import message_service_pb2 as mpb
 
 # A well-formed request per method: "/package.Service/Method" -> request.
 REQUESTS: dict[str, Callable[[], Message]] = {
@@ -39,8 +40,23 @@ REQUESTS: dict[str, Callable[[], Message]] = {
     "/wonder.v1.ListingService/GetAgent": lambda: pb.GetAgentRequest(name="agents/A1"),
     "/wonder.v1.ListingService/GetOffice": lambda: pb.GetOfficeRequest(name="offices/O1"),
     "/wonder.v1.ListingService/StreamListingChanges": lambda: pb.StreamListingChangesRequest(),
+    "/wonder.v1.MessageService/GetMessage": lambda: mpb.GetMessageRequest(
+        name="mailboxes/a@b.example/messages/m1"
+    ),
+    "/wonder.v1.MessageService/ListMessages": lambda: mpb.ListMessagesRequest(),
+    "/wonder.v1.MessageService/GetThread": lambda: mpb.GetThreadRequest(
+        name="mailboxes/a@b.example/threads/t1"
+    ),
+    "/wonder.v1.MessageService/ListThreads": lambda: mpb.ListThreadsRequest(),
+    "/wonder.v1.MessageService/GetAttachment": lambda: mpb.GetAttachmentRequest(
+        name="mailboxes/a@b.example/messages/m1/attachments/2"
+    ),
+    "/wonder.v1.MessageService/StreamMessageChanges": lambda: mpb.StreamMessageChangesRequest(),
 }
-STREAMING = {"/wonder.v1.ListingService/StreamListingChanges"}
+STREAMING = {
+    "/wonder.v1.ListingService/StreamListingChanges",
+    "/wonder.v1.MessageService/StreamMessageChanges",
+}
 AUTH_CODES = {grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED}
 
 
