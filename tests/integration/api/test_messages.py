@@ -53,7 +53,7 @@ class MessageApi:
     async def list_all(self, filter: str = "", page_size: int = 1000, **kw: Any) -> list[str]:
         ids: list[str] = []
         token = ""
-        while True:
+        for _ in range(1000):  # bounded: a token that never ends fails, never hangs
             page = await self.stub.ListMessages(
                 message_service_pb2.ListMessagesRequest(
                     filter=filter, page_size=page_size, page_token=token, **kw
@@ -64,6 +64,7 @@ class MessageApi:
             token = page.next_page_token
             if not token:
                 return ids
+        raise AssertionError("paging did not end")
 
 
 @pytest.fixture
@@ -111,6 +112,7 @@ async def test_each_filter_field_selects_what_the_sandbox_holds(mapi: MessageApi
         expected = {i for i, m in box.items() if label in m.label_ids}
         assert set(await mapi.list_all(f'label = "{label}"')) == expected, label
         assert set(await mapi.list_all(f'label != "{label}"')) == set(box) - expected
+    assert await mapi.list_all('label = "NBOX"') == []  # a label, not a part of one
     some = {t["sender"] for t in truth.values()}
     for sender in sorted(some)[:5]:
         expected = {i for i, t in truth.items() if t["sender"] == sender}
@@ -201,7 +203,7 @@ async def test_threads_and_attachments(mapi: MessageApi) -> None:
         threads.setdefault(m.thread_id, set()).add(i)
     listed: list[message_pb2.Thread] = []
     token = ""
-    while True:
+    for _ in range(len(threads) + 1):
         page = await mapi.stub.ListThreads(
             message_service_pb2.ListThreadsRequest(page_size=4, page_token=token),
             metadata=mapi.metadata,
@@ -210,6 +212,7 @@ async def test_threads_and_attachments(mapi: MessageApi) -> None:
         token = page.next_page_token
         if not token:
             break
+    assert not token, "paging did not end"
     assert [t.name for t in listed] == [f"mailboxes/{AGENT}/threads/{t}" for t in sorted(threads)]
     assert {t.name.rsplit("/", 1)[1]: t.message_count for t in listed} == {
         k: len(v) for k, v in threads.items()
