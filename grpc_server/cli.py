@@ -12,11 +12,14 @@ from wonder.settings import GrpcSettings, Settings
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "serve",
-        help="serve the gRPC query API: wonder.v1.ListingService, with health and reflection",
+        help="serve the gRPC query API: wonder.v1.ListingService and wonder.v1.MessageService,"
+        " with health and reflection",
         description="Serve the gRPC query API: wonder.v1.ListingService (listings with their"
-        " media and history, agents, offices, the listing change stream), grpc.health.v1 and"
-        " server reflection. Sync-state and message services are still to come. Needs a migrated"
-        " database (`wonder migrate`); calls need an API token (`wonder tokens create`).",
+        " media and history, agents, offices, the listing change stream),"
+        " wonder.v1.MessageService (stored mail, threads, attachments, links, the message change"
+        " stream), grpc.health.v1 and server reflection. A sync-state service is still to come."
+        " Needs a migrated database (`wonder migrate`); calls need an API token"
+        " (`wonder tokens create`).",
     )
     parser.add_argument("--host", help="bind address (default: WONDER_GRPC__HOST)")
     parser.add_argument(

@@ -75,6 +75,6 @@ def test_the_scope_help_says_which_scopes_the_api_checks_today() -> None:
     assert SCOPES_IN_USE <= KNOWN_SCOPES
     [create] = [parser for path, parser, _ in all_subcommands() if path == "wonder tokens create"]
     text = " ".join(create.format_help().split())  # type: ignore[attr-defined]
-    assert "checked by today's API: listings:read;" in text
+    assert "checked by today's API: listings:read, messages:read;" in text
     for scope in KNOWN_SCOPES - SCOPES_IN_USE:
         assert scope in text.split("still to come", 1)[1]
