@@ -100,7 +100,11 @@ def test_a_new_module_is_discovered(plant: Path) -> None:
     (plant / "planted_sync.py").write_text(PLANTED_SYNC)
     (plant / "_helpers.py").write_text("raise AssertionError('private modules are not imported')\n")
     found = discover(PACKAGE)
-    assert [r.full_name for r in found] == ["wonder.v1.ListingService", "test.v1.PlantedSync"]
+    assert [r.full_name for r in found] == [
+        "wonder.v1.ListingService",
+        "wonder.v1.MessageService",
+        "test.v1.PlantedSync",
+    ]
     scopes = method_scopes(r.descriptor for r in found)
     assert scopes["/test.v1.PlantedSync/Ping"] == "sync:read"
     assert scopes["/wonder.v1.ListingService/GetListing"] == "listings:read"
@@ -168,6 +172,7 @@ async def test_a_discovered_service_is_served_with_its_scope_health_and_reflecti
     assert names == {
         "test.v1.PlantedSync",
         "wonder.v1.ListingService",
+        "wonder.v1.MessageService",
         "grpc.health.v1.Health",
         "grpc.reflection.v1.ServerReflection",
         "grpc.reflection.v1alpha.ServerReflection",
