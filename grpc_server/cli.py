@@ -13,12 +13,13 @@ def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "serve",
         help="serve the gRPC query API: wonder.v1.ListingService, wonder.v1.SyncService,"
-        " with health and reflection",
+        " wonder.v1.MessageService, with health and reflection",
         description="Serve the gRPC query API: wonder.v1.ListingService (listings with their"
         " media and history, agents, offices, the listing change stream), wonder.v1.SyncService"
-        " (Buildium sync state, PM Balance Sheet, mirrored leases and ledgers), grpc.health.v1"
-        " and server reflection. The message service is still to come. Needs a migrated"
-        " database (`wonder migrate`); calls need an API token (`wonder tokens create`).",
+        " (Buildium sync state, PM Balance Sheet, mirrored leases and ledgers),"
+        " wonder.v1.MessageService (stored mail, threads, attachments, links, the message change"
+        " stream), grpc.health.v1 and server reflection. Needs a migrated database"
+        " (`wonder migrate`); calls need an API token (`wonder tokens create`).",
     )
     parser.add_argument("--host", help="bind address (default: WONDER_GRPC__HOST)")
     parser.add_argument(

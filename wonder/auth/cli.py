@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 
 # The scopes some gRPC method checks today (a test compares this with the servicers); the rest of
 # KNOWN_SCOPES are accepted ahead of the slices that will check them.
-SCOPES_IN_USE: frozenset[str] = frozenset({"listings:read", "sync:read", "sync:write"})
+SCOPES_IN_USE: frozenset[str] = frozenset(
+    {"listings:read", "messages:read", "sync:read", "sync:write"}
+)
 
 
 def scopes_help() -> str:

@@ -25,6 +25,12 @@ def register(subparsers: Any) -> None:
         "--mailbox", action="append", default=None, help="only this mailbox (repeatable)"
     )
     sync.set_defaults(handler=_sync)
+    process = commands.add_parser(
+        "process",
+        help="parse stored messages not parsed by this version; link contacts and listings",
+    )
+    process.add_argument("--mailbox", default=None, help="only this mailbox")
+    process.set_defaults(handler=_process)
     commands.add_parser(
         "watch", help="start or renew Gmail push (users.watch) for every mailbox"
     ).set_defaults(handler=_watch)
@@ -62,6 +68,28 @@ def _sync(settings: Settings, args: argparse.Namespace) -> int:
             f"still queued {report.still_queued}, history {report.history_id}, "
             f"quota units {report.units_used}"
         )
+    return _process(settings, argparse.Namespace(mailbox=None))
+
+
+@requires_database
+def _process(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from wonder.db.engine import make_engine, session_factory
+    from wonder.mail.process import process_messages
+
+    engine = make_engine(settings.database_url)
+    try:
+        report = process_messages(
+            session_factory(engine), clock=lambda: datetime.now(UTC), mailbox=args.mailbox
+        )
+    finally:
+        engine.dispose()
+    print(
+        f"processed {report.parsed} messages in {report.pages} pages: "
+        f"{report.with_defects} with defects ({report.unparseable} unparseable), "
+        f"{report.contact_links} contact links, {report.listing_links} listing links"
+    )
     return 0
 
 

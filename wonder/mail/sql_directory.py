@@ -33,7 +33,7 @@ def _like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _address_condition(column: Any, keys: Collection[str]) -> ColumnElement[bool]:
+def address_condition(column: Any, keys: Collection[str]) -> ColumnElement[bool]:
     """Rows that may hold one of ``keys``: exact, or the Gmail/plus forms of it."""
     lowered = func.lower(column)
     conditions: list[ColumnElement[bool]] = []
@@ -77,10 +77,10 @@ class SqlTrestleContacts:
         wanted = set(keys)
         found: dict[str, list[Contact]] = {}
         members = select(Member).where(
-            Member.deleted_at.is_(None), _address_condition(Member.email, wanted)
+            Member.deleted_at.is_(None), address_condition(Member.email, wanted)
         )
         offices = select(Office).where(
-            Office.deleted_at.is_(None), _address_condition(Office.email, wanted)
+            Office.deleted_at.is_(None), address_condition(Office.email, wanted)
         )
         contacts = [_member(r) for r in self.session.scalars(members)]
         contacts += [_office(r) for r in self.session.scalars(offices)]

@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session
 from wonder.clients.gmail.records import HistoryChange, RawMessage
 from wonder.db.bulk import insert_for, key_in
 from wonder.db.enums import LabelChangeKind
-from wonder.db.models import MailFetchQueue, MailLabelChange, MailMessage
+from wonder.db.models import MailFetchQueue, MailLabelChange, MailMessage, MailMessageChange
 
 _MESSAGES: Table = MailMessage.__table__  # type: ignore[assignment]
 _QUEUE: Table = MailFetchQueue.__table__  # type: ignore[assignment]
 _LABELS: Table = MailLabelChange.__table__  # type: ignore[assignment]
+_CHANGES: Table = MailMessageChange.__table__  # type: ignore[assignment]
 COMPRESSION_LEVEL = 6
 
 
@@ -114,9 +115,24 @@ def store_messages(
     stmt = insert_for(session, _MESSAGES).on_conflict_do_nothing(
         index_elements=["mailbox", "gmail_id"]
     )
-    inserted = len(session.execute(stmt.returning(_MESSAGES.c.id), rows).all())
+    inserted = [r[0] for r in session.execute(stmt.returning(_MESSAGES.c.gmail_id), rows)]
+    record_changes(session, mailbox, inserted, "stored", now)
     dequeue(session, mailbox, [m.id for m in messages])
-    return inserted
+    return len(inserted)
+
+
+def record_changes(
+    session: Session, mailbox: str, gmail_ids: Sequence[str], kind: str, now: datetime
+) -> None:
+    """Append to the message change feed, in the caller's transaction (the stream's source)."""
+    if gmail_ids:
+        session.execute(
+            _CHANGES.insert(),
+            [
+                {"mailbox": mailbox, "gmail_id": i, "kind": kind, "changed_at": now}
+                for i in sorted(gmail_ids)
+            ],
+        )
 
 
 def dequeue(session: Session, mailbox: str, gmail_ids: Sequence[str]) -> None:
@@ -139,7 +155,7 @@ def failed_again(session: Session, mailbox: str, gmail_ids: Sequence[str], reaso
 
 def mark_deleted(session: Session, mailbox: str, gmail_ids: Sequence[str], now: datetime) -> None:
     if gmail_ids:
-        session.execute(
+        marked = session.execute(
             update(_MESSAGES)
             .where(
                 _MESSAGES.c.mailbox == mailbox,
@@ -147,7 +163,9 @@ def mark_deleted(session: Session, mailbox: str, gmail_ids: Sequence[str], now: 
                 _MESSAGES.c.deleted_at.is_(None),
             )
             .values(deleted_at=now)
+            .returning(_MESSAGES.c.gmail_id)
         )
+        record_changes(session, mailbox, [r[0] for r in marked], "deleted", now)
         dequeue(session, mailbox, gmail_ids)
 
 
@@ -186,6 +204,7 @@ def record_label_change(
             .where(_MESSAGES.c.mailbox == mailbox, _MESSAGES.c.gmail_id == change.message_id)
             .values(label_ids=sorted(labels))
         )
+        record_changes(session, mailbox, [change.message_id], "labels", now)
     return True
 
 

@@ -22,6 +22,7 @@ from wonder.auth.scopes import KNOWN_SCOPES
 from wonder.auth.store import create_token, revoke_token
 from wonder.db.uow import unit_of_work
 from wonder.v1 import listing_service_pb2 as pb
+from wonder.v1 import message_service_pb2 as mpb
 from wonder.v1 import sync_pb2
 from wonder.v1 import sync_service_pb2 as sync_pb
 
@@ -58,8 +59,23 @@ REQUESTS: dict[str, Callable[[], Message]] = {
     "/wonder.v1.SyncService/ListLedgerEntries": lambda: sync_pb.ListLedgerEntriesRequest(
         parent="leases/1"
     ),
+    "/wonder.v1.MessageService/GetMessage": lambda: mpb.GetMessageRequest(
+        name="mailboxes/a@b.example/messages/m1"
+    ),
+    "/wonder.v1.MessageService/ListMessages": lambda: mpb.ListMessagesRequest(),
+    "/wonder.v1.MessageService/GetThread": lambda: mpb.GetThreadRequest(
+        name="mailboxes/a@b.example/threads/t1"
+    ),
+    "/wonder.v1.MessageService/ListThreads": lambda: mpb.ListThreadsRequest(),
+    "/wonder.v1.MessageService/GetAttachment": lambda: mpb.GetAttachmentRequest(
+        name="mailboxes/a@b.example/messages/m1/attachments/2"
+    ),
+    "/wonder.v1.MessageService/StreamMessageChanges": lambda: mpb.StreamMessageChangesRequest(),
 }
-STREAMING = {"/wonder.v1.ListingService/StreamListingChanges"}
+STREAMING = {
+    "/wonder.v1.ListingService/StreamListingChanges",
+    "/wonder.v1.MessageService/StreamMessageChanges",
+}
 AUTH_CODES = {grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED}
 
 

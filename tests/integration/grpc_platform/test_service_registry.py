@@ -170,6 +170,7 @@ async def test_a_discovered_service_is_served_with_its_scope_health_and_reflecti
     assert names == {r.full_name for r in grpc_server.servicers.REGISTRATIONS} | {
         "test.v1.PlantedSync",
         "wonder.v1.ListingService",
+        "wonder.v1.MessageService",
         "grpc.health.v1.Health",
         "grpc.reflection.v1.ServerReflection",
         "grpc.reflection.v1alpha.ServerReflection",

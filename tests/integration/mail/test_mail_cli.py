@@ -36,15 +36,32 @@ def test_mail_sync_stores_every_mailbox(
     settings = settings_for(gmail, database_url)
     assert run(settings, "mail", "sync") == 0
     out = capsys.readouterr().out.splitlines()
-    assert [line.split(":")[0] for line in out] == list(settings.gmail.mailboxes)
+    assert [line.split(":")[0] for line in out[:-1]] == list(settings.gmail.mailboxes)
     with sessions() as session:
         counts = dict(
             session.execute(
                 select(MailMessage.mailbox, func.count()).group_by(MailMessage.mailbox)
             ).all()
         )
+        unparsed = session.scalar(select(func.count()).where(MailMessage.parsed_at.is_(None)))
     truth = {a: len(b.messages) for a, b in gmail.sandbox.state.mailboxes.items()}
     assert counts == truth
+    # The sync processes what it stored: every message parsed, in the last line's count.
+    assert out[-1].startswith(f"processed {sum(truth.values())} messages")
+    assert unparsed == 0
+
+
+def test_mail_process_parses_what_is_not_parsed(
+    gmail: GmailRig,
+    database_url: str,
+    sessions: sessionmaker[Session],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = settings_for(gmail, database_url)
+    assert run(settings, "mail", "sync") == 0
+    capsys.readouterr()
+    assert run(settings, "mail", "process") == 0
+    assert capsys.readouterr().out.startswith("processed 0 messages")
 
 
 def test_an_unknown_mailbox_is_refused(

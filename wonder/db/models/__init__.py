@@ -43,7 +43,14 @@ from wonder.db.models.listings import (
     Member,
     Office,
 )
-from wonder.db.models.mail import MailFetchQueue, MailLabelChange, MailMessage
+from wonder.db.models.mail import (
+    MailAttachment,
+    MailFetchQueue,
+    MailLabelChange,
+    MailLink,
+    MailMessage,
+    MailMessageChange,
+)
 from wonder.db.models.webhooks import WebhookInboxEvent
 
 __all__ = [
@@ -75,9 +82,12 @@ __all__ = [
     "ListingChange",
     "ListingHistory",
     "ListingMedia",
+    "MailAttachment",
     "MailFetchQueue",
     "MailLabelChange",
+    "MailLink",
     "MailMessage",
+    "MailMessageChange",
     "Member",
     "Office",
     "QuarantinedRecord",

@@ -15,6 +15,8 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Float,
+    ForeignKey,
     Index,
     Integer,
     LargeBinary,
@@ -53,6 +55,8 @@ class MailMessage(Base):
     has_attachments: Mapped[bool | None] = mapped_column(Boolean)
     defects: Mapped[list[str] | None] = mapped_column(JsonDocument)
     parsed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Which parser filled the parsed columns: an older one's rows are parsed again.
+    parser_version: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         UniqueConstraint("mailbox", "gmail_id", name="uq_mail_messages_mailbox_gmail_id"),
@@ -94,4 +98,69 @@ class MailLabelChange(Base):
     )
 
 
-__all__ = ["MailFetchQueue", "MailLabelChange", "MailMessage"]
+class MailLink(Base):
+    """A parsed message linked to a contact (by one of its mailboxes) or to a listing.
+
+    ``role`` is the header the mailbox came from (from, to, cc, ...) for a contact and ``text``
+    for a listing (found in the subject or body); ``target_kind`` is the contact's source
+    (``trestle_member``, ``buildium_tenant``, ...) or ``listing``. Replaced whole when the
+    message is parsed again.
+    """
+
+    __tablename__ = "mail_links"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    message_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("mail_messages.id", ondelete="CASCADE")
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))  # contact | listing
+    target_kind: Mapped[str] = mapped_column(String(32))
+    target_key: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(32))
+    confidence: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_mail_links_message", "message_id"),
+        Index("ix_mail_links_target", "kind", "target_key", "message_id"),
+    )
+
+
+class MailAttachment(Base):
+    """An attachment's metadata (the bytes stay in the raw message): one per non-body part."""
+
+    __tablename__ = "mail_attachments"
+
+    message_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("mail_messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    part: Mapped[str] = mapped_column(String(64), primary_key=True)
+    filename: Mapped[str | None] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    content_id: Mapped[str | None] = mapped_column(Text)
+    disposition: Mapped[str] = mapped_column(String(16))
+
+
+class MailMessageChange(Base):
+    """Append-only change feed of stored messages (StreamMessageChanges' cursor is ``seq``),
+    written in the transaction that changed the message: stored, labels, deleted, parsed."""
+
+    __tablename__ = "mail_message_changes"
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    mailbox: Mapped[str] = mapped_column(String(255))
+    gmail_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+__all__ = [
+    "MailAttachment",
+    "MailFetchQueue",
+    "MailLabelChange",
+    "MailLink",
+    "MailMessage",
+    "MailMessageChange",
+]
