@@ -18,6 +18,7 @@ from decimal import Decimal
 ZERO = Decimal("0.00")
 RECEIVABLE_TYPES = frozenset({"Charge"})
 REDUCING_TYPES = frozenset({"Payment", "Credit"})
+PREPAYMENT_GL = 4  # "Prepaid Rent" in the seeded chart of accounts
 
 
 @dataclass(slots=True)
@@ -54,9 +55,12 @@ def open_by_gl_account(txns: Iterable[Txn]) -> dict[int, Decimal]:
     return {gl_id: value for gl_id, value in balances.items() if value != 0}
 
 
-def allocate(txns: Sequence[Txn], amount: Decimal) -> tuple[tuple[int, Decimal], ...]:
+def allocate(
+    txns: Sequence[Txn], amount: Decimal, prepayment_gl: int = PREPAYMENT_GL
+) -> tuple[tuple[int, Decimal], ...]:
     """Split a payment or credit of ``amount`` over the oldest unpaid charge lines' GL accounts;
-    what is left over (a prepayment) goes to the first charge line's account."""
+    what is left over (a prepayment) goes to ``prepayment_gl`` (a Liability that is not a
+    deposit: rent paid ahead must never read as a deposit held)."""
     open_lines: list[tuple[int, Decimal]] = []
     paid = sum((t.total for t in txns if t.type in REDUCING_TYPES), ZERO)
     for txn in sorted((t for t in txns if t.type in RECEIVABLE_TYPES), key=_order):
@@ -74,8 +78,7 @@ def allocate(txns: Sequence[Txn], amount: Decimal) -> tuple[tuple[int, Decimal],
         split[gl_id] = split.get(gl_id, ZERO) + used
         left -= used
     if left > 0:
-        fallback = open_lines[0][0] if open_lines else _first_charge_gl(txns)
-        split[fallback] = split.get(fallback, ZERO) + left
+        split[prepayment_gl] = split.get(prepayment_gl, ZERO) + left
     return tuple(split.items())
 
 
@@ -107,10 +110,3 @@ def _bucket(days: int) -> int:
 
 def _order(txn: Txn) -> tuple[date, int]:
     return txn.date, txn.id
-
-
-def _first_charge_gl(txns: Sequence[Txn]) -> int:
-    for txn in txns:
-        if txn.lines:
-            return txn.lines[0][0]
-    raise ValueError("a payment needs a GL account: the lease has no charge yet")
