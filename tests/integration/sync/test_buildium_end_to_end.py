@@ -86,7 +86,7 @@ def mirrored_state(sessions: sessionmaker[Session]) -> dict[str, Any]:
             for name, model in TABLES.items()
         }
         t, line = BuildiumLeaseTransaction, BuildiumLeaseTransactionLine
-        lines: dict[int, list[tuple[int, Decimal]]] = {}
+        lines: dict[int, list[tuple[int | None, Decimal]]] = {}
         for txn_id, gl_id, amount in s.execute(
             select(line.transaction_id, line.gl_account_id, line.amount).order_by(
                 line.transaction_id, line.line_number
@@ -157,7 +157,8 @@ def portfolio(http_buildium: Any) -> RunningBuildium:
     assert {"Charge", "Payment", "Credit"} <= kinds
     assert {3, 5, 6} <= gls
     assert "Past" in statuses
-    assert any(x > 0 for x in totals) and any(x <= 0 for x in totals)
+    assert any(x > 0 for x in totals)
+    assert any(x <= 0 for x in totals)
     return running
 
 
@@ -183,7 +184,9 @@ def test_an_incremental_sync_after_a_month_equals_the_new_truth(
     portfolio.sandbox.advance(seconds=3600)  # the first mirror runs a while after the seeding
     mirror(portfolio, sessions)
     moved = portfolio.sandbox.advance(months=1, payments=4, edits=12, new_leases=2, ended_leases=2)
-    assert moved.new_leases and moved.ended_leases and moved.transactions
+    assert moved.new_leases
+    assert moved.ended_leases
+    assert moved.transactions
     report = mirror(portfolio, sessions)
     t = truth(portfolio)
     # Incremental: the lease walk read only what changed, not the whole list again.

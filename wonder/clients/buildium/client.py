@@ -24,11 +24,11 @@ import json
 import logging
 import random
 import time
-from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, TypeVar
 

@@ -10,8 +10,8 @@ Every error body is Buildium's ``{UserMessage, ErrorCode, Errors: [{Key, Value}]
 
 Extra control operations: ``POST /_sandbox/webhooks`` (target URL + secret),
 ``POST /_sandbox/webhooks/pump`` (deliver what is due), ``GET /_sandbox/requests`` (the
-per-second request log per account), ``GET /_sandbox/truth`` (the sandbox's today, balances from the ledger, the ids of every
-resource and every lease's ledger: the oracle the mirror is checked against).
+per-second request log per account), ``GET /_sandbox/truth`` (the sandbox's today, balances
+from the ledger, the ids of every resource and every lease's ledger: the mirror's oracle).
 """
 
 from __future__ import annotations
