@@ -153,10 +153,11 @@ def portfolio(http_buildium: Any) -> RunningBuildium:
     statuses = {r["LeaseStatus"] for r in running.sandbox.store.records["leases"].values()}
     totals = [money(b["total"]) for b in t["balances"].values()]
     # The portfolio has what the tests are about: partial payments, credits, late fees (GL 6),
-    # deposits (GL 3), move-outs, leases owing, and leases at zero or in credit.
+    # deposits (GL 3, some left unpaid), move-outs, leases owing, leases at zero or in credit.
     assert {"Charge", "Payment", "Credit"} <= kinds
     assert {3, 5, 6} <= gls
     assert "Past" in statuses
+    assert any(money(b["by_gl_account"].get("3", 0)) > 0 for b in t["balances"].values())
     assert any(x > 0 for x in totals)
     assert any(x <= 0 for x in totals)
     return running
