@@ -2,10 +2,11 @@
 
 A transaction's lines are (GL account id, amount), amounts positive. A payment or credit is
 split over the GL accounts of the oldest unpaid charge lines when it is posted (as Buildium
-allocates it: rent and fees before an unpaid deposit, anything over to Prepaid Rent), so the outstanding balance per GL account is the charge lines minus the payment
-and credit lines on that account, all of it readable from the ledger the sandbox serves.
-Aging applies payments and credits to charges oldest first and ages what is left of each
-charge by its date (0-30, 31-60, 61-90, over 90 days).
+allocates it: rent and fees before an unpaid deposit, anything over to Prepaid Rent), so the
+outstanding balance per GL account is the charge lines minus the payment and credit lines on
+that account, all of it readable from the ledger the sandbox serves. Aging applies payments and
+credits to charges oldest first and ages what is left of each charge by its date (0-30, 31-60,
+61-90, over 90 days).
 """
 
 from __future__ import annotations
