@@ -75,7 +75,7 @@ def run() -> list[Row]:
         ),
     }
     rows = []
-    before = {}
+    before: dict[str, float] = {}
     for name, (leases, txns) in ways.items():
         for what, fn in (("leases", leases), ("transactions", txns)):
             seconds = best_of(fn)
