@@ -31,7 +31,7 @@ from wonder.db.models import (
 )
 from wonder.settings import BuildiumSyncSettings
 from wonder.sync.buildium_source import ClientSource
-from wonder.sync.mirror_service import MirrorReport, sync
+from wonder.sync.mirror_service import MirrorReport, lease_of_transaction, sync
 from wonder.sync.mirror_store import sql_units
 from wonder.sync.reconcile_service import ReconcileOutcome, reconcile_balances
 
@@ -278,3 +278,14 @@ def _fresh_account_buckets() -> Iterator[None]:
     governor._buckets.clear()
     yield
     governor._buckets.clear()
+
+
+def test_a_lease_transaction_resolves_to_its_lease_through_its_gl_transaction(
+    http_buildium: Any,
+) -> None:
+    running: RunningBuildium = http_buildium()
+    source = source_for(running)
+    txn = next(iter(running.sandbox.store.txns.values()))
+    assert lease_of_transaction(source, txn.id) == txn.lease_id
+    assert lease_of_transaction(source, 2_000_000_000) is None  # a 404 is "no such transaction"
+    assert running.transport.violations == []
