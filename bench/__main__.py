@@ -1,6 +1,7 @@
-"""``make bench`` / ``python -m bench [--only AREA] [--listings N] [--quick]``.
+"""``make bench`` / ``python -m bench [--only AREA] [--listings N] [--leases N] [--quick]``.
 
-Areas: ingest, grpc, abuse, mail (parsing), mail-sync (the Gmail quota ceiling).
+Areas: ingest, grpc, abuse, mail (parsing), mail-sync (the Gmail quota ceiling), webhooks,
+buildium (page parsing, first mirror over HTTP).
 
 Prints one side-by-side table per area (metric | measured | reference | ratio | goal); progress
 goes to stderr. ``--markdown FILE`` also writes the tables (with date and machine) as Markdown.
@@ -15,20 +16,37 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import abuse, grpc_bench, ingest, mail_parse, mail_sync, webhooks
+from bench import (
+    abuse,
+    buildium_http,
+    buildium_parse,
+    grpc_bench,
+    ingest,
+    mail_parse,
+    mail_sync,
+    webhooks,
+)
 from bench.support import progress, scratch_database
 from bench.table import Row, render_markdown, render_text
 
 FULL_LISTINGS = 100_000
 QUICK_LISTINGS = 5_000
+FULL_LEASES = 10_000  # ~17 min: one ledger request per lease at 10 requests/s
+QUICK_LEASES = 200
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
         "--only",
-        choices=("ingest", "grpc", "abuse", "mail", "mail-sync", "webhooks"),
+        choices=("ingest", "grpc", "abuse", "mail", "mail-sync", "webhooks", "buildium"),
         help="run one area only",
+    )
+    parser.add_argument(
+        "--leases",
+        type=int,
+        help=f"Buildium leases mirrored over HTTP at 10 req/s (default {FULL_LEASES:,};"
+        f" {QUICK_LEASES:,} with --quick)",
     )
     parser.add_argument(
         "--listings",
@@ -64,7 +82,14 @@ def main(argv: list[str] | None = None) -> int:
         show("Mail parsing and linking (SpamAssassin corpus)", mail_parse.run())
     if args.only in (None, "mail-sync"):
         show("Mail sync at the Gmail quota ceiling", mail_sync.run(quick=args.quick))
-    if args.only in ("mail", "mail-sync"):
+    if args.only in (None, "buildium"):
+        leases = args.leases or (QUICK_LEASES if args.quick else FULL_LEASES)
+        show("Buildium page parsing (1,000-record pages)", buildium_parse.run())
+        show(
+            f"Buildium first mirror over HTTP ({leases:,} leases, 10 req/s)",
+            buildium_http.run(leases),
+        )
+    if args.only in ("mail", "mail-sync", "buildium"):
         pass
     elif args.only == "webhooks":
         show("Webhook receiver (Buildium, PostgreSQL inbox)", webhooks.standalone(webhook_events))

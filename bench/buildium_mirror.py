@@ -111,6 +111,11 @@ class GeneratedBuildium:
         rows = self.lists[resource] if updated_from is None else []
         return SourcePage(rows[offset : offset + limit], len(rows), NOW)
 
+    def changed_ledgers(self, updated_from: datetime) -> SourcePage:
+        # Nothing posted since the first load: one GL-transaction page, empty.
+        self.requests += 1
+        return SourcePage([], 0, NOW)
+
     def lease_transactions(self, lease_id: int) -> Sequence[Any]:
         self.requests += 1
         return self.ledgers.get(lease_id, [])

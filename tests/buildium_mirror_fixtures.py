@@ -365,6 +365,8 @@ class FakeBuildium:
     requests: int = 0
     list_calls: list[tuple[Resource, int, datetime | None]] = field(default_factory=list)
     ledger_calls: list[int] = field(default_factory=list)
+    # When each lease's ledger last changed (a lease not listed: before any run).
+    ledger_updated: dict[int, datetime] = field(default_factory=dict)
 
     @classmethod
     def seeded(cls) -> FakeBuildium:
@@ -395,6 +397,11 @@ class FakeBuildium:
             if updated_from is None or self.updated[(resource, i)] >= updated_from
         ]
         return SourcePage(rows[offset : offset + limit], len(rows), self.clock)
+
+    def changed_ledgers(self, updated_from: datetime) -> SourcePage:
+        self.requests += 1
+        ids = sorted(i for i, at in self.ledger_updated.items() if at >= updated_from)
+        return SourcePage(ids, len(ids), self.clock)
 
     def lease_transactions(self, lease_id: int) -> Sequence[Any]:
         self.requests += 1

@@ -113,6 +113,8 @@ def make_uvicorn_config(app: ASGIApp, host: str, port: int, log_level: str) -> u
         lifespan="off",
         access_log=False,
         timeout_graceful_shutdown=2,
+        # An emulator answers Date by its own (movable) clock; uvicorn's would be a second one.
+        date_header=False,
     )
 
 

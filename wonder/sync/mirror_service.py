@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 
 from wonder.ingest.delete_guard import plan_deletes
@@ -37,6 +38,7 @@ from wonder.sync.ports import (
 logger = logging.getLogger("wonder.sync.mirror")
 # The pipeline name of the mirror's runs in ``sync_runs``.
 PIPELINE = "buildium:mirror"
+LEDGER_CHANGES = "buildium:ledger_changes"
 
 PARSERS: dict[Resource, Callable[[Mapping[str, Any]], rec.Record]] = {
     Resource.RENTALS: rec.parse_rental,
@@ -66,6 +68,8 @@ class MirrorReport:
     resources: dict[str, ResourceReport] = field(default_factory=dict)
     ledgers_read: int = 0
     ledger_transactions_written: int = 0
+    # Leases whose ledger changed since the last run (by their GL transactions).
+    ledgers_changed: int = 0
     requests: int = 0
 
     def of(self, resource: Resource) -> ResourceReport:
@@ -88,6 +92,7 @@ def sync(
     sync_gl_accounts(source, units, settings, report, clock)
     for resource in PAGED:
         walk(source, units, resource, settings, report, full=full, clock=clock)
+    find_changed_ledgers(source, units, settings, report, clock)
     if reread_ledgers:
         with units() as store:
             store.mark_ledgers_pending(store.live_ids(Resource.LEASES))
@@ -192,6 +197,38 @@ def walk(
         stats.quarantined += len(rejected)
         if done:
             return
+
+
+def find_changed_ledgers(
+    source: BuildiumSource,
+    units: MirrorUnits,
+    settings: BuildiumSyncSettings,
+    report: MirrorReport,
+    clock: Clock,
+) -> None:
+    """Mark pending the ledgers that gained or changed a transaction since the last run (a lease
+    ledger has no last-updated filter; its GL transactions do). The first run asks nothing: every
+    lease it wrote is pending already, and the leases walk's watermark starts this cursor."""
+    with units() as store:
+        cursor = store.get_cursor(LEDGER_CHANGES)
+        leases = store.get_cursor(Resource.LEASES.label)
+    if cursor is None or cursor.modification_timestamp is None:
+        start = leases.modification_timestamp if leases else None
+        if start is not None:
+            with units() as store:
+                store.save_cursor(
+                    LEDGER_CHANGES, modification_timestamp=start, last_key=None, now=clock()
+                )
+        return
+    since = cursor.modification_timestamp - timedelta(seconds=settings.overlap_seconds)
+    page = source.changed_ledgers(since)
+    changed = [int(i) for i in page.records]
+    with units() as store:
+        store.mark_ledgers_pending(changed)
+        store.save_cursor(
+            LEDGER_CHANGES, modification_timestamp=page.requested_at, last_key=None, now=clock()
+        )
+    report.ledgers_changed = len(changed)
 
 
 def refresh_ledgers(

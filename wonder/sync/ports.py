@@ -70,6 +70,12 @@ class BuildiumSource(Protocol):
         inclusive when ``updated_from`` is set."""
         ...
 
+    def changed_ledgers(self, updated_from: datetime) -> SourcePage:
+        """Ids of the leases whose ledger gained or changed a transaction at or after
+        ``updated_from`` (the GL transactions' ``UnitAgreement``: the lease ledger itself has no
+        last-updated filter), with the request clock of the first page."""
+        ...
+
     def lease_transactions(self, lease_id: int) -> Sequence[Any]:
         """Every transaction of one lease's ledger (all pages)."""
         ...

@@ -117,7 +117,8 @@ def test_a_crash_at_any_unit_of_work_reruns_to_the_exact_state(
     counting = Units(sql_units(reference))
     sync(clean_fake, counting, SETTINGS, clock=lambda: T0)
     truth = end_state(reference)
-    assert counting.opened == 17  # cursor reads, 10 pages, the pending query, 2 ledger batches
+    # cursor reads, 10 pages, the ledger-change cursor (read, start), the pending query, 2 batches
+    assert counting.opened == 19
     for kill_at in range(1, counting.opened + 1):
         wipe(sessions)
         fake = FakeBuildium.seeded()

@@ -10,7 +10,13 @@ import httpx
 import pytest
 
 from wonder.clients.buildium.queries import buildium_time, incremental_window, split_ids
-from wonder.sandbox.buildium.ledger import Txn, allocate, outstanding
+from wonder.sandbox.buildium.ledger import (
+    DEPOSIT_GL,
+    PREPAYMENT_GL,
+    Txn,
+    allocate,
+    outstanding,
+)
 from wonder.sandbox.buildium.queries import Query, QueryError, order
 
 
@@ -25,7 +31,22 @@ def test_a_payment_goes_to_the_oldest_unpaid_charge_lines_first():
     ]
     assert allocate(ledger, D("1020.00")) == ((5, D("1000.00")), (6, D("20.00")))
     ledger.append(Txn(3, 1, date(2026, 1, 9), "Payment", ((5, D("1000.00")), (6, D("20.00")))))
-    assert allocate(ledger, D("100.00")) == ((6, D("100.00")),)  # 30 owed, 70 prepaid
+    # 30 owed on the late fee, the 70 over it to Prepaid Rent (never to a deposit account)
+    assert allocate(ledger, D("100.00")) == ((6, D("30.00")), (PREPAYMENT_GL, D("70.00")))
+    ledger.append(Txn(4, 1, date(2026, 1, 20), "Payment", ((6, D("30.00")), (4, D("70.00")))))
+    ledger.append(charge(5, date(2026, 2, 1), (5, "1000.00")))
+    # the 70 prepaid pays February first
+    assert allocate(ledger, D("930.00")) == ((5, D("930.00")),)
+
+
+def test_rent_and_fees_are_paid_before_an_unpaid_deposit():
+    ledger = [
+        charge(1, date(2026, 1, 1), (DEPOSIT_GL, "1000.00")),
+        Txn(2, 1, date(2026, 1, 1), "Payment", ((DEPOSIT_GL, D("500.00")),)),
+        charge(3, date(2026, 1, 1), (5, "1200.00")),
+    ]
+    assert allocate(ledger, D("1200.00")) == ((5, D("1200.00")),)
+    assert allocate(ledger, D("1300.00")) == ((5, D("1200.00")), (DEPOSIT_GL, D("100.00")))
 
 
 def test_aging_puts_what_is_left_of_each_charge_in_its_bucket():

@@ -7,7 +7,7 @@
 - ``records``: typed records of what the sync reads (money as Decimal).
 """
 
-from wonder.clients.buildium.client import BuildiumClient
+from wonder.clients.buildium.client import BuildiumClient, ListPage
 from wonder.clients.buildium.queries import IncrementalWindow
 
-__all__ = ["BuildiumClient", "IncrementalWindow"]
+__all__ = ["BuildiumClient", "IncrementalWindow", "ListPage"]

@@ -25,12 +25,15 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
+import orjson
 
 from wonder.clients.buildium import records as r
 from wonder.clients.buildium.auth import BuildiumAuth
@@ -141,6 +144,26 @@ class BuildiumClient:
                     continue
                 seen.add(message[key])
                 yield message
+
+    def list_page(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        offset: int,
+        limit: int,
+        order_by: str = "Id asc",
+    ) -> ListPage:
+        """One ``limit``/``offset`` page as sent (no de-duplication: the caller pages), with
+        ``X-Total-Count`` and the answer's ``Date`` header (the server's clock) when present."""
+        query = {**(params or {}), "orderby": order_by, "limit": limit, "offset": offset}
+        answer = self._call("GET", path, query, None)
+        total = answer.headers.get("X-Total-Count")
+        return ListPage(
+            records=answer.body or [],
+            total=int(total) if total is not None else None,
+            server_time=_http_date(answer.headers.get("Date")),
+        )
 
     def window(self, since: datetime | None) -> IncrementalWindow:
         """The incremental window after ``since`` (the stored watermark) with the overlap."""
@@ -279,9 +302,9 @@ class BuildiumClient:
         logger.debug("%s -> %s", where, status)
         if 200 <= status < 300:
             try:
-                parsed = (
-                    json.loads(response.content, parse_float=Decimal) if response.content else None
-                )
+                # orjson: numbers stay JSON floats (the raw message stays plain JSON); money
+                # is exact all the same, as a float's repr is the decimal it was read from.
+                parsed = orjson.loads(response.content) if response.content else None
             except ValueError as exc:
                 if method == "POST":
                     raise TransientError(f"unreadable answer to {where} (not retried)") from exc
@@ -304,6 +327,24 @@ class BuildiumClient:
     def _on_request(self, request: httpx.Request) -> None:
         self.governor.acquire()
         self.requests_made += 1
+
+
+@dataclass(frozen=True)
+class ListPage:
+    records: list[Message]
+    total: int | None
+    # The answer's Date header (None when absent or unreadable).
+    server_time: datetime | None
+
+
+def _http_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class _Answer:

@@ -1,6 +1,7 @@
 """Typed records of what the sync reads from Buildium (only the fields it needs; the raw
-message is kept beside each, so nothing is lost). Money is ``Decimal``: bodies are parsed with
-``parse_float=Decimal``, never through float."""
+message is kept beside each, so nothing is lost). Money is ``Decimal``, made from the JSON
+number's shortest repr (pydantic's float → Decimal), so "1575.35" is exactly 1575.35: amounts
+are never added up as floats."""
 
 from __future__ import annotations
 

@@ -175,7 +175,8 @@ def outstanding_balances(store: BuildiumStore, query: Query, ids: list[int]) -> 
         if owned is not None and lease["PropertyId"] not in owned:
             continue
         balance = store.balance(lid)
-        if balance.total != 0 or balance.by_gl_account:
+        # The spec: "Leases with a zero or credit balance will not be returned".
+        if balance.total > 0:
             rows.append(messages.outstanding_balance(lease, balance))
     return _listed(query, rows)
 

@@ -13,12 +13,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from wonder.sandbox.buildium.ledger import DEPOSIT_GL
 from wonder.sandbox.buildium.store import BuildiumStore
 
 BANK_GL = 1
 RENT_GL = 5
 LATE_FEE_GL = 6
-DEPOSIT_GL = 3
 CREDIT_MEMO = "Rent concession"
 # How a lease's tenants pay, and how often: on time, late (with a late fee), partially, not.
 PAYERS = (("on_time", 70), ("late", 15), ("partial", 10), ("none", 5))
@@ -156,13 +156,16 @@ def move_in(
         "_payer": pick_payer(rng),
     }
     store.add("leases", lease)
+    # One tenant in five pays only half the deposit at move-in (the rest stays owed: Buildium's
+    # outstanding balance counts it, though it is no rent).
+    paid = deposit if rng.random() < 0.8 else (deposit / 2).quantize(CENTS)
     if start <= store.today():
         store.post(lease_id, "Charge", start, ((DEPOSIT_GL, deposit),), memo="Security deposit")
         store.post(
             lease_id,
             "Payment",
             start,
-            deposit,
+            ((DEPOSIT_GL, paid),),
             payee_tenant_id=tenants[0]["Id"],
             payment_method="Check",
         )

@@ -2,10 +2,11 @@
 
 A transaction's lines are (GL account id, amount), amounts positive. A payment or credit is
 split over the GL accounts of the oldest unpaid charge lines when it is posted (as Buildium
-allocates it), so the outstanding balance per GL account is the charge lines minus the payment
-and credit lines on that account, all of it readable from the ledger the sandbox serves.
-Aging applies payments and credits to charges oldest first and ages what is left of each
-charge by its date (0-30, 31-60, 61-90, over 90 days).
+allocates it: rent and fees before an unpaid deposit, anything over to Prepaid Rent), so the
+outstanding balance per GL account is the charge lines minus the payment and credit lines on
+that account, all of it readable from the ledger the sandbox serves. Aging applies payments and
+credits to charges oldest first and ages what is left of each charge by its date (0-30, 31-60,
+61-90, over 90 days).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from decimal import Decimal
 ZERO = Decimal("0.00")
 RECEIVABLE_TYPES = frozenset({"Charge"})
 REDUCING_TYPES = frozenset({"Payment", "Credit"})
+DEPOSIT_GL = 3  # "Security Deposit Liability" in the seeded chart of accounts
+PREPAYMENT_GL = 4  # "Prepaid Rent"
 
 
 @dataclass(slots=True)
@@ -54,28 +57,46 @@ def open_by_gl_account(txns: Iterable[Txn]) -> dict[int, Decimal]:
     return {gl_id: value for gl_id, value in balances.items() if value != 0}
 
 
-def allocate(txns: Sequence[Txn], amount: Decimal) -> tuple[tuple[int, Decimal], ...]:
-    """Split a payment or credit of ``amount`` over the oldest unpaid charge lines' GL accounts;
-    what is left over (a prepayment) goes to the first charge line's account."""
-    open_lines: list[tuple[int, Decimal]] = []
-    paid = sum((t.total for t in txns if t.type in REDUCING_TYPES), ZERO)
+def allocate(
+    txns: Sequence[Txn],
+    amount: Decimal,
+    prepayment_gl: int = PREPAYMENT_GL,
+    deposit_gl: int = DEPOSIT_GL,
+) -> tuple[tuple[int, Decimal], ...]:
+    """Split a payment or credit of ``amount`` over the GL accounts of the oldest unpaid charge
+    lines: rent and fees first, then an unpaid deposit charge; what is left over (a prepayment)
+    goes to ``prepayment_gl`` (a Liability that is not a deposit: rent paid ahead must never
+    read as a deposit held). What each account already received pays its own charges; what a
+    prepayment holds pays any rent or fee charge."""
+    reduced: dict[int, Decimal] = {}
+    for txn in txns:
+        if txn.type in REDUCING_TYPES:
+            for gl_id, line_amount in txn.lines:
+                reduced[gl_id] = reduced.get(gl_id, ZERO) + line_amount
+    pool = reduced.pop(prepayment_gl, ZERO)
+    ordinary: list[tuple[int, Decimal]] = []
+    deposits: list[tuple[int, Decimal]] = []
     for txn in sorted((t for t in txns if t.type in RECEIVABLE_TYPES), key=_order):
         for gl_id, line_amount in txn.lines:
-            used = min(paid, line_amount)
-            paid -= used
-            if line_amount - used > 0:
-                open_lines.append((gl_id, line_amount - used))
+            used = min(reduced.get(gl_id, ZERO), line_amount)
+            reduced[gl_id] = reduced.get(gl_id, ZERO) - used
+            left_open = line_amount - used
+            if gl_id != deposit_gl:
+                from_pool = min(pool, left_open)
+                pool -= from_pool
+                left_open -= from_pool
+            if left_open > 0:
+                (deposits if gl_id == deposit_gl else ordinary).append((gl_id, left_open))
     split: dict[int, Decimal] = {}
     left = amount
-    for gl_id, open_amount in open_lines:
+    for gl_id, open_amount in ordinary + deposits:
         if left <= 0:
             break
         used = min(left, open_amount)
         split[gl_id] = split.get(gl_id, ZERO) + used
         left -= used
     if left > 0:
-        fallback = open_lines[0][0] if open_lines else _first_charge_gl(txns)
-        split[fallback] = split.get(fallback, ZERO) + left
+        split[prepayment_gl] = split.get(prepayment_gl, ZERO) + left
     return tuple(split.items())
 
 
@@ -107,10 +128,3 @@ def _bucket(days: int) -> int:
 
 def _order(txn: Txn) -> tuple[date, int]:
     return txn.date, txn.id
-
-
-def _first_charge_gl(txns: Sequence[Txn]) -> int:
-    for txn in txns:
-        if txn.lines:
-            return txn.lines[0][0]
-    raise ValueError("a payment needs a GL account: the lease has no charge yet")

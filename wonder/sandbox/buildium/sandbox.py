@@ -10,7 +10,8 @@ Every error body is Buildium's ``{UserMessage, ErrorCode, Errors: [{Key, Value}]
 
 Extra control operations: ``POST /_sandbox/webhooks`` (target URL + secret),
 ``POST /_sandbox/webhooks/pump`` (deliver what is due), ``GET /_sandbox/requests`` (the
-per-second request log per account), ``GET /_sandbox/truth`` (balances from the ledger).
+per-second request log per account), ``GET /_sandbox/truth`` (the sandbox's today, balances
+from the ledger, the ids of every resource and every lease's ledger: the mirror's oracle).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import secrets
 import threading
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import Any
 
 import httpx
@@ -284,7 +286,29 @@ class BuildiumSandbox:
                     "aging": list(balance.aging),
                     "by_gl_account": {str(k): v for k, v in sorted(balance.by_gl_account.items())},
                 }
-            return {"balances": out}
+            records = {
+                name: sorted(int(i) for i in self.store.records[name])
+                for name in ("glaccounts", "rentals", "units", "owners", "tenants", "leases")
+            }
+            ledgers = {
+                str(lease_id): [
+                    {
+                        "id": t.id,
+                        "date": t.date.isoformat(),
+                        "type": t.type,
+                        "total": t.total,
+                        "lines": [[gl_id, amount] for gl_id, amount in t.lines],
+                    }
+                    for t in sorted(txns, key=lambda t: t.id)
+                ]
+                for lease_id, txns in sorted(self.store.ledger.items())
+            }
+            return {
+                "today": self.store.today().isoformat(),
+                "balances": out,
+                "records": records,
+                "ledgers": ledgers,
+            }
 
     def transport(self) -> httpx.MockTransport:
         return mock_transport(self.handle)
@@ -306,6 +330,9 @@ class BuildiumSandbox:
         if fault.truncate and reply.status == 200:
             reply.body = truncated(reply.body)
         reply.latency_seconds = fault.latency_seconds
+        # By the sandbox's clock (the one ``lastupdatedfrom`` compares with): a client keeps
+        # its watermark from it, as from Buildium's own Date header.
+        reply.headers.setdefault("Date", format_datetime(self.clock.now(), usegmt=True))
         self._count(request.method, route, reply.status)
         return reply
 
