@@ -159,3 +159,51 @@ def test_the_governor_keeps_the_mailbox_under_its_quota() -> None:
     assert quota["refused"] == {}
     assert quota["spent"][AGENT] == client.units_spent
     sandbox.state.outbox.close()
+
+
+class WaitingGovernor:
+    """A governor whose every acquire takes ``wait`` seconds of the injected clock."""
+
+    def __init__(self, wait: float) -> None:
+        self.now = 0.0
+        self.wait = wait
+
+    def clock(self) -> float:
+        return self.now
+
+    def acquire(self, cost: float = 1) -> None:
+        self.now += self.wait
+
+    def pending(self, cost: float = 1) -> float:
+        return 0.0
+
+    def observe(self, headers: object) -> None:
+        return None
+
+
+@pytest.mark.parametrize(("wait", "kept"), [(0.5, True), (5.0, False)])
+def test_a_long_quota_wait_starts_on_a_fresh_connection(
+    gmail: GmailRig, wait: float, kept: bool
+) -> None:
+    # Servers drop keep-alive connections idle for seconds; one used after a long wait fails,
+    # is retried and spends its quota twice. The pooled connection is dropped after such a wait.
+    governor = WaitingGovernor(wait)
+    client = GmailClient(
+        AGENT,
+        base_url=gmail.base_url,
+        credentials=bearer_credentials(TOKEN),
+        governor=governor,
+        regime=gmail.sandbox.quota.regime,
+        retry=RetryLoop(service="gmail", backoff=BackoffPolicy(0.001, 0.01, 2)),
+        monotonic=governor.clock,
+    )
+    try:
+        client.profile_history_id()
+        pooled = client._http.http.connections
+        assert len(pooled) == 1
+        before = next(iter(pooled.values()))
+        client.profile_history_id()
+        after = next(iter(pooled.values()))
+        assert (after is before) is kept
+    finally:
+        client.close()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -42,6 +43,8 @@ from wonder.clients.retry import RETRYABLE_STATUSES, RetryableError, RetryLoop
 
 T = TypeVar("T")
 MAX_BATCH = 50
+# A quota wait longer than this starts the next request on a fresh connection.
+IDLE_CONNECTION_SECONDS = 2.0
 RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 # What a dropped connection or a cut body raises inside httplib2 and the library.
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
@@ -82,8 +85,10 @@ class GmailClient:
         regime: QuotaRegime,
         retry: RetryLoop,
         timeout_seconds: float = 60.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.mailbox = mailbox
+        self._monotonic = monotonic
         self._base_url = base_url.rstrip("/")
         self._http = google_auth_httplib2.AuthorizedHttp(
             credentials, http=httplib2.Http(timeout=timeout_seconds)
@@ -120,8 +125,21 @@ class GmailClient:
 
     def _spend(self, method: str, calls: int = 1) -> None:
         units = self._regime.cost(method) * calls
+        started = self._monotonic()
         self._governor.acquire(units)
         self.units_spent += units
+        if self._monotonic() - started > IDLE_CONNECTION_SECONDS:
+            self._drop_idle_connections()
+
+    def _drop_idle_connections(self) -> None:
+        # Servers close keep-alive connections idle for a few seconds (uvicorn after 5 s, Google's
+        # front ends too). After a long quota wait the pooled one is likely gone: a request sent
+        # on it fails, is retried and spends its quota a second time (measured: each 10 s wait
+        # of the current regime doubled). A fresh connection costs one handshake.
+        connections = getattr(self._http.http, "connections", {})
+        for connection in list(connections.values()):
+            connection.close()
+        connections.clear()
 
     def _run(self, method: str, make: Callable[[], Any]) -> Any:
         def attempt() -> Any:
