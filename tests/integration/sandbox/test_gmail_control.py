@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import orjson
+import pytest
 
 from tests.gmail_fixtures import GmailRig
 from wonder.sandbox.gmail.resources import parse_mime
@@ -101,3 +102,23 @@ def test_advance_adds_mail_and_replies_in_threads(gmail: GmailRig) -> None:
     for reply in replies:
         original = [m for m in box.messages.values() if m.thread_id == reply.thread_id]
         assert len(original) >= 2  # the reply shares its thread with what it answers
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"mailbox": AGENT, "raw": "%%%"}, "raw: not base64url"),
+        ({"mailbox": AGENT, "bogus": 1}, "invalid AddMail"),
+        ({"mailbox": AGENT, "path": "/no/such/file.mbox"}, "/no/such/file.mbox"),
+    ],
+)
+def test_bad_control_requests_are_400s(
+    gmail: GmailRig, body: dict[str, object], expected: str
+) -> None:
+    answer = httpx.post(f"{gmail.base_url}/_sandbox/gmail/messages", json=body)
+    assert answer.status_code == 400
+    assert expected in answer.json()["error"]
+
+
+def test_a_control_path_takes_only_its_method(gmail: GmailRig) -> None:
+    assert httpx.get(f"{gmail.base_url}/_sandbox/gmail/messages").status_code == 405

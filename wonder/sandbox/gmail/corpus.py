@@ -44,7 +44,9 @@ def _jsonl(path: Path, limit: int | None) -> Iterator[LoadedMail]:
 
 
 def load_mail(path: Path, limit: int | None = None) -> Iterator[LoadedMail]:
-    """Messages from ``path`` (``ValueError`` when it is none of the known kinds)."""
+    """Messages from ``path`` (``ValueError`` when it is missing or none of the known kinds)."""
+    if not path.exists():
+        raise ValueError(f"{path}: no such file or folder")
     if path.is_dir():
         for count, eml in enumerate(sorted(path.glob("*.eml"))):
             if limit is not None and count >= limit:

@@ -15,16 +15,14 @@ from __future__ import annotations
 
 import base64
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from wonder.sandbox.adapters import mock_transport
-from wonder.sandbox.control import ControlRouter
+from wonder.sandbox.control import ControlRouter, parse_body
 from wonder.sandbox.faults import FaultInjector, FaultKind
 from wonder.sandbox.gmail.api import ApiError, GmailApi, match, method_name
 from wonder.sandbox.gmail.batch import BatchError, compose_batch, parse_batch
@@ -82,7 +80,20 @@ class GmailSandbox:
         self._lock = threading.Lock()
         self.quota_status = 429
         self._build()
-        self.control = ControlRouter(self, GmailAdvance, GmailFaultSettings)
+        self.control = ControlRouter(
+            self,
+            GmailAdvance,
+            GmailFaultSettings,
+            extra={
+                f"{GMAIL_CONTROL}/messages": ("POST", self._control_add),
+                f"{GMAIL_CONTROL}/push": ("POST", self._control_push),
+                f"{GMAIL_CONTROL}/truth": ("GET", lambda _: json_reply(200, self.truth())),
+                f"{GMAIL_CONTROL}/pump": (
+                    "POST",
+                    lambda _: json_reply(200, {"attempts": self.pump_push()}),
+                ),
+            },
+        )
         self.api = GmailApi(self.state)
         from wonder.sandbox.gmail.app import create_app
 
@@ -141,8 +152,6 @@ class GmailSandbox:
         control = self.control.handle(request)
         if control is not None:
             return control
-        if request.path.startswith(GMAIL_CONTROL + "/"):
-            return self._gmail_control(request)
         if request.path == PEM_CERTS_PATH:
             return json_reply(200, self.state.push_key.pem_certs())
         if request.path == JWKS_PATH:
@@ -240,38 +249,34 @@ class GmailSandbox:
             answers.append((call.content_id, reply))
         return compose_batch(answers)
 
-    def _gmail_control(self, request: SandboxRequest) -> Reply:
-        operations: dict[tuple[str, str], Callable[[SandboxRequest], Reply]] = {
-            ("POST", "messages"): self._control_add,
-            ("POST", "push"): self._control_push,
-            ("GET", "truth"): lambda _: json_reply(200, self.truth()),
-            ("POST", "pump"): lambda _: json_reply(200, {"attempts": self.pump_push()}),
-        }
-        operation = operations.get((request.method, request.path[len(GMAIL_CONTROL) + 1 :]))
-        if operation is None:
-            return json_reply(404, {"error": "not found"})
-        try:
-            return operation(request)
-        except ValueError as exc:
-            return json_reply(400, {"error": str(exc)[:300]})
-
     def _control_add(self, request: SandboxRequest) -> Reply:
-        body = AddMail.model_validate(orjson.loads(request.body or b"{}"))
+        body = parse_body(AddMail, request.body)
+        if isinstance(body, Reply):
+            return body
         if body.mailbox not in self.state.mailboxes:
-            raise ValueError(f"unknown mailbox {body.mailbox!r}")
+            return json_reply(400, {"error": f"unknown mailbox {body.mailbox[:80]!r}"})
         added: list[str] = []
         if body.raw is not None:
-            raw = base64.urlsafe_b64decode(body.raw.encode() + b"==")
+            try:
+                padded = body.raw.encode() + b"=" * (-len(body.raw) % 4)
+                raw = base64.b64decode(padded, altchars=b"-_", validate=True)
+            except ValueError:
+                return json_reply(400, {"error": "raw: not base64url"})
             added.append(self.state.add_raw(body.mailbox, raw, set(body.labels)).id)
         if body.path is not None:
-            for mail in load_mail(Path(body.path), body.limit):
-                added.append(
-                    self.state.add_raw(body.mailbox, mail.raw, set(body.labels), mail.truth).id
-                )
+            try:
+                for mail in load_mail(Path(body.path), body.limit):
+                    added.append(
+                        self.state.add_raw(body.mailbox, mail.raw, set(body.labels), mail.truth).id
+                    )
+            except (OSError, ValueError) as exc:
+                return json_reply(400, {"error": str(exc)[:300], "added": added})
         return json_reply(200, {"added": added})
 
     def _control_push(self, request: SandboxRequest) -> Reply:
-        target = PushTarget.model_validate(orjson.loads(request.body or b"{}"))
+        target = parse_body(PushTarget, request.body)
+        if isinstance(target, Reply):
+            return target
         return json_reply(
             200, {"subscription": self.state.set_push_target(target.url, target.audience)}
         )
