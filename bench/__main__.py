@@ -1,7 +1,7 @@
 """``make bench`` / ``python -m bench [--only AREA] [--listings N] [--leases N] [--quick]``.
 
-Areas: ingest, grpc, abuse, mail (parsing), mail-sync (the Gmail quota ceiling), webhooks,
-buildium (page parsing, first mirror over HTTP).
+Areas: ingest, grpc, abuse, mail (parsing), mail-sync (the Gmail quota ceiling), mail-push
+(Gmail push to stored latency), webhooks, buildium (page parsing, first mirror over HTTP).
 
 Prints one side-by-side table per area (metric | measured | reference | ratio | goal); progress
 goes to stderr. ``--markdown FILE`` also writes the tables (with date and machine) as Markdown.
@@ -23,6 +23,7 @@ from bench import (
     grpc_bench,
     ingest,
     mail_parse,
+    mail_push_latency,
     mail_sync,
     webhooks,
 )
@@ -39,7 +40,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
         "--only",
-        choices=("ingest", "grpc", "abuse", "mail", "mail-sync", "webhooks", "buildium"),
+        choices=(
+            "ingest",
+            "grpc",
+            "abuse",
+            "mail",
+            "mail-sync",
+            "mail-push",
+            "webhooks",
+            "buildium",
+        ),
         help="run one area only",
     )
     parser.add_argument(
@@ -82,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         show("Mail parsing and linking (SpamAssassin corpus)", mail_parse.run())
     if args.only in (None, "mail-sync"):
         show("Mail sync at the Gmail quota ceiling", mail_sync.run(quick=args.quick))
+    if args.only in (None, "mail-push"):
+        show("Gmail push to stored latency", mail_push_latency.run(quick=args.quick))
     if args.only in (None, "buildium"):
         leases = args.leases or (QUICK_LEASES if args.quick else FULL_LEASES)
         show("Buildium page parsing (1,000-record pages)", buildium_parse.run())
@@ -89,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             f"Buildium first mirror over HTTP ({leases:,} leases, 10 req/s)",
             buildium_http.run(leases),
         )
-    if args.only in ("mail", "mail-sync", "buildium"):
+    if args.only in ("mail", "mail-sync", "mail-push", "buildium"):
         pass
     elif args.only == "webhooks":
         show("Webhook receiver (Buildium, PostgreSQL inbox)", webhooks.standalone(webhook_events))

@@ -3,12 +3,17 @@
 ``mail-sync`` holds the mail slot (``settings.gmail.concurrency_limit_name``: one sync at a
 time, so no mailbox's quota is spent by two workers at once) and syncs each mailbox as its own
 Prefect task (``flows.steps``; retries only transient and rate-limit errors, and a retried
-mailbox resumes from its cursor and fetch queue). ``mail-watch-renewal`` renews Gmail push for
+mailbox resumes from its cursor and fetch queue), then parses and links what those mailboxes
+hold unparsed as one more task, ``process`` (``wonder mail process``; it runs after a failed
+mailbox too, for the mail the others stored). The run's read / written / deleted are the
+mailboxes' (fetched, stored, deleted); the ``process`` row of the report counts messages
+parsed and links written. ``mail-watch-renewal`` renews Gmail push for
 every mailbox (daily is advised; a watch lasts 7 days). Both leave a report artifact.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 
@@ -20,10 +25,12 @@ from flows.edge import database, exclusive, load_settings
 from flows.retry_policy import RetryPolicy
 from flows.steps import StepSpec, run_steps
 from wonder.mail import service
+from wonder.mail.process import ProcessReport, process_mailboxes
 from wonder.mail.sync import MailSyncReport
 from wonder.settings import GmailSettings, Settings
 
 RETRIES = 3
+PROCESS_STEP = "process"
 
 
 class MailSyncFailed(RuntimeError):
@@ -48,6 +55,10 @@ def _sync_one(
     return service.sync_mailbox(sessions, settings, mailbox, clock=_now)  # type: ignore[arg-type]
 
 
+def _process(sessions: object, mailboxes: list[str], _progress: object) -> ProcessReport:
+    return process_mailboxes(sessions, mailboxes, clock=_now)  # type: ignore[arg-type]
+
+
 @flow(name="mail-sync")
 def mail_sync(
     mailboxes: list[str] | None = None, gmail_token_block: str | None = None
@@ -66,9 +77,16 @@ def mail_sync(
             )
             for mailbox in chosen
         ]
+        specs.append(StepSpec(PROCESS_STEP, partial(_process, sessions, chosen), _policy(settings)))
         outcomes = run_steps("mail-sync", specs, sessions)
         reports = [o.report for o in outcomes if isinstance(o.report, MailSyncReport)]
-        summary = summarize("mail-sync", outcomes, requests=sum(r.requests for r in reports))
+        *synced, processed = outcomes
+        summary = summarize("mail-sync", synced, requests=sum(r.requests for r in reports))
+        summary = replace(
+            summary,
+            failed=summary.failed + (() if processed.ok else (PROCESS_STEP,)),
+            per_step={**summary.per_step, PROCESS_STEP: processed.report},
+        )
         units = sum(r.units_used for r in reports)
         publish_run_artifact(
             "mail-sync-report",

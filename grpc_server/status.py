@@ -24,6 +24,7 @@ from wonder.errors import (
     InvalidArgument,
     NotFound,
     PlatformError,
+    Unavailable,
     echo,
 )
 
@@ -89,12 +90,26 @@ def _conflict(error: Conflict) -> status_pb2.Status:
     )
 
 
+def _unavailable(error: Unavailable) -> status_pb2.Status:
+    info = error_details_pb2.ErrorInfo(
+        reason="DEPENDENCY_UNAVAILABLE",
+        domain=ERROR_DOMAIN,
+        metadata={"service": _bounded(error.service)},
+    )
+    return status_pb2.Status(
+        code=code_pb2.UNAVAILABLE,
+        message=_bounded(f"{error}; retry later"),
+        details=[_packed(info)],
+    )
+
+
 # Most specific class first: the first entry the error is an instance of wins.
 STATUS_TABLE: tuple[tuple[type[PlatformError], Callable[[Any], status_pb2.Status]], ...] = (
     (InvalidArgument, _invalid_argument),
     (NotFound, _not_found),
     (FailedPrecondition, _failed_precondition),
     (Conflict, _conflict),
+    (Unavailable, _unavailable),
 )
 
 

@@ -63,3 +63,13 @@ class Conflict(PlatformError):
         super().__init__(f"{subject}: {description}")
         self.subject = subject
         self.description = description
+
+
+class Unavailable(PlatformError):
+    """A service we depend on (not the database: the interceptor knows those) is down or over
+    its quota; the same request may succeed later. ``service`` names it, never a secret."""
+
+    def __init__(self, service: str, description: str) -> None:
+        super().__init__(f"{service}: {description}")
+        self.service = service
+        self.description = description

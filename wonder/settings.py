@@ -116,6 +116,10 @@ class GmailSettings(BaseModel):
     max_retries: int = Field(default=6, ge=0)
     backoff_base_seconds: float = 0.5
     backoff_max_seconds: float = 60.0
+    # ModifyMessageLabels (a caller waits): Gmail retries, and the longest quota wait, before
+    # the call is UNAVAILABLE.
+    api_max_retries: int = Field(default=2, ge=0, le=10)
+    api_max_wait_seconds: float = Field(default=5.0, gt=0)
     # The Pub/Sub topic users.watch publishes to.
     push_topic: str = "projects/wonder-street/topics/gmail"
     # The Prefect global concurrency limit (one slot) the mail flows hold: one sync at a time,

@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
+from grpc_server.call_info import remaining_seconds
 from grpc_server.deps import ServerDeps
 from grpc_server.mappers import messages as mappers
 from grpc_server.reads import pager, read_only
@@ -19,8 +20,10 @@ from wonder.aip.filtering import canonical_filter, parse_filter
 from wonder.aip.ordering import canonical_order_by, parse_order_by
 from wonder.db.change_feed import GapGate
 from wonder.db.keyset import position_of
-from wonder.errors import InvalidArgument, NotFound
+from wonder.db.uow import cancel_safe_session
+from wonder.errors import FailedPrecondition, InvalidArgument, NotFound
 from wonder.mail.catalogue import MESSAGES, THREAD_POSITION
+from wonder.mail.labels import GmailLabels, check_edit
 from wonder.mail.parse import parse_message
 from wonder.mail.read_repository import (
     THREAD_ORDER,
@@ -30,6 +33,7 @@ from wonder.mail.read_repository import (
     compile_message_filter,
     message_sort_columns,
 )
+from wonder.mail.store import record_modified_labels
 from wonder.v1 import message_pb2, message_service_pb2, message_service_pb2_grpc
 
 SERVICE = message_service_pb2.DESCRIPTOR.services_by_name["MessageService"]
@@ -56,6 +60,7 @@ class MessageServicer(message_service_pb2_grpc.MessageServiceServicer):
         self._settings = deps.settings.grpc
         self._pager = pager(self._settings, SERVICE.full_name)
         self._stream_slots = asyncio.Semaphore(max(1, self._settings.database_pool_size // 2))
+        self._labels = GmailLabels(deps.settings.gmail)
 
     @asynccontextmanager
     async def _repository(self, context: Context) -> AsyncIterator[MessageReadRepository]:
@@ -169,6 +174,35 @@ class MessageServicer(message_service_pb2_grpc.MessageServiceServicer):
             if attachment.part == part:
                 return mappers.attachment_to_proto(mailbox, gmail_id, attachment)
         raise NotFound("wonder.v1.Attachment", [request.name])
+
+    async def ModifyMessageLabels(
+        self, request: message_service_pb2.ModifyMessageLabelsRequest, context: Context
+    ) -> message_pb2.Message:
+        deadline = remaining_seconds(context)  # read at the start (see call_info)
+        mailbox, gmail_id = mappers.parse_name(request.name, _MESSAGE)
+        edit = check_edit(list(request.add_label_ids), list(request.remove_label_ids))
+        async with self._repository(context) as repo:
+            if await repo.message(mailbox, gmail_id) is None:
+                raise NotFound("wonder.v1.Message", [request.name])
+        if self._labels.mailbox(mailbox) is None:
+            raise FailedPrecondition(request.name, "the server does not manage this mailbox")
+        # Gmail first (blocking httplib2, in a worker thread), then the stored copy.
+        modified = await asyncio.to_thread(
+            self._labels.modify, mailbox, gmail_id, edit, request.name, deadline
+        )
+        now = self._deps.clock()
+        async with cancel_safe_session(self._deps.sessions) as session:
+            await session.run_sync(
+                lambda sync: record_modified_labels(
+                    sync, mailbox, gmail_id, modified.label_ids, modified.history_id, now
+                )
+            )
+            await session.commit()
+        async with self._repository(context) as repo:
+            row = await repo.message(mailbox, gmail_id)
+            if row is None:  # pragma: no cover - stored rows are never deleted
+                raise NotFound("wonder.v1.Message", [request.name])
+            return (await self._render(repo, [row], message_pb2.MESSAGE_VIEW_HEADERS))[0]
 
     async def StreamMessageChanges(
         self, request: message_service_pb2.StreamMessageChangesRequest, context: Context

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 # The scopes some gRPC method checks today (a test compares this with the servicers); the rest of
 # KNOWN_SCOPES are accepted ahead of the slices that will check them.
 SCOPES_IN_USE: frozenset[str] = frozenset(
-    {"listings:read", "messages:read", "sync:read", "sync:write"}
+    {"listings:read", "messages:label", "messages:read", "sync:read", "sync:write"}
 )
 
 

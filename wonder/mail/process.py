@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from wonder.db.models import MailAttachment, MailLink, MailMessage
 from wonder.db.uow import unit_of_work
+from wonder.ingest.report import Headline
 from wonder.mail.directory import CombinedContactDirectory, ContactDirectory, ListingDirectory
 from wonder.mail.linking import Links, link_message
 from wonder.mail.message import Defect, OwnDefect, ParsedMessage
@@ -56,6 +57,39 @@ class ProcessReport:
     contact_links: int = 0
     listing_links: int = 0
     pages: int = 0
+
+    def add(self, other: ProcessReport) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    # What the flows render for every slice (``wonder.ingest.report``).
+    @property
+    def resource(self) -> str:
+        return "parse + link"
+
+    @property
+    def requests(self) -> int:
+        return 0  # our own database only
+
+    @property
+    def quota(self) -> None:
+        return None
+
+    def headline(self) -> Headline:
+        """Read: messages parsed; written: the links found (contacts and listings)."""
+        return Headline(
+            read=self.parsed,
+            written=self.contact_links + self.listing_links,
+            deleted=0,
+            note=self.summary(),
+        )
+
+    def summary(self) -> str:
+        return (
+            f"parsed {self.parsed} messages in {self.pages} pages: {self.with_defects} with "
+            f"defects ({self.unparseable} unparseable), {self.contact_links} contact links, "
+            f"{self.listing_links} listing links"
+        )
 
 
 def defect_text(defect: Defect) -> str:
@@ -182,6 +216,20 @@ def process_page(
     for mailbox, gmail_ids in sorted(by_mailbox.items()):
         record_changes(session, mailbox, gmail_ids, "parsed", now)
     report.pages += 1
+
+
+def process_mailboxes(
+    sessions: sessionmaker[Session],
+    mailboxes: Sequence[str],
+    *,
+    clock: Callable[[], datetime],
+    directories: Directories = sql_directories,
+) -> ProcessReport:
+    """:func:`process_messages` of each mailbox, one report for them all."""
+    total = ProcessReport()
+    for mailbox in mailboxes:
+        total.add(process_messages(sessions, clock=clock, mailbox=mailbox, directories=directories))
+    return total
 
 
 def process_messages(

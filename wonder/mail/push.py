@@ -5,8 +5,10 @@ can be late, duplicated or lost. So the inbox handler for ``gmail`` events (regi
 ``gmail`` entry point of ``wonder.webhook_handlers``) runs the mailbox's history sync
 (``wonder.mail.service.sync_mailbox``) from the stored cursor, whatever H says: a duplicate or
 late push finds nothing new, a lost one is covered by the next push or the scheduled
-``mail-sync``. The sync commits its own pages (each with its cursor); the drain then marks the
-events done, so a crash between the two only means one more, empty, sync.
+``mail-sync``. The sync commits its own pages (each with its cursor), then the mailbox's new
+mail is parsed and linked (``wonder.mail.process``, its own pages), so MessageService shows
+pushed mail at once; the drain then marks the events done, so a crash in between only means
+one more, empty, sync and processing.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from wonder.db.engine import session_factory
+from wonder.mail.process import ProcessReport, process_messages
 from wonder.mail.service import sync_mailbox
 from wonder.mail.sync import MailSyncReport
 from wonder.settings import Settings
@@ -41,6 +44,7 @@ class GmailPushHandler:
             )
         )
         self.reports: list[MailSyncReport] = []
+        self.processed: list[ProcessReport] = []
 
     def handle(self, session: Session, batch: EntityBatch) -> None:
         address = batch.entity_key.removeprefix(MAILBOX_PREFIX)
@@ -50,7 +54,11 @@ class GmailPushHandler:
         # Our own units of work on the drain's database; the drain's session stays untouched.
         bind = session.get_bind()
         engine = bind.engine if isinstance(bind, Connection) else bind
-        self.reports.append(self._sync(session_factory(engine), mailbox))
+        sessions = session_factory(engine)
+        self.reports.append(self._sync(sessions, mailbox))
+        self.processed.append(
+            process_messages(sessions, clock=lambda: datetime.now(UTC), mailbox=mailbox)
+        )
 
 
 def gmail_push_handler(settings: Settings) -> GmailPushHandler:

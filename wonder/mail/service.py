@@ -38,8 +38,17 @@ def credentials_for(settings: GmailSettings, mailbox: str) -> Credentials:
 
 @contextmanager
 def gmail_client(
-    settings: GmailSettings, mailbox: str, shared: RateGovernor | None = None
+    settings: GmailSettings,
+    mailbox: str,
+    shared: RateGovernor | None = None,
+    *,
+    backoff: BackoffPolicy | None = None,
+    max_wait_seconds: float = float("inf"),
+    timeout_seconds: float | None = None,
 ) -> Iterator[GmailClient]:
+    """A client of ``mailbox``; ``backoff`` / ``max_wait_seconds`` / ``timeout_seconds`` bound
+    its retries and each request (the API passes short ones: a caller is waiting), else the
+    settings' ingest values."""
     regime = quota_regime(settings.regime)
     own = mailbox_governor(regime, headroom=settings.quota_headroom)
     governor: RateGovernor = AllOf(own, shared) if shared is not None else own
@@ -51,14 +60,16 @@ def gmail_client(
         regime=regime,
         retry=RetryLoop(
             service=f"Gmail {mailbox}",
-            backoff=BackoffPolicy(
+            backoff=backoff
+            or BackoffPolicy(
                 settings.backoff_base_seconds, settings.backoff_max_seconds, settings.max_retries
             ),
+            max_wait_seconds=max_wait_seconds,
             rng=random.Random(),
             governor=governor,
             retry_on=GmailClient.transport_errors(),
         ),
-        timeout_seconds=settings.timeout_seconds,
+        timeout_seconds=timeout_seconds or settings.timeout_seconds,
     )
     try:
         yield client

@@ -208,6 +208,60 @@ def record_label_change(
     return True
 
 
+def record_modified_labels(
+    session: Session,
+    mailbox: str,
+    gmail_id: str,
+    labels_after: Sequence[str],
+    history_id: int,
+    now: datetime,
+) -> bool:
+    """Take Gmail's labels after a ``messages.modify`` of ours: the stored labels, the label
+    changes (what differs from the stored copy, at Gmail's ``historyId``, so the history sync
+    that reports the same change later stores it once) and a ``labels`` change-feed row, in the
+    caller's transaction. False when the message is not stored; no row when nothing changed."""
+    current = session.execute(
+        select(_MESSAGES.c.label_ids)
+        .where(_MESSAGES.c.mailbox == mailbox, _MESSAGES.c.gmail_id == gmail_id)
+        .with_for_update()
+    ).scalar_one_or_none()
+    if current is None:
+        return False
+    before, after = set(current), set(labels_after)
+    changes = [
+        (kind, sorted(labels))
+        for kind, labels in (
+            (LabelChangeKind.ADDED, after - before),
+            (LabelChangeKind.REMOVED, before - after),
+        )
+        if labels
+    ]
+    if not changes:
+        return True
+    stmt = insert_for(session, _LABELS).on_conflict_do_nothing(
+        index_elements=["mailbox", "gmail_id", "history_id", "kind"]
+    )
+    rows = [
+        {
+            "mailbox": mailbox,
+            "gmail_id": gmail_id,
+            "history_id": history_id,
+            "kind": kind,
+            "label_ids": labels,
+            "recorded_at": now,
+        }
+        for kind, labels in changes
+    ]
+    session.execute(stmt, rows)
+    session.execute(
+        update(_MESSAGES)
+        .where(_MESSAGES.c.mailbox == mailbox, _MESSAGES.c.gmail_id == gmail_id)
+        .values(label_ids=sorted(after))
+    )
+    record_changes(session, mailbox, [gmail_id], "labels", now)
+    return True
+
+
 def raw_of(session: Session, mailbox: str, gmail_id: str) -> bytes | None:
     packed = session.execute(
         select(_MESSAGES.c.raw_zlib).where(

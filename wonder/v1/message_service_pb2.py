@@ -28,7 +28,7 @@ from wonder.v1 import message_pb2 as wonder_dot_v1_dot_message__pb2
 from wonder.v1 import options_pb2 as wonder_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fwonder/v1/message_service.proto\x12\twonder.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x17wonder/v1/message.proto\x1a\x17wonder/v1/options.proto\"p\n\x11GetMessageRequest\x12/\n\x04name\x18\x01 \x01(\tB!\xe2\x41\x01\x02\xfa\x41\x1a\n\x18wonderstreet.com/Message\x12*\n\x04view\x18\x02 \x01(\x0e\x32\x16.wonder.v1.MessageViewB\x04\xe2\x41\x01\x01\"\xbe\x01\n\x13ListMessagesRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06\x66ilter\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x16\n\x08order_by\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12*\n\x04view\x18\x05 \x01(\x0e\x32\x16.wonder.v1.MessageViewB\x04\xe2\x41\x01\x01\x12\x1a\n\x0cshow_deleted\x18\x06 \x01(\x08\x42\x04\xe2\x41\x01\x01\"U\n\x14ListMessagesResponse\x12$\n\x08messages\x18\x01 \x03(\x0b\x32\x12.wonder.v1.Message\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"B\n\x10GetThreadRequest\x12.\n\x04name\x18\x01 \x01(\tB \xe2\x41\x01\x02\xfa\x41\x19\n\x17wonderstreet.com/Thread\"]\n\x12ListThreadsRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06\x66ilter\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"R\n\x13ListThreadsResponse\x12\"\n\x07threads\x18\x01 \x03(\x0b\x32\x11.wonder.v1.Thread\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"J\n\x14GetAttachmentRequest\x12\x32\n\x04name\x18\x01 \x01(\tB$\xe2\x41\x01\x02\xfa\x41\x1d\n\x1bwonderstreet.com/Attachment\"P\n\x1bStreamMessageChangesRequest\x12\x1a\n\x0cstart_cursor\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x01\x12\x15\n\x07mailbox\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x32\xc3\x04\n\x0eMessageService\x12Q\n\nGetMessage\x12\x1c.wonder.v1.GetMessageRequest\x1a\x12.wonder.v1.Message\"\x11\xa2\xbb\x18\rmessages:read\x12\x62\n\x0cListMessages\x12\x1e.wonder.v1.ListMessagesRequest\x1a\x1f.wonder.v1.ListMessagesResponse\"\x11\xa2\xbb\x18\rmessages:read\x12N\n\tGetThread\x12\x1b.wonder.v1.GetThreadRequest\x1a\x11.wonder.v1.Thread\"\x11\xa2\xbb\x18\rmessages:read\x12_\n\x0bListThreads\x12\x1d.wonder.v1.ListThreadsRequest\x1a\x1e.wonder.v1.ListThreadsResponse\"\x11\xa2\xbb\x18\rmessages:read\x12Z\n\rGetAttachment\x12\x1f.wonder.v1.GetAttachmentRequest\x1a\x15.wonder.v1.Attachment\"\x11\xa2\xbb\x18\rmessages:read\x12m\n\x14StreamMessageChanges\x12&.wonder.v1.StreamMessageChangesRequest\x1a\x18.wonder.v1.MessageChange\"\x11\xa2\xbb\x18\rmessages:read0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fwonder/v1/message_service.proto\x12\twonder.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x17wonder/v1/message.proto\x1a\x17wonder/v1/options.proto\"p\n\x11GetMessageRequest\x12/\n\x04name\x18\x01 \x01(\tB!\xe2\x41\x01\x02\xfa\x41\x1a\n\x18wonderstreet.com/Message\x12*\n\x04view\x18\x02 \x01(\x0e\x32\x16.wonder.v1.MessageViewB\x04\xe2\x41\x01\x01\"\xbe\x01\n\x13ListMessagesRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06\x66ilter\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x16\n\x08order_by\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12*\n\x04view\x18\x05 \x01(\x0e\x32\x16.wonder.v1.MessageViewB\x04\xe2\x41\x01\x01\x12\x1a\n\x0cshow_deleted\x18\x06 \x01(\x08\x42\x04\xe2\x41\x01\x01\"U\n\x14ListMessagesResponse\x12$\n\x08messages\x18\x01 \x03(\x0b\x32\x12.wonder.v1.Message\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"B\n\x10GetThreadRequest\x12.\n\x04name\x18\x01 \x01(\tB \xe2\x41\x01\x02\xfa\x41\x19\n\x17wonderstreet.com/Thread\"]\n\x12ListThreadsRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06\x66ilter\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"R\n\x13ListThreadsResponse\x12\"\n\x07threads\x18\x01 \x03(\x0b\x32\x11.wonder.v1.Thread\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"J\n\x14GetAttachmentRequest\x12\x32\n\x04name\x18\x01 \x01(\tB$\xe2\x41\x01\x02\xfa\x41\x1d\n\x1bwonderstreet.com/Attachment\"\x8a\x01\n\x1aModifyMessageLabelsRequest\x12/\n\x04name\x18\x01 \x01(\tB!\xe2\x41\x01\x02\xfa\x41\x1a\n\x18wonderstreet.com/Message\x12\x1b\n\radd_label_ids\x18\x02 \x03(\tB\x04\xe2\x41\x01\x01\x12\x1e\n\x10remove_label_ids\x18\x03 \x03(\tB\x04\xe2\x41\x01\x01\"P\n\x1bStreamMessageChangesRequest\x12\x1a\n\x0cstart_cursor\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x01\x12\x15\n\x07mailbox\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x32\xa9\x05\n\x0eMessageService\x12Q\n\nGetMessage\x12\x1c.wonder.v1.GetMessageRequest\x1a\x12.wonder.v1.Message\"\x11\xa2\xbb\x18\rmessages:read\x12\x62\n\x0cListMessages\x12\x1e.wonder.v1.ListMessagesRequest\x1a\x1f.wonder.v1.ListMessagesResponse\"\x11\xa2\xbb\x18\rmessages:read\x12N\n\tGetThread\x12\x1b.wonder.v1.GetThreadRequest\x1a\x11.wonder.v1.Thread\"\x11\xa2\xbb\x18\rmessages:read\x12_\n\x0bListThreads\x12\x1d.wonder.v1.ListThreadsRequest\x1a\x1e.wonder.v1.ListThreadsResponse\"\x11\xa2\xbb\x18\rmessages:read\x12Z\n\rGetAttachment\x12\x1f.wonder.v1.GetAttachmentRequest\x1a\x15.wonder.v1.Attachment\"\x11\xa2\xbb\x18\rmessages:read\x12\x64\n\x13ModifyMessageLabels\x12%.wonder.v1.ModifyMessageLabelsRequest\x1a\x12.wonder.v1.Message\"\x12\xa2\xbb\x18\x0emessages:label\x12m\n\x14StreamMessageChanges\x12&.wonder.v1.StreamMessageChangesRequest\x1a\x18.wonder.v1.MessageChange\"\x11\xa2\xbb\x18\rmessages:read0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -61,6 +61,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTTHREADSREQUEST'].fields_by_name['filter']._serialized_options = b'\342A\001\001'
   _globals['_GETATTACHMENTREQUEST'].fields_by_name['name']._loaded_options = None
   _globals['_GETATTACHMENTREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002\372A\035\n\033wonderstreet.com/Attachment'
+  _globals['_MODIFYMESSAGELABELSREQUEST'].fields_by_name['name']._loaded_options = None
+  _globals['_MODIFYMESSAGELABELSREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002\372A\032\n\030wonderstreet.com/Message'
+  _globals['_MODIFYMESSAGELABELSREQUEST'].fields_by_name['add_label_ids']._loaded_options = None
+  _globals['_MODIFYMESSAGELABELSREQUEST'].fields_by_name['add_label_ids']._serialized_options = b'\342A\001\001'
+  _globals['_MODIFYMESSAGELABELSREQUEST'].fields_by_name['remove_label_ids']._loaded_options = None
+  _globals['_MODIFYMESSAGELABELSREQUEST'].fields_by_name['remove_label_ids']._serialized_options = b'\342A\001\001'
   _globals['_STREAMMESSAGECHANGESREQUEST'].fields_by_name['start_cursor']._loaded_options = None
   _globals['_STREAMMESSAGECHANGESREQUEST'].fields_by_name['start_cursor']._serialized_options = b'\342A\001\001'
   _globals['_STREAMMESSAGECHANGESREQUEST'].fields_by_name['mailbox']._loaded_options = None
@@ -75,6 +81,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MESSAGESERVICE'].methods_by_name['ListThreads']._serialized_options = b'\242\273\030\rmessages:read'
   _globals['_MESSAGESERVICE'].methods_by_name['GetAttachment']._loaded_options = None
   _globals['_MESSAGESERVICE'].methods_by_name['GetAttachment']._serialized_options = b'\242\273\030\rmessages:read'
+  _globals['_MESSAGESERVICE'].methods_by_name['ModifyMessageLabels']._loaded_options = None
+  _globals['_MESSAGESERVICE'].methods_by_name['ModifyMessageLabels']._serialized_options = b'\242\273\030\016messages:label'
   _globals['_MESSAGESERVICE'].methods_by_name['StreamMessageChanges']._loaded_options = None
   _globals['_MESSAGESERVICE'].methods_by_name['StreamMessageChanges']._serialized_options = b'\242\273\030\rmessages:read'
   _globals['_GETMESSAGEREQUEST']._serialized_start=156
@@ -91,8 +99,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTTHREADSRESPONSE']._serialized_end=795
   _globals['_GETATTACHMENTREQUEST']._serialized_start=797
   _globals['_GETATTACHMENTREQUEST']._serialized_end=871
-  _globals['_STREAMMESSAGECHANGESREQUEST']._serialized_start=873
-  _globals['_STREAMMESSAGECHANGESREQUEST']._serialized_end=953
-  _globals['_MESSAGESERVICE']._serialized_start=956
-  _globals['_MESSAGESERVICE']._serialized_end=1535
+  _globals['_MODIFYMESSAGELABELSREQUEST']._serialized_start=874
+  _globals['_MODIFYMESSAGELABELSREQUEST']._serialized_end=1012
+  _globals['_STREAMMESSAGECHANGESREQUEST']._serialized_start=1014
+  _globals['_STREAMMESSAGECHANGESREQUEST']._serialized_end=1094
+  _globals['_MESSAGESERVICE']._serialized_start=1097
+  _globals['_MESSAGESERVICE']._serialized_end=1778
 # @@protoc_insertion_point(module_scope)

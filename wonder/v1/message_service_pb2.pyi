@@ -230,6 +230,42 @@ class GetAttachmentRequest(_message.Message):
 Global___GetAttachmentRequest: _TypeAlias = GetAttachmentRequest  # noqa: Y015
 
 @_typing.final
+class ModifyMessageLabelsRequest(_message.Message):
+    """Request for MessageService.ModifyMessageLabels."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    ADD_LABEL_IDS_FIELD_NUMBER: _builtins.int
+    REMOVE_LABEL_IDS_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """`mailboxes/{mailbox}/messages/{gmail_id}`."""
+    @_builtins.property
+    def add_label_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Gmail label ids to add (`STARRED`, `Label_3`, ...); at most 100."""
+
+    @_builtins.property
+    def remove_label_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Gmail label ids to remove (`UNREAD`, ...); at most 100, none also in `add_label_ids`.
+        At least one of the two lists must name a label.
+        """
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        add_label_ids: _abc.Iterable[_builtins.str] | None = ...,
+        remove_label_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["add_label_ids", b"add_label_ids", "name", b"name", "remove_label_ids", b"remove_label_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ModifyMessageLabelsRequest: _TypeAlias = ModifyMessageLabelsRequest  # noqa: Y015
+
+@_typing.final
 class StreamMessageChangesRequest(_message.Message):
     """Request for MessageService.StreamMessageChanges."""
 

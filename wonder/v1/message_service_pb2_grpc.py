@@ -30,9 +30,10 @@ class MessageServiceStub:
     """Read access to the mail Wonder Street stores from Gmail, parsed and linked to contacts and
     listings, for internal services.
 
-    Authentication: every call carries `authorization: Bearer <token>` metadata; every method
-    needs the `messages:read` scope. Errors as in ListingService (AIP-193): INVALID_ARGUMENT with
-    a `google.rpc.BadRequest` naming the field, NOT_FOUND with a `google.rpc.ResourceInfo`.
+    Authentication: every call carries `authorization: Bearer <token>` metadata; the reads need
+    the `messages:read` scope, ModifyMessageLabels `messages:label`. Errors as in ListingService
+    (AIP-193): INVALID_ARGUMENT with a `google.rpc.BadRequest` naming the field, NOT_FOUND with a
+    `google.rpc.ResourceInfo`; UNAVAILABLE when Gmail cannot be reached or is over its quota.
 
     Resource names: `mailboxes/{mailbox}/messages/{gmail_id}`,
     `mailboxes/{mailbox}/threads/{thread_id}`,
@@ -70,6 +71,11 @@ class MessageServiceStub:
                 request_serializer=wonder_dot_v1_dot_message__service__pb2.GetAttachmentRequest.SerializeToString,
                 response_deserializer=wonder_dot_v1_dot_message__pb2.Attachment.FromString,
                 _registered_method=True)
+        self.ModifyMessageLabels = channel.unary_unary(
+                '/wonder.v1.MessageService/ModifyMessageLabels',
+                request_serializer=wonder_dot_v1_dot_message__service__pb2.ModifyMessageLabelsRequest.SerializeToString,
+                response_deserializer=wonder_dot_v1_dot_message__pb2.Message.FromString,
+                _registered_method=True)
         self.StreamMessageChanges = channel.unary_stream(
                 '/wonder.v1.MessageService/StreamMessageChanges',
                 request_serializer=wonder_dot_v1_dot_message__service__pb2.StreamMessageChangesRequest.SerializeToString,
@@ -81,9 +87,10 @@ class MessageServiceServicer:
     """Read access to the mail Wonder Street stores from Gmail, parsed and linked to contacts and
     listings, for internal services.
 
-    Authentication: every call carries `authorization: Bearer <token>` metadata; every method
-    needs the `messages:read` scope. Errors as in ListingService (AIP-193): INVALID_ARGUMENT with
-    a `google.rpc.BadRequest` naming the field, NOT_FOUND with a `google.rpc.ResourceInfo`.
+    Authentication: every call carries `authorization: Bearer <token>` metadata; the reads need
+    the `messages:read` scope, ModifyMessageLabels `messages:label`. Errors as in ListingService
+    (AIP-193): INVALID_ARGUMENT with a `google.rpc.BadRequest` naming the field, NOT_FOUND with a
+    `google.rpc.ResourceInfo`; UNAVAILABLE when Gmail cannot be reached or is over its quota.
 
     Resource names: `mailboxes/{mailbox}/messages/{gmail_id}`,
     `mailboxes/{mailbox}/threads/{thread_id}`,
@@ -120,6 +127,19 @@ class MessageServiceServicer:
 
     def GetAttachment(self, request, context):
         """Returns one attachment's metadata.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ModifyMessageLabels(self, request, context):
+        """Adds and removes Gmail labels on one message: in Gmail first (`users.messages.modify`),
+        then in the stored copy, with a label change and a change-feed row (KIND_LABELS), in one
+        transaction. Returns the message (HEADERS view) with Gmail's labels after the change.
+        An unknown label is INVALID_ARGUMENT naming the field (`add_label_ids[0]`); a message not
+        stored (or gone from Gmail) is NOT_FOUND; Gmail down or over quota is UNAVAILABLE (nothing
+        was changed in the store; retry). A stored copy that could not be written after Gmail
+        changed is caught up by the next history sync.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -163,6 +183,11 @@ def add_MessageServiceServicer_to_server(servicer, server):
                     request_deserializer=wonder_dot_v1_dot_message__service__pb2.GetAttachmentRequest.FromString,
                     response_serializer=wonder_dot_v1_dot_message__pb2.Attachment.SerializeToString,
             ),
+            'ModifyMessageLabels': grpc.unary_unary_rpc_method_handler(
+                    servicer.ModifyMessageLabels,
+                    request_deserializer=wonder_dot_v1_dot_message__service__pb2.ModifyMessageLabelsRequest.FromString,
+                    response_serializer=wonder_dot_v1_dot_message__pb2.Message.SerializeToString,
+            ),
             'StreamMessageChanges': grpc.unary_stream_rpc_method_handler(
                     servicer.StreamMessageChanges,
                     request_deserializer=wonder_dot_v1_dot_message__service__pb2.StreamMessageChangesRequest.FromString,
@@ -180,9 +205,10 @@ class MessageService:
     """Read access to the mail Wonder Street stores from Gmail, parsed and linked to contacts and
     listings, for internal services.
 
-    Authentication: every call carries `authorization: Bearer <token>` metadata; every method
-    needs the `messages:read` scope. Errors as in ListingService (AIP-193): INVALID_ARGUMENT with
-    a `google.rpc.BadRequest` naming the field, NOT_FOUND with a `google.rpc.ResourceInfo`.
+    Authentication: every call carries `authorization: Bearer <token>` metadata; the reads need
+    the `messages:read` scope, ModifyMessageLabels `messages:label`. Errors as in ListingService
+    (AIP-193): INVALID_ARGUMENT with a `google.rpc.BadRequest` naming the field, NOT_FOUND with a
+    `google.rpc.ResourceInfo`; UNAVAILABLE when Gmail cannot be reached or is over its quota.
 
     Resource names: `mailboxes/{mailbox}/messages/{gmail_id}`,
     `mailboxes/{mailbox}/threads/{thread_id}`,
@@ -314,6 +340,33 @@ class MessageService:
             '/wonder.v1.MessageService/GetAttachment',
             wonder_dot_v1_dot_message__service__pb2.GetAttachmentRequest.SerializeToString,
             wonder_dot_v1_dot_message__pb2.Attachment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ModifyMessageLabels(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wonder.v1.MessageService/ModifyMessageLabels',
+            wonder_dot_v1_dot_message__service__pb2.ModifyMessageLabelsRequest.SerializeToString,
+            wonder_dot_v1_dot_message__pb2.Message.FromString,
             options,
             channel_credentials,
             insecure,

@@ -31,9 +31,10 @@ class MessageServiceStub:
     """Read access to the mail Wonder Street stores from Gmail, parsed and linked to contacts and
     listings, for internal services.
 
-    Authentication: every call carries `authorization: Bearer <token>` metadata; every method
-    needs the `messages:read` scope. Errors as in ListingService (AIP-193): INVALID_ARGUMENT with
-    a `google.rpc.BadRequest` naming the field, NOT_FOUND with a `google.rpc.ResourceInfo`.
+    Authentication: every call carries `authorization: Bearer <token>` metadata; the reads need
+    the `messages:read` scope, ModifyMessageLabels `messages:label`. Errors as in ListingService
+    (AIP-193): INVALID_ARGUMENT with a `google.rpc.BadRequest` naming the field, NOT_FOUND with a
+    `google.rpc.ResourceInfo`; UNAVAILABLE when Gmail cannot be reached or is over its quota.
 
     Resource names: `mailboxes/{mailbox}/messages/{gmail_id}`,
     `mailboxes/{mailbox}/threads/{thread_id}`,
@@ -54,6 +55,15 @@ class MessageServiceStub:
     """Lists threads having a message that matches the filter, by mailbox then thread id."""
     GetAttachment: _grpc.UnaryUnaryMultiCallable[_message_service_pb2.GetAttachmentRequest, _message_pb2.Attachment]
     """Returns one attachment's metadata."""
+    ModifyMessageLabels: _grpc.UnaryUnaryMultiCallable[_message_service_pb2.ModifyMessageLabelsRequest, _message_pb2.Message]
+    """Adds and removes Gmail labels on one message: in Gmail first (`users.messages.modify`),
+    then in the stored copy, with a label change and a change-feed row (KIND_LABELS), in one
+    transaction. Returns the message (HEADERS view) with Gmail's labels after the change.
+    An unknown label is INVALID_ARGUMENT naming the field (`add_label_ids[0]`); a message not
+    stored (or gone from Gmail) is NOT_FOUND; Gmail down or over quota is UNAVAILABLE (nothing
+    was changed in the store; retry). A stored copy that could not be written after Gmail
+    changed is caught up by the next history sync.
+    """
     StreamMessageChanges: _grpc.UnaryStreamMultiCallable[_message_service_pb2.StreamMessageChangesRequest, _message_pb2.MessageChange]
     """Change feed of the stored messages, in commit order, each change with a cursor: the
     backlog after `start_cursor`, then new changes as they commit. Reconnect with the cursor of
@@ -66,9 +76,10 @@ class MessageServiceAsyncStub(MessageServiceStub):
     """Read access to the mail Wonder Street stores from Gmail, parsed and linked to contacts and
     listings, for internal services.
 
-    Authentication: every call carries `authorization: Bearer <token>` metadata; every method
-    needs the `messages:read` scope. Errors as in ListingService (AIP-193): INVALID_ARGUMENT with
-    a `google.rpc.BadRequest` naming the field, NOT_FOUND with a `google.rpc.ResourceInfo`.
+    Authentication: every call carries `authorization: Bearer <token>` metadata; the reads need
+    the `messages:read` scope, ModifyMessageLabels `messages:label`. Errors as in ListingService
+    (AIP-193): INVALID_ARGUMENT with a `google.rpc.BadRequest` naming the field, NOT_FOUND with a
+    `google.rpc.ResourceInfo`; UNAVAILABLE when Gmail cannot be reached or is over its quota.
 
     Resource names: `mailboxes/{mailbox}/messages/{gmail_id}`,
     `mailboxes/{mailbox}/threads/{thread_id}`,
@@ -86,6 +97,15 @@ class MessageServiceAsyncStub(MessageServiceStub):
     """Lists threads having a message that matches the filter, by mailbox then thread id."""
     GetAttachment: _aio.UnaryUnaryMultiCallable[_message_service_pb2.GetAttachmentRequest, _message_pb2.Attachment]  # type: ignore[assignment]
     """Returns one attachment's metadata."""
+    ModifyMessageLabels: _aio.UnaryUnaryMultiCallable[_message_service_pb2.ModifyMessageLabelsRequest, _message_pb2.Message]  # type: ignore[assignment]
+    """Adds and removes Gmail labels on one message: in Gmail first (`users.messages.modify`),
+    then in the stored copy, with a label change and a change-feed row (KIND_LABELS), in one
+    transaction. Returns the message (HEADERS view) with Gmail's labels after the change.
+    An unknown label is INVALID_ARGUMENT naming the field (`add_label_ids[0]`); a message not
+    stored (or gone from Gmail) is NOT_FOUND; Gmail down or over quota is UNAVAILABLE (nothing
+    was changed in the store; retry). A stored copy that could not be written after Gmail
+    changed is caught up by the next history sync.
+    """
     StreamMessageChanges: _aio.UnaryStreamMultiCallable[_message_service_pb2.StreamMessageChangesRequest, _message_pb2.MessageChange]  # type: ignore[assignment]
     """Change feed of the stored messages, in commit order, each change with a cursor: the
     backlog after `start_cursor`, then new changes as they commit. Reconnect with the cursor of
@@ -97,9 +117,10 @@ class MessageServiceServicer(metaclass=_abc_1.ABCMeta):
     """Read access to the mail Wonder Street stores from Gmail, parsed and linked to contacts and
     listings, for internal services.
 
-    Authentication: every call carries `authorization: Bearer <token>` metadata; every method
-    needs the `messages:read` scope. Errors as in ListingService (AIP-193): INVALID_ARGUMENT with
-    a `google.rpc.BadRequest` naming the field, NOT_FOUND with a `google.rpc.ResourceInfo`.
+    Authentication: every call carries `authorization: Bearer <token>` metadata; the reads need
+    the `messages:read` scope, ModifyMessageLabels `messages:label`. Errors as in ListingService
+    (AIP-193): INVALID_ARGUMENT with a `google.rpc.BadRequest` naming the field, NOT_FOUND with a
+    `google.rpc.ResourceInfo`; UNAVAILABLE when Gmail cannot be reached or is over its quota.
 
     Resource names: `mailboxes/{mailbox}/messages/{gmail_id}`,
     `mailboxes/{mailbox}/threads/{thread_id}`,
@@ -145,6 +166,21 @@ class MessageServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_message_pb2.Attachment, _abc.Awaitable[_message_pb2.Attachment]]:
         """Returns one attachment's metadata."""
+
+    @_abc_1.abstractmethod
+    def ModifyMessageLabels(
+        self,
+        request: _message_service_pb2.ModifyMessageLabelsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_message_pb2.Message, _abc.Awaitable[_message_pb2.Message]]:
+        """Adds and removes Gmail labels on one message: in Gmail first (`users.messages.modify`),
+        then in the stored copy, with a label change and a change-feed row (KIND_LABELS), in one
+        transaction. Returns the message (HEADERS view) with Gmail's labels after the change.
+        An unknown label is INVALID_ARGUMENT naming the field (`add_label_ids[0]`); a message not
+        stored (or gone from Gmail) is NOT_FOUND; Gmail down or over quota is UNAVAILABLE (nothing
+        was changed in the store; retry). A stored copy that could not be written after Gmail
+        changed is caught up by the next history sync.
+        """
 
     @_abc_1.abstractmethod
     def StreamMessageChanges(

@@ -1,7 +1,8 @@
 """Fuzz MessageService requests over loopback gRPC on both databases (hypothesis): names, filters
-over the message fields, order_by, page sizes and tokens, views, cursors and raw protobuf bodies.
-A caller's mistake is never a server fault: no INTERNAL, UNKNOWN, UNAVAILABLE or
-DEADLINE_EXCEEDED."""
+over the message fields, order_by, page sizes and tokens, views, cursors, label edits and raw
+protobuf bodies. A caller's mistake is never a server fault: no INTERNAL, UNKNOWN, UNAVAILABLE or
+DEADLINE_EXCEEDED. ModifyMessageLabels talks to a real Gmail sandbox (a mailbox synced from it),
+which stays up: an UNAVAILABLE there would be ours."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.gmail_fixtures import GmailRig
 from tests.grpc_fixtures import StartServer
 from tests.integration.api.conftest import api_settings
 from tests.integration.api.fuzz_requests import (
@@ -29,10 +31,12 @@ from tests.integration.api.fuzz_requests import (
     int64s,
     page_sizes,
 )
+from tests.integration.mail.mail_rig import sync
 from wonder.auth.store import create_token
 from wonder.db.models import MailMessage
 from wonder.db.uow import unit_of_work
 from wonder.mail.process import process_messages
+from wonder.settings import GmailSettings
 from wonder.v1 import message_service_pb2 as pb
 from wonder.v1 import message_service_pb2_grpc
 
@@ -52,11 +56,15 @@ class MessageFuzz:
     stub: message_service_pb2_grpc.MessageServiceAsyncStub
     channel: grpc.aio.Channel
     metadata: tuple[tuple[str, str], ...]
+    gmail_ids: list[str]
 
 
 @pytest.fixture
 async def mfuzz(
-    sessions: sessionmaker[Session], database_url: str, start_grpc_server: StartServer
+    sessions: sessionmaker[Session],
+    database_url: str,
+    start_grpc_server: StartServer,
+    gmail: GmailRig,
 ) -> AsyncIterator[MessageFuzz]:
     now = datetime(2024, 5, 1, tzinfo=UTC)
     with unit_of_work(sessions) as session:
@@ -75,14 +83,19 @@ async def mfuzz(
             )
             for i in range(3)
         )
-        token = create_token(session, "fuzz", "messages:read", now).token
+        token = create_token(session, "fuzz", "messages:read messages:label", now).token
+    sync(sessions, gmail, MAILBOX)
     process_messages(sessions, clock=lambda: now)
-    running = await start_grpc_server(api_settings(database_url))
+    gmail_settings = GmailSettings(base_url=gmail.base_url, mailboxes=(MAILBOX,))
+    running = await start_grpc_server(
+        api_settings(database_url).model_copy(update={"gmail": gmail_settings})
+    )
     channel = grpc.aio.insecure_channel(running.target)
     yield MessageFuzz(
         message_service_pb2_grpc.MessageServiceStub(channel),
         channel,
         (("authorization", f"Bearer {token}"),),
+        sorted(gmail.sandbox.state.mailboxes[MAILBOX].messages)[:3],
     )
     await channel.close()
 
@@ -156,6 +169,33 @@ async def test_list_requests(
     await unary(mfuzz, "ListMessages", request)
     threads = pb.ListThreadsRequest(filter=filter_, page_size=page_size, page_token=page_token)
     await unary(mfuzz, "ListThreads", threads)
+
+
+known_labels = st.sampled_from(
+    ["INBOX", "STARRED", "UNREAD", "SPAM", "TRASH", "IMPORTANT", "Label_1", "Label_404", "x"]
+)
+label_ids = st.lists(st.one_of(known_labels, any_text), max_size=4)
+edits = st.lists(known_labels, max_size=3)
+
+
+@settings(FUZZ, max_examples=30)
+@given(name=names, add=label_ids, remove=label_ids)
+async def test_label_requests(
+    mfuzz: MessageFuzz, name: str, add: list[str], remove: list[str]
+) -> None:
+    request = pb.ModifyMessageLabelsRequest(name=name, add_label_ids=add, remove_label_ids=remove)
+    await unary(mfuzz, "ModifyMessageLabels", request)
+
+
+@settings(FUZZ, max_examples=30)
+@given(target=st.integers(0, 2), add=edits, remove=edits)
+async def test_label_edits_of_stored_messages(
+    mfuzz: MessageFuzz, target: int, add: list[str], remove: list[str]
+) -> None:
+    """Edits that reach Gmail: known and unknown labels on messages it has."""
+    name = f"mailboxes/{MAILBOX}/messages/{mfuzz.gmail_ids[target]}"
+    request = pb.ModifyMessageLabelsRequest(name=name, add_label_ids=add, remove_label_ids=remove)
+    await unary(mfuzz, "ModifyMessageLabels", request)
 
 
 @settings(FUZZ, max_examples=20)

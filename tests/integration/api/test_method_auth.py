@@ -71,6 +71,9 @@ REQUESTS: dict[str, Callable[[], Message]] = {
         name="mailboxes/a@b.example/messages/m1/attachments/2"
     ),
     "/wonder.v1.MessageService/StreamMessageChanges": lambda: mpb.StreamMessageChangesRequest(),
+    "/wonder.v1.MessageService/ModifyMessageLabels": lambda: mpb.ModifyMessageLabelsRequest(
+        name="mailboxes/a@b.example/messages/m1", add_label_ids=["STARRED"]
+    ),
 }
 STREAMING = {
     "/wonder.v1.ListingService/StreamListingChanges",

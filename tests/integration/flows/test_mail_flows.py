@@ -1,4 +1,5 @@
-"""The mail flows in-process against the Gmail sandbox over HTTP: one task per mailbox, the
+"""The mail flows in-process against the Gmail sandbox over HTTP: one task per mailbox and a
+processing task after them (every stored message parsed, as the sandbox's truth says), the
 report artifact, a failing mailbox named, watch renewal."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from flows.mail import MailSyncFailed, mail_sync, mail_watch_renewal
 from tests.gmail_fixtures import GmailRig
 from tests.integration.flows.test_listing_flows import _report, _task_runs
 from wonder.db.models import MailMessage
+from wonder.mail.process import PARSER_VERSION
 from wonder.sandbox.gmail.config import GmailAdvance
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
@@ -36,6 +38,25 @@ def _stored(engine: Engine) -> dict[str, int]:
     return {mailbox: count for mailbox, count in rows}
 
 
+def _senders(engine: Engine) -> dict[str, str | None]:
+    """gmail id -> the From address parsing found; only messages parsed by the current parser."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(MailMessage.gmail_id, MailMessage.from_address).where(
+                MailMessage.parser_version == PARSER_VERSION
+            )
+        ).all()
+    return {gmail_id: sender for gmail_id, sender in rows}
+
+
+def _truth_senders(gmail: GmailRig) -> dict[str, str | None]:
+    return {
+        gmail_id: facts.get("sender")
+        for box in gmail.sandbox.state.truth().values()
+        for gmail_id, facts in box.items()
+    }
+
+
 def _run(flow: Any, **parameters: Any) -> Any:
     state = flow(return_state=True, **parameters)
     return state
@@ -50,16 +71,21 @@ def test_mail_sync_stores_every_mailbox_one_task_each(
     truth = {a: len(b.messages) for a, b in sandbox.state.mailboxes.items()}
     assert _stored(engine) == truth
     run_id = state.state_details.flow_run_id
-    assert set(_task_runs(run_id)) == set(truth)
+    assert set(_task_runs(run_id)) == set(truth) | {"process"}
     report = _report(run_id, "mail-sync-report")
     assert "Gmail quota units used" in report
+    assert f"| process (parse + link) | {sum(truth.values())} |" in report
     summary = state.result()
     assert summary.written == sum(truth.values())
+    # The processing task parsed every stored message: each sender as the sandbox says.
+    assert _senders(engine) == _truth_senders(mail_environment)
 
     sandbox.apply_advance(GmailAdvance(seconds=5, new_messages=4))
     again = _run(mail_sync)
     assert again.result().written == 4
     assert _stored(engine) == {a: len(b.messages) for a, b in sandbox.state.mailboxes.items()}
+    assert again.result().per_step["process"].parsed == 4
+    assert _senders(engine) == _truth_senders(mail_environment)
 
 
 def test_a_refused_token_fails_the_run_naming_the_mailboxes(

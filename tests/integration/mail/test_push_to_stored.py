@@ -17,6 +17,7 @@ from tests.gmail_fixtures import GmailRig
 from tests.webhook_fixtures import Receiver
 from wonder.db.models import MailMessage
 from wonder.db.models.webhooks import WebhookInboxEvent
+from wonder.mail.process import PARSER_VERSION
 from wonder.mail.push import GmailPushHandler
 from wonder.mail.service import sync_mailbox
 from wonder.sandbox.gmail.config import GmailAdvance, PushSettings
@@ -87,6 +88,28 @@ def test_a_push_brings_new_mail_in(
     handler = drain_gmail(sessions, settings)
     assert sum(r.stored for r in handler.reports) == 3  # this mailbox's half of the new mail
     assert set(stored(engine)) == truth(gmail)
+
+
+def test_pushed_mail_is_parsed_and_linked_without_a_manual_process(
+    pushing: tuple[GmailRig, Receiver, Settings], engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    gmail, _receiver, settings = pushing
+    mirror(sessions, settings)
+    gmail.service().users().watch(userId=AGENT, body={"topicName": "projects/w/topics/g"}).execute()
+    gmail.sandbox.apply_advance(GmailAdvance(seconds=2, new_messages=6))
+    gmail.sandbox.pump_push()
+    handler = drain_gmail(sessions, settings)
+    assert sum(r.stored for r in handler.reports) == 3
+    # mirror() stored without processing: the push's handler parsed the whole mailbox.
+    assert sum(r.parsed for r in handler.processed) == len(truth(gmail))
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(MailMessage.gmail_id, MailMessage.from_address).where(
+                MailMessage.mailbox == AGENT, MailMessage.parser_version == PARSER_VERSION
+            )
+        ).all()
+    facts = gmail.sandbox.state.truth()[AGENT]
+    assert {i: sender for i, sender in rows} == {i: f.get("sender") for i, f in facts.items()}
 
 
 def test_duplicated_and_late_pushes_store_each_message_once(

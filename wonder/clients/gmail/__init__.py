@@ -1,7 +1,13 @@
 """The Gmail client: google-api-python-client over our retry loop and per-mailbox quota."""
 
 from wonder.clients.gmail.client import GmailClient, HistoryExpired
-from wonder.clients.gmail.records import BatchResult, HistoryPage, MessageIds, RawMessage
+from wonder.clients.gmail.records import (
+    BatchResult,
+    HistoryPage,
+    MessageIds,
+    ModifiedLabels,
+    RawMessage,
+)
 
 __all__ = [
     "BatchResult",
@@ -9,5 +15,6 @@ __all__ = [
     "HistoryExpired",
     "HistoryPage",
     "MessageIds",
+    "ModifiedLabels",
     "RawMessage",
 ]

@@ -35,6 +35,7 @@ from wonder.clients.gmail.records import (
     BatchResult,
     HistoryPage,
     MessageIds,
+    ModifiedLabels,
     RawMessage,
     history_changes,
 )
@@ -230,6 +231,22 @@ class GmailClient:
 
     def stop(self) -> None:
         self._run("stop", lambda: self._users().stop(userId=self.mailbox))
+
+    def modify(
+        self, message_id: str, add: Sequence[str] = (), remove: Sequence[str] = ()
+    ) -> ModifiedLabels:
+        """``messages.modify``: Gmail's labels of the message after the change."""
+        body = {"addLabelIds": list(add), "removeLabelIds": list(remove)}
+        answer = self._run(
+            "messages.modify",
+            lambda: self._messages.modify(userId=self.mailbox, id=message_id, body=body),
+        )
+        return ModifiedLabels.from_resource(answer)
+
+    def label_ids(self) -> frozenset[str]:
+        """``labels.list``: the ids of the mailbox's labels (system and user)."""
+        answer = self._run("labels.list", lambda: self._users().labels().list(userId=self.mailbox))
+        return frozenset(str(label["id"]) for label in answer.get("labels", ()))
 
     def get_raw(self, message_ids: Sequence[str]) -> BatchResult:
         """One batch of ``format=raw`` gets (at most ``MAX_BATCH`` ids)."""

@@ -37,6 +37,25 @@ class RawMessage:
 
 
 @dataclass(frozen=True)
+class ModifiedLabels:
+    """What ``messages.modify`` answers: the message's labels after the change."""
+
+    id: str
+    thread_id: str
+    label_ids: tuple[str, ...]
+    history_id: int
+
+    @classmethod
+    def from_resource(cls, resource: dict[str, Any]) -> ModifiedLabels:
+        return cls(
+            id=str(resource["id"]),
+            thread_id=str(resource.get("threadId", "")),
+            label_ids=tuple(sorted(resource.get("labelIds", ()))),
+            history_id=int(resource["historyId"]),
+        )
+
+
+@dataclass(frozen=True)
 class BatchResult:
     """One batch of gets: what came back, what may be asked again, what is gone."""
 
