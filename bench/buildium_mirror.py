@@ -132,6 +132,10 @@ class GeneratedBuildium:
         self.requests += 1
         return None
 
+    def get_record(self, resource: Resource, record_id: int) -> Mapping[str, Any] | None:
+        self.requests += 1
+        return next((r for r in self.lists[resource] if r["Id"] == record_id), None)
+
     @property
     def requests_made(self) -> int:
         return self.requests

@@ -431,6 +431,11 @@ class FakeBuildium:
                     }
         return None
 
+    def get_record(self, resource: Resource, record_id: int) -> Mapping[str, Any] | None:
+        self.requests += 1
+        found = self.records.get(resource, {}).get(record_id)
+        return None if found is None else copy.deepcopy(found)
+
     @property
     def requests_made(self) -> int:
         return self.requests

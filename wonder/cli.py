@@ -146,10 +146,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     args = parser.parse_args(argv)
     settings = Settings()
-    logging.basicConfig(
-        level=(args.log_level or settings.log_level).upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    level = (args.log_level or settings.log_level).upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if level != "DEBUG":  # one INFO line per HTTP request drowns the commands' own progress
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     result: int | None = args.handler(settings, args)
     return result or 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -53,6 +53,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def sessions_like(session: Session) -> sessionmaker[Session]:
+    """Sessions on the same engine as ``session`` (for work that commits units of its own,
+    e.g. an inbox handler given the drain's session)."""
+    bind = session.get_bind()
+    return session_factory(bind.engine if isinstance(bind, Connection) else bind)
 
 
 def normalize_async_url(url: str) -> str:

@@ -16,10 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
-from wonder.db.engine import session_factory
+from wonder.db.engine import sessions_like
 from wonder.mail.process import ProcessReport, process_messages
 from wonder.mail.service import sync_mailbox
 from wonder.mail.sync import MailSyncReport
@@ -52,9 +51,7 @@ class GmailPushHandler:
         if mailbox is None:
             raise UnknownMailbox(f"push for {address!r}, which is not a configured mailbox")
         # Our own units of work on the drain's database; the drain's session stays untouched.
-        bind = session.get_bind()
-        engine = bind.engine if isinstance(bind, Connection) else bind
-        sessions = session_factory(engine)
+        sessions = sessions_like(session)
         self.reports.append(self._sync(sessions, mailbox))
         self.processed.append(
             process_messages(sessions, clock=lambda: datetime.now(UTC), mailbox=mailbox)

@@ -72,10 +72,14 @@ class ClientSource:
         return list(self.client.messages("/v1/glaccounts"))
 
     def gl_transaction(self, transaction_id: int) -> Mapping[str, Any] | None:
+        return self._get_or_none(f"/v1/generalledger/transactions/{transaction_id}")
+
+    def get_record(self, resource: Resource, record_id: int) -> Mapping[str, Any] | None:
+        return self._get_or_none(f"{PATHS[resource]}/{int(record_id)}")
+
+    def _get_or_none(self, path: str) -> Mapping[str, Any] | None:
         try:
-            found: Mapping[str, Any] = self.client.get(
-                f"/v1/generalledger/transactions/{transaction_id}"
-            )
+            found: Mapping[str, Any] = self.client.get(path)
         except PermanentError as exc:
             if exc.status == 404:
                 return None

@@ -92,6 +92,10 @@ class BuildiumSource(Protocol):
         """``GET /v1/generalledger/transactions/{id}`` (None when not found)."""
         ...
 
+    def get_record(self, resource: Resource, record_id: int) -> Mapping[str, Any] | None:
+        """One record of a paged resource by id (``GET /v1/leases/{id}`` etc.; None on 404)."""
+        ...
+
     @property
     def requests_made(self) -> int: ...
 
