@@ -156,6 +156,9 @@ class BuildiumSyncSettings(BaseModel):
     mass_delete_fraction: float = Field(default=0.05, ge=0.0, le=1.0)
     # ... unless it deletes no more than this many (small portfolios).
     mass_delete_min_rows: int = Field(default=20, ge=0)
+    # The Prefect global concurrency limit (one slot) the Buildium sync flows hold: an incremental
+    # run and the nightly reconciliation never walk the mirror at once.
+    concurrency_limit_name: str = "buildium-sync"
 
 
 class FlowSettings(BaseModel):

@@ -10,9 +10,10 @@ refresh or the scheduled sync completes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -45,14 +46,14 @@ def refresh_record(
     record_id: int,
     report: RefreshReport,
     clock: Clock = utc_now,
-) -> None:
+) -> Mapping[str, Any] | None:
     """Re-read one record and store it (or soft-delete it when Buildium no longer has it); a
-    lease's ledger is marked for a re-read either way."""
+    lease's ledger is marked for a re-read either way. The record as Buildium sent it."""
     raw = source.get_record(resource, record_id)
     with units() as store:
         if raw is None:
             report.deleted += store.soft_delete(resource, [record_id], clock())
-            return
+            return None
         parsed, rejected = rec.parse_all(resource.label, [raw], PARSERS[resource])
         plan = plan_page(parsed, store.load_states(resource, (r.id for r in parsed)))
         store.write_records(resource, plan.writes, clock())
@@ -64,6 +65,7 @@ def refresh_record(
     report.written += len(plan.writes)
     report.unchanged += plan.unchanged
     report.quarantined += len(rejected)
+    return raw
 
 
 def refresh_lease_ledgers(

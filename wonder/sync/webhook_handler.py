@@ -6,8 +6,9 @@ every pending event of one entity at once (coalesced by ``entity_key``, e.g. ``l
 the handler re-reads that entity's *current* state from Buildium (``wonder.sync.targeted``):
 
 - ``rental.N``, ``rentalunit.N``, ``leasetenant.N``, ``lease.N``: the record by id, written or,
-  on a 404, soft-deleted; a lease event also re-reads the lease's ledger (a move-out, a new
-  lease and a renewal all change what is owed);
+  on a 404, soft-deleted, and what embeds it or follows from it, for which Buildium sends no
+  event: a lease's ledger (a move-out, a new lease and a renewal change what is owed), its unit
+  (occupancy) and its tenants (their ``Leases``); a tenant's leases (their ``CurrentTenants``);
 - ``leasetransaction.N`` names no lease: it is resolved through the GL transaction's
   ``UnitAgreement`` (or, once the transaction is gone, through the ledger entry we mirrored),
   then that lease's ledger is re-read; a transaction of no lease changes no balance (done);
@@ -25,9 +26,10 @@ event it cannot resolve raises :class:`UnresolvedEvent` (retried, then dead-lett
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from typing import Any, TypeGuard
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,7 +41,7 @@ from wonder.settings import Settings
 from wonder.sync import records as rec
 from wonder.sync.mirror_service import MirrorReport, sync_gl_accounts
 from wonder.sync.mirror_store import sql_units
-from wonder.sync.ports import BuildiumSource, Clock, Resource, utc_now
+from wonder.sync.ports import BuildiumSource, Clock, MirrorUnits, Resource, utc_now
 from wonder.sync.runner import buildium_source
 from wonder.sync.targeted import (
     RefreshReport,
@@ -105,10 +107,7 @@ class BuildiumInboxHandler:
         units = sql_units(sessions)
         with self._open() as source:
             if kind in RECORDS:
-                resource = RECORDS[kind]
-                refresh_record(source, units, resource, int(raw_id), self.report, self._clock)
-                if resource is Resource.LEASES:
-                    refresh_lease_ledgers(source, units, [int(raw_id)], self.report, self._clock)
+                self._refresh(source, units, RECORDS[kind], int(raw_id))
             elif kind == TRANSACTION:
                 lease_id = self._lease_of(source, sessions, int(raw_id))
                 if lease_id is not None:
@@ -119,6 +118,22 @@ class BuildiumInboxHandler:
                 )
         self.report.balance_rows_written += refresh_balance_sheet(sessions, clock=self._clock)
         self.report.entities += 1
+
+    def _refresh(
+        self, source: BuildiumSource, units: MirrorUnits, resource: Resource, record_id: int
+    ) -> None:
+        """The record, then what embeds it or follows from it (no event of theirs says so): a
+        lease's ledger, unit (occupancy) and tenants (their ``Leases``); a tenant's leases
+        (their ``CurrentTenants``)."""
+        raw = refresh_record(source, units, resource, record_id, self.report, self._clock)
+        leases = [record_id] if resource is Resource.LEASES else []
+        for related, ids in _related(resource, raw).items():
+            for related_id in ids:
+                refresh_record(source, units, related, related_id, self.report, self._clock)
+            if related is Resource.LEASES:
+                leases.extend(ids)
+        if leases:  # a written lease is marked for a ledger re-read: do it now
+            refresh_lease_ledgers(source, units, leases, self.report, self._clock)
 
     def _lease_of(
         self, source: BuildiumSource, sessions: sessionmaker[Session], transaction_id: int
@@ -145,6 +160,31 @@ class BuildiumInboxHandler:
         if self._source is not None:
             return self._source()
         return buildium_source(self._settings, self.governor)
+
+
+def _related(resource: Resource, raw: Mapping[str, Any] | None) -> dict[Resource, list[int]]:
+    if raw is None:
+        return {}
+    if resource is Resource.LEASES:
+        unit = raw.get("UnitId")
+        return {
+            Resource.UNITS: [unit] if _is_id(unit) else [],
+            Resource.TENANTS: _ids(raw.get("Tenants")),
+        }
+    if resource is Resource.TENANTS:
+        return {Resource.LEASES: _ids(raw.get("Leases"))}
+    return {}
+
+
+def _ids(items: object) -> list[int]:
+    found = (
+        (i.get("Id") for i in items if isinstance(i, Mapping)) if isinstance(items, list) else ()
+    )
+    return sorted({i for i in found if _is_id(i)})
+
+
+def _is_id(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def buildium_inbox_handler(settings: Settings) -> BuildiumInboxHandler:
