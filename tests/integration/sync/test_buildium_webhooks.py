@@ -43,6 +43,7 @@ from wonder.db.models import (
     BuildiumUnit,
     SyncRun,
 )
+from wonder.db.models.buildium import MirroredRecord
 from wonder.settings import Settings
 from wonder.sync.buildium_source import ClientSource
 from wonder.sync.ports import Resource
@@ -52,7 +53,7 @@ from wonder.webhooks.drain import DrainPolicy, DrainReport, drain
 from wonder.webhooks.inbox import dead_letters, replay
 
 # Served list path → our table (owners send no webhooks, so they are the scheduled sync's).
-SERVED = {
+SERVED: dict[str, type[MirroredRecord]] = {
     "/v1/rentals": BuildiumRental,
     "/v1/rentals/units": BuildiumUnit,
     "/v1/leases/tenants": BuildiumTenant,
@@ -91,8 +92,8 @@ def stored(sessions: sessionmaker[Session]) -> dict[str, dict[int, Any]]:
     with sessions() as session:
         return {
             path: {
-                r.id: r.raw
-                for r in session.scalars(select(model).where(model.deleted_at.is_(None)))
+                int(r["Id"]): r
+                for r in session.scalars(select(model.raw).where(model.deleted_at.is_(None)))
             }
             for path, model in SERVED.items()
         }
