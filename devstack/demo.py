@@ -27,10 +27,12 @@ from devstack.platform import (
     check_ports,
     deploy_all,
     detail,
+    start_buildium_sandbox,
     start_gmail_sandbox,
     start_grpc,
     start_prefect_server,
     start_sandbox,
+    start_webhook_receiver,
     start_worker,
 )
 from devstack.prefect_api import FlowRunOutcome, PrefectApi
@@ -44,12 +46,20 @@ DEPLOYMENT_RUNS = (
     ("listings-incremental", "listings-incremental"),
     ("listings-census", "listings-census"),
     ("mail-sync", "mail-sync"),
+    ("mail-watch-renewal", "mail-watch-renewal"),
+    ("buildium-incremental", "buildium-incremental"),
+    ("buildium-reconciliation", "buildium-reconciliation"),
 )
-SCHEDULED = ("listings-incremental", "listings-census", "mail-sync")
+SCHEDULED = ("listings-incremental", "listings-census", "mail-sync", "buildium-incremental")
 # While the demo stays up, this much new mail reaches the Gmail sandbox every MAIL_EVERY_SECONDS
 # (the scheduled mail-sync run brings it in).
 NEW_MAIL = {"new_messages": 2, "replies": 1, "label_changes": 1}
 MAIL_EVERY_SECONDS = 60
+# ... and this much business happens in Buildium every BUILDIUM_EVERY_SECONDS: each change sends
+# its signed webhook to the receiver, and the triggered webhooks-process run brings it in.
+# ``seconds`` stays 0: the sandbox's clock must stay on the wall clock for the signatures.
+BUILDIUM_CHANGES = {"seconds": 0, "payments": 3, "edits": 2, "new_leases": 1, "ended_leases": 1}
+BUILDIUM_EVERY_SECONDS = 60
 # What the sandbox changes after the first load, so the incremental run and the census have work:
 # price and status changes (history), new photos, new listings, deletes (a 'Delete' status and
 # vanished keys) and one record with a wrong type (quarantined, not crashing the run).
@@ -64,15 +74,18 @@ DEMO_CHANGES = {
 }
 
 
-# The demo's steps, as it prints them ("[n/8] <title> ..."); README.md lists the same titles.
+# The demo's steps, as it prints them ("[n/9] <title> ..."); README.md lists the same titles.
 STEP_TITLES = (
     "Checking ports",
     "Migrating {database}",
-    "Starting the sandboxes: Trestle on {trestle_url}, Gmail on {gmail_url}",
+    "Starting the sandboxes: Trestle on {trestle_url}, Gmail on {gmail_url},"
+    " Buildium on {buildium_url}",
     "Starting the Prefect server on {prefect_ui_url}",
     f"Starting a process worker on work pool {WORK_POOL}",
     "Deploying prefect.yaml (prefect deploy --all)",
-    "Running each deployment once: listings first load, incremental, census; mail sync",
+    "Starting the webhook receiver on {webhooks_url} (Buildium webhooks, Gmail push)",
+    "Running each deployment once: listings first load, incremental, census; mail sync,"
+    " watch renewal; Buildium incremental, reconciliation",
     "Starting the gRPC server on {grpc_address}",
 )
 
@@ -83,6 +96,8 @@ def step_titles(config: DemoConfig) -> list[str]:
         "database": make_url(config.database_url).render_as_string(hide_password=True),
         "trestle_url": config.trestle_url,
         "gmail_url": config.gmail_url,
+        "buildium_url": config.buildium_url,
+        "webhooks_url": config.webhooks_url,
         "prefect_ui_url": config.prefect_ui_url,
         "grpc_address": f"{HOST}:{config.settings.grpc.port}",
     }
@@ -174,6 +189,18 @@ def buf_command(root: Path) -> str:
 EXAMPLE_FILTER = 'transaction_type = SALE AND standard_status = "Active" AND list_price <= 750000'
 
 
+# The leases owing for a month or more, most owed first.
+DELINQUENT = json.dumps(
+    {
+        "scope": "BALANCE_SCOPE_LEASE",
+        "filter": "days_delinquent >= 30",
+        "order_by": "outstanding desc",
+        "page_size": 3,
+    },
+    separators=(",", ":"),
+)
+
+
 def print_grpc_examples(config: DemoConfig, token: str, listing_key: str | None) -> None:
     port = config.settings.grpc.port
     address = f"http://{HOST}:{port}/wonder.v1.ListingService"
@@ -191,6 +218,14 @@ def print_grpc_examples(config: DemoConfig, token: str, listing_key: str | None)
         "  Try (from any directory):\n"
         f"    {curl} {auth} --data {shlex.quote(json.dumps({'name': name}))} {address}/GetListing\n"
         f"    {curl} {auth} --data {shlex.quote(query)} {address}/ListListings\n"
+        f'    {curl} {auth} --data \'{{"name":"balanceSheet"}}\''
+        f" http://{HOST}:{port}/wonder.v1.SyncService/GetBalanceSheet\n"
+        f"    {curl} {auth} --data {shlex.quote(DELINQUENT)}"
+        f" http://{HOST}:{port}/wonder.v1.SyncService/ListBalanceSheetRows\n"
+        f'    {curl} {auth} --data \'{{"name":"syncState"}}\''
+        f" http://{HOST}:{port}/wonder.v1.SyncService/GetSyncState\n"
+        f"    {curl} {auth} --data '{{\"page_size\":3}}'"
+        f" http://{HOST}:{port}/wonder.v1.MessageService/ListMessages\n"
         f"    {curl} --list-methods http://{HOST}:{port}\n"
         "  A filter naming a wrong value is INVALID_ARGUMENT with the valid ones, e.g."
         ' standard_status = "Bogus".\n'
@@ -211,10 +246,15 @@ def print_prefect_guide(config: DemoConfig) -> None:
         f"\nPrefect UI: {ui}\n"
         f"  deployments: {ui}/deployments  (listings-incremental every 15 min,"
         " listings-census daily, listings-first-load by hand, mail-sync every 5 min,"
-        " mail-watch-renewal daily, webhooks-drain every 5 min)\n"
-        f"  flow runs:   {ui}/runs  (each run's logs: one line per committed page)\n"
-        f"  artifacts:   {ui}/artifacts  (listings-*-report, mail-sync-report: counts,"
-        " requests, quota)\n"
+        " mail-watch-renewal daily, buildium-incremental every 3 min,"
+        " buildium-reconciliation nightly, webhooks-process on each stored webhook,"
+        " webhooks-drain every minute)\n"
+        f"  flow runs:   {ui}/runs  (each run's logs: one line per committed page; a"
+        " webhooks-process run appears seconds after each Buildium change or Gmail push)\n"
+        f"  artifacts:   {ui}/artifacts  (listings-*-report, mail-sync-report,"
+        " buildium-*-report and -reconciliation, webhooks-process-report: counts,"
+        " requests, quota, mismatches)\n"
+        f"  automations: {ui}/automations  (the trigger that runs webhooks-process)\n"
         f"  logs of the processes the demo started: {config.logs}\n"
     )
 
@@ -233,12 +273,15 @@ def run_demo(config: DemoConfig) -> None:
         with progress.step(next(titles)):
             start_sandbox(config, supervisor, env)
             start_gmail_sandbox(config, supervisor, env)
+            start_buildium_sandbox(config, supervisor, env)
         with progress.step(next(titles)):
             start_prefect_server(config, supervisor, env)
         with progress.step(next(titles)):
             worker = start_worker(config, supervisor, env)
         with progress.step(next(titles)):
             deploy_all(config, env)
+        with progress.step(next(titles)):
+            start_webhook_receiver(config, supervisor, env)
         with progress.step(next(titles)), PrefectApi(config.prefect_api_url) as api:
             run_deployments(api, config, before_run=change_sandbox_before_incremental(config))
         listing_key = print_summary(config)
@@ -248,10 +291,14 @@ def run_demo(config: DemoConfig) -> None:
         print_prefect_guide(config)
         print("Everything is up. Press Ctrl-C to stop it all.", flush=True)
         next_mail = time.monotonic() + MAIL_EVERY_SECONDS
+        next_buildium = time.monotonic() + BUILDIUM_EVERY_SECONDS
         while True:
             if time.monotonic() >= next_mail:
                 deliver_new_mail(config)
                 next_mail = time.monotonic() + MAIL_EVERY_SECONDS
+            if time.monotonic() >= next_buildium:
+                move_buildium_on(config)
+                next_buildium = time.monotonic() + BUILDIUM_EVERY_SECONDS
             supervisor.check_running()
             if not worker.running():
                 raise DevstackError(f"the Prefect worker stopped; see {config.logs}/worker.log")
@@ -266,6 +313,30 @@ def deliver_new_mail(config: DemoConfig) -> None:
         ).raise_for_status()
     except httpx.HTTPError as error:
         print(f"      could not add mail to the Gmail sandbox: {error}", flush=True)
+        return
+    added = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in NEW_MAIL.items())
+    print(f"{time.strftime('%H:%M:%S')} Gmail: {added} (pushed to the receiver)", flush=True)
+
+
+def move_buildium_on(config: DemoConfig) -> None:
+    """Some business in the Buildium sandbox: payments, edits, a move-in and a move-out."""
+    try:
+        answer = httpx.post(
+            f"{config.buildium_url}/_sandbox/advance", json=BUILDIUM_CHANGES, timeout=10
+        )
+        answer.raise_for_status()
+    except httpx.HTTPError as error:
+        print(f"      could not move the Buildium sandbox on: {error}", flush=True)
+        return
+    done = answer.json()
+    edits = sum(done.get("edits", {}).values())
+    print(
+        f"{time.strftime('%H:%M:%S')} Buildium: {done.get('transactions', 0)} transactions,"
+        f" {edits} edits, {len(done.get('new_leases', []))} move-ins,"
+        f" {len(done.get('ended_leases', []))} move-outs -> {done.get('events', 0)} signed"
+        " webhooks (the balance sheet follows within seconds)",
+        flush=True,
+    )
 
 
 def _terminate(_signum: int, _frame: FrameType | None) -> None:
@@ -275,8 +346,9 @@ def _terminate(_signum: int, _frame: FrameType | None) -> None:
 def parse_args(argv: Sequence[str] | None, settings: Settings) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m devstack",
-        description="The whole platform on this machine against the sandbox (`make demo`):"
-        " sandbox, Prefect server and worker, every listing deployment run once, gRPC API."
+        description="The whole platform on this machine against the sandboxes (`make demo`):"
+        " Trestle, Gmail and Buildium sandboxes, Prefect server and worker, the webhook"
+        " receiver, every deployment run once, gRPC API."
         " Ctrl-C stops everything it started.",
     )
     parser.add_argument(
@@ -296,6 +368,19 @@ def parse_args(argv: Sequence[str] | None, settings: Settings) -> argparse.Names
         f" {settings.sandbox.trestle.port})",
     )
     parser.add_argument(
+        "--buildium-port",
+        type=int,
+        default=settings.sandbox.buildium.port,
+        help="Buildium sandbox (default WONDER_SANDBOX__BUILDIUM__PORT or"
+        f" {settings.sandbox.buildium.port})",
+    )
+    parser.add_argument(
+        "--webhooks-port",
+        type=int,
+        default=settings.webhooks.port,
+        help=f"webhook receiver (default WONDER_WEBHOOKS__PORT or {settings.webhooks.port})",
+    )
+    parser.add_argument(
         "--gmail-port",
         type=int,
         default=settings.sandbox.gmail.port,
@@ -311,10 +396,12 @@ def demo_settings(settings: Settings, args: argparse.Namespace) -> Settings:
     return settings.model_copy(
         update={
             "grpc": settings.grpc.model_copy(update={"port": args.grpc_port}),
+            "webhooks": settings.webhooks.model_copy(update={"port": args.webhooks_port}),
             "sandbox": sandbox.model_copy(
                 update={
                     "trestle": sandbox.trestle.model_copy(update={"port": args.sandbox_port}),
                     "gmail": sandbox.gmail.model_copy(update={"port": args.gmail_port}),
+                    "buildium": sandbox.buildium.model_copy(update={"port": args.buildium_port}),
                 }
             ),
         }

@@ -29,12 +29,16 @@ from devstack.processes import (
     run,
     wait_until,
 )
+from wonder.sandbox.gmail.config import GmailSandboxConfig
 from wonder.settings import Settings
 
 WORK_POOL = "wonder-process"
 # The demo's API token: one name, replaced on every start, so exactly one demo token is active.
 DEMO_TOKEN_NAME = "demo"  # noqa: S105 (a name, not a secret)
-DEMO_TOKEN_SCOPES = "listings:read"  # noqa: S105
+# Read access to every service the demo fills (listings, the Buildium sync, mail).
+DEMO_TOKEN_SCOPES = "listings:read,sync:read,messages:read"  # noqa: S105
+# The service account the Gmail sandbox signs its push tokens as (the receiver checks it).
+GMAIL_PUSH_ACCOUNT = GmailSandboxConfig.model_fields["push_service_account"].default
 TOKEN_PATTERN = re.compile(r"\bws_[A-Za-z0-9_\-]{20,}")
 
 
@@ -73,6 +77,19 @@ class DemoConfig:
         return f"http://{HOST}:{self.settings.sandbox.gmail.port}"
 
     @property
+    def buildium_url(self) -> str:
+        return f"http://{HOST}:{self.settings.sandbox.buildium.port}"
+
+    @property
+    def webhooks_url(self) -> str:
+        return f"http://{HOST}:{self.settings.webhooks.port}"
+
+    @property
+    def gmail_push_audience(self) -> str:
+        """What the receiver expects in a Gmail push token's ``aud`` (its own push URL)."""
+        return f"{self.webhooks_url}/webhooks/gmail"
+
+    @property
     def prefect_api_url(self) -> str:
         return f"http://{HOST}:{self.prefect_port}/api"
 
@@ -93,6 +110,17 @@ class DemoConfig:
                 "WONDER_DATABASE_URL": self.database_url,
                 "WONDER_TRESTLE__BASE_URL": self.trestle_url,
                 "WONDER_GMAIL__BASE_URL": self.gmail_url,
+                "WONDER_BUILDIUM__BASE_URL": self.buildium_url,
+                # The receiver verifies what the sandboxes send: Buildium's HMAC with the
+                # sandbox's webhook secret, Gmail's push JWT against the Gmail sandbox's certs.
+                "WONDER_WEBHOOKS__HOST": HOST,
+                "WONDER_WEBHOOKS__PORT": str(self.settings.webhooks.port),
+                "WONDER_WEBHOOKS__BUILDIUM_SECRET": (
+                    self.settings.sandbox.buildium.webhook_secret.get_secret_value()
+                ),
+                "WONDER_WEBHOOKS__GMAIL_AUDIENCE": self.gmail_push_audience,
+                "WONDER_WEBHOOKS__GMAIL_PUSH_SERVICE_ACCOUNT": GMAIL_PUSH_ACCOUNT,
+                "WONDER_WEBHOOKS__GMAIL_CERTS_URL": f"{self.gmail_url}/oauth2/v1/certs",
                 "WONDER_GRPC__HOST": HOST,
                 "WONDER_GRPC__PORT": str(self.settings.grpc.port),
                 "PYTHONUNBUFFERED": "1",
@@ -148,6 +176,8 @@ def check_ports(config: DemoConfig, with_grpc: bool) -> None:
     wanted = {
         config.settings.sandbox.trestle.port: "the Trestle sandbox",
         config.settings.sandbox.gmail.port: "the Gmail sandbox",
+        config.settings.sandbox.buildium.port: "the Buildium sandbox",
+        config.settings.webhooks.port: "the webhook receiver",
         config.prefect_port: "the Prefect server",
     }
     if with_grpc:
@@ -207,6 +237,77 @@ def start_gmail_sandbox(
         process=process,
         progress=detail,
     )
+    return process
+
+
+def start_buildium_sandbox(
+    config: DemoConfig, supervisor: Supervisor, env: Mapping[str, str]
+) -> ManagedProcess:
+    """The Buildium emulator (a seeded portfolio; its clock follows the wall clock, so the
+    webhooks' signed timestamps pass the receiver's ±300 s window)."""
+    buildium = config.settings.sandbox.buildium
+    process = supervisor.start(
+        "buildium-sandbox",
+        [
+            *(command("wonder"), "sandbox", "buildium", "--host", HOST),
+            *("--port", str(buildium.port), "--seed", str(buildium.seed)),
+            *("--properties", str(buildium.properties), "--units", str(buildium.units)),
+            *("--leases", str(buildium.leases), "--profile", config.sandbox_profile),
+        ],
+        env=env,
+        cwd=config.root,
+    )
+    wait_until(
+        "the Buildium sandbox to answer",
+        lambda: (
+            process.listens_on(buildium.port) and http_ok(f"{config.buildium_url}/_sandbox/stats")
+        ),
+        timeout=60,
+        process=process,
+        progress=detail,
+    )
+    return process
+
+
+def start_webhook_receiver(
+    config: DemoConfig, supervisor: Supervisor, env: Mapping[str, str]
+) -> ManagedProcess:
+    """`wonder webhooks serve`, then both sandboxes pointed at it: Buildium's signed events and
+    Gmail's Pub/Sub-style pushes (each stored event becomes a Prefect event that triggers the
+    webhooks-process deployment)."""
+    port = config.settings.webhooks.port
+    process = supervisor.start(
+        "webhooks", [command("wonder"), "webhooks", "serve"], env=env, cwd=config.root
+    )
+    wait_until(
+        f"the webhook receiver on {HOST}:{port}",
+        lambda: process.listens_on(port),
+        timeout=60,
+        process=process,
+        progress=detail,
+    )
+    secret = config.settings.sandbox.buildium.webhook_secret.get_secret_value()
+    buildium = httpx.post(
+        f"{config.buildium_url}/_sandbox/webhooks",
+        json={
+            "url": f"{config.webhooks_url}/webhooks/buildium",
+            "secret": secret,
+            "deliver_in_background": True,
+        },
+        timeout=10,
+    )
+    gmail = httpx.post(
+        f"{config.gmail_url}/_sandbox/gmail/push",
+        json={"url": config.gmail_push_audience, "audience": config.gmail_push_audience},
+        timeout=10,
+    )
+    for name, answer in (("Buildium", buildium), ("Gmail", gmail)):
+        if answer.status_code >= 400:
+            raise DevstackError(
+                f"could not point the {name} sandbox at the receiver: {answer.text}"
+            )
+    detail(f"Buildium webhooks → {config.webhooks_url}/webhooks/buildium (signed, HMAC)")
+    detail(f"Gmail push → {config.gmail_push_audience} (OIDC JWT)")
     return process
 
 
@@ -287,6 +388,11 @@ def start_worker(
         api.ensure_work_pool(WORK_POOL, ProcessWorker.get_default_base_job_template())
         api.ensure_concurrency_limit(config.settings.listings.concurrency_limit_name, 1)
         api.ensure_concurrency_limit(config.settings.gmail.concurrency_limit_name, 1)
+        api.ensure_concurrency_limit(config.settings.buildium_sync.concurrency_limit_name, 1)
+        # Buildium allows 10 requests/s per account: one slot freed every 1/9 s (flows/governor.py).
+        api.ensure_concurrency_limit(
+            config.settings.buildium.rate_limit_name, 1, slot_decay_per_second=9.0
+        )
         cancelled, freed = api.clear_leftovers(
             "left unfinished by an earlier demo that was stopped"
         )

@@ -124,8 +124,11 @@ class PrefectApi:
             )
         return True
 
-    def ensure_concurrency_limit(self, name: str, limit: int) -> None:
-        """Create the global concurrency limit ``name`` unless it exists (flows use it strictly)."""
+    def ensure_concurrency_limit(
+        self, name: str, limit: int, *, slot_decay_per_second: float = 0.0
+    ) -> None:
+        """Create the global concurrency limit ``name`` unless it exists (flows use it strictly);
+        with ``slot_decay_per_second`` it is a rate limit (slots come back by themselves)."""
         with self._call(f"reading concurrency limit {name}"):
             try:
                 self._client.read_global_concurrency_limit_by_name(name)
@@ -135,7 +138,9 @@ class PrefectApi:
                 return
         with self._call(f"creating concurrency limit {name}"):
             self._client.create_global_concurrency_limit(
-                GlobalConcurrencyLimitCreate(name=name, limit=limit, active=True)
+                GlobalConcurrencyLimitCreate(
+                    name=name, limit=limit, active=True, slot_decay_per_second=slot_decay_per_second
+                )
             )
 
     def clear_leftovers(self, reason: str) -> tuple[list[str], list[str]]:

@@ -9,7 +9,11 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from wonder.db.engine import make_engine, session_factory
+from wonder.db.enums import InboxStatus
 from wonder.db.models import (
+    BalanceSheetRow,
+    BuildiumLease,
+    BuildiumLeaseTransaction,
     HeldDelete,
     Listing,
     ListingHistory,
@@ -19,6 +23,8 @@ from wonder.db.models import (
     Member,
     Office,
     QuarantinedRecord,
+    ReconciliationRun,
+    WebhookInboxEvent,
 )
 from wonder.listings.normalize import TransactionType, transaction_type
 
@@ -36,6 +42,7 @@ class DatabaseSummary:
     kinds: dict[str, int] = field(default_factory=dict)
     sample: list[str] = field(default_factory=list)
     first_key: str | None = None
+    reconciliation: str | None = None
 
     def lines(self) -> list[str]:
         """The summary as the demo prints it."""
@@ -46,6 +53,8 @@ class DatabaseSummary:
         if self.kinds:
             by_kind = ", ".join(f"{kind} {n}" for kind, n in self.kinds.items())
             out.append(f"  not deleted, by transaction_type: {by_kind}")
+        if self.reconciliation:
+            out.append(self.reconciliation)
         if self.sample:
             out.append("a few listings:")
             out.extend(f"  {line}" for line in self.sample)
@@ -85,7 +94,30 @@ def database_summary(database_url: str, *, sample_size: int = 3) -> DatabaseSumm
                 "mass deletes held for approval": count(model=HeldDelete),
                 "mail messages (raw MIME kept), all mailboxes": count(model=MailMessage),
                 "mail still to fetch (fetch queue)": count(model=MailFetchQueue),
+                "Buildium leases mirrored (not deleted)": count(
+                    BuildiumLease.deleted_at.is_(None), model=BuildiumLease
+                ),
+                "Buildium ledger entries (charges, payments, credits)": count(
+                    BuildiumLeaseTransaction.deleted_at.is_(None), model=BuildiumLeaseTransaction
+                ),
+                "PM Balance Sheet rows (per lease, unit, property)": count(model=BalanceSheetRow),
+                "webhooks received (Buildium + Gmail push)": count(model=WebhookInboxEvent),
+                "webhooks processed": count(
+                    WebhookInboxEvent.status == InboxStatus.DONE, model=WebhookInboxEvent
+                ),
+                "webhooks dead-lettered (wonder webhooks dead-letters list)": count(
+                    WebhookInboxEvent.status == InboxStatus.DEAD, model=WebhookInboxEvent
+                ),
             }
+            latest = session.scalars(
+                select(ReconciliationRun).order_by(ReconciliationRun.id.desc()).limit(1)
+            ).first()
+            reconciliation = (
+                None
+                if latest is None
+                else f"last reconciliation with Buildium: {latest.leases_compared} leases, "
+                + ("all to the cent" if latest.matched else f"{latest.mismatches} differ")
+            )
             statuses = session.execute(
                 select(Listing.standard_status, func.count())
                 .where(live)
@@ -124,4 +156,5 @@ def database_summary(database_url: str, *, sample_size: int = 3) -> DatabaseSumm
         {label: kinds[label] for label in _KIND_LABELS.values() if kinds[label]},
         sample,
         rows[0][0] if rows else None,
+        reconciliation,
     )

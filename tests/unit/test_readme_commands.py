@@ -114,9 +114,10 @@ def test_the_printed_calls_name_buf_by_an_absolute_path(
     buf.touch()
     print_grpc_examples(DemoConfig(root=tmp_path, settings=Settings()), "ws_token", "L1")
     calls = [line.strip() for line in capsys.readouterr().out.splitlines() if " curl " in line]
-    assert len(calls) == 3
+    assert len(calls) == 7
     assert all(call.startswith(f"{buf} curl ") for call in calls)
     assert any("transaction_type = SALE" in call for call in calls)
+    assert any("SyncService/ListBalanceSheetRows" in call for call in calls)
 
 
 def test_without_the_pinned_buf_the_calls_use_npx(tmp_path: Path) -> None:
