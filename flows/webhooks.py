@@ -25,6 +25,7 @@ from flows.governor import buildium_governor
 from wonder.settings import Settings
 from wonder.sync.webhook_handler import BuildiumInboxHandler
 from wonder.webhooks.cli import policy_from
+from wonder.webhooks.coalesce import CoalescingSink
 from wonder.webhooks.drain import DrainReport, drain
 from wonder.webhooks.ports import InboxHandler
 from wonder.webhooks.registry import installed_handlers
@@ -41,9 +42,10 @@ class PrefectEventSink:
         emit(RECEIVED_EVENT, f"webhooks.{source}.{entity_key}", {"inbox_id": inbox_id})
 
 
-def prefect_event_sink(settings: Settings) -> PrefectEventSink:
-    """The ``wonder.webhook_sinks`` entry point ``prefect``."""
-    return PrefectEventSink()
+def prefect_event_sink(settings: Settings) -> CoalescingSink:
+    """The ``wonder.webhook_sinks`` entry point ``prefect``: a burst of deliveries of one source
+    is announced once, then once more at the end of ``event_coalesce_seconds``."""
+    return CoalescingSink(PrefectEventSink(), settings.webhooks.event_coalesce_seconds)
 
 
 def flow_handlers(settings: Settings) -> dict[str, InboxHandler]:

@@ -276,6 +276,9 @@ class WebhookSettings(BaseModel):
     # Where "stored" events are announced: "auto" (Prefect when PREFECT_API_URL is set), "none",
     # or the name of a ``wonder.webhook_sinks`` entry point (e.g. "prefect").
     event_sink: str = "auto"
+    # A burst of one source's deliveries is announced once, then once more at the end of this
+    # window (0: announce each); one processing run drains the burst.
+    event_coalesce_seconds: float = Field(default=3.0, ge=0)
     database_pool_size: int = Field(default=10, ge=1)
 
 
