@@ -1,8 +1,8 @@
 """What every read servicer takes from the platform instead of building it: paging and reads.
 
-``pager(settings, service)`` is the one Pager of a service (the API's token secret and page-size
-limits), and ``read_only(deps, context)`` the one way to read: a connection whose statements
-cannot outlive the caller's deadline. A ``List*`` method is then::
+``pager(deps, service)`` is the one Pager of a service (the API's token secret, lifetime and
+page-size limits), and ``read_only(deps, context)`` the one way to read: a connection whose
+statements cannot outlive the caller's deadline. A ``List*`` method is then::
 
     cursor = self._pager.start("ListThings", request.page_size, request.page_token, KEYS)
     async with read_only(self._deps, context) as connection:
@@ -25,14 +25,18 @@ from wonder.aip.pagetoken import PageTokenCodec
 from wonder.aip.paging import Pager
 from wonder.db.read_only import Statement, read_in_one_round_trip, read_only_transaction
 from wonder.db.uow import cancel_safe_session
-from wonder.settings import GrpcSettings
 
 
-def pager(settings: GrpcSettings, service: str) -> Pager:
-    """``service``'s page tokens, signed with the server's secret; sizes within the limits."""
+def pager(deps: ServerDeps, service: str) -> Pager:
+    """``service``'s page tokens, signed with the server's secret and valid for
+    ``page_token_ttl_seconds`` by the server's clock; sizes within the limits."""
+    settings = deps.settings.grpc
     secret = settings.page_token_secret.get_secret_value().encode("utf-8")
+    codec = PageTokenCodec(
+        secret, ttl_seconds=settings.page_token_ttl_seconds, clock=lambda: deps.clock()
+    )
     return Pager(
-        PageTokenCodec(secret),
+        codec,
         service=service,
         default_size=settings.default_page_size,
         max_size=settings.max_page_size,

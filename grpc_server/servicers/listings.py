@@ -52,7 +52,7 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
     def __init__(self, deps: ServerDeps) -> None:
         self._deps = deps
         self._settings = deps.settings.grpc
-        self._pager = pager(self._settings, SERVICE.full_name)
+        self._pager = pager(deps, SERVICE.full_name)
         # Backlog streams share at most half of the pool.
         self._stream_slots = asyncio.Semaphore(max(1, self._settings.database_pool_size // 2))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import grpc
@@ -330,3 +330,26 @@ async def test_a_page_token_with_an_altered_position_or_another_secret_is_refuse
             )
         assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert "altered" in field_violations(caught.value)["page_token"]
+
+
+async def test_an_expired_page_token_is_invalid_argument_saying_so(make_api: MakeApi) -> None:
+    api = await make_api(page_token_ttl_seconds=3600)
+    seed(api.sessions, *(make_listing(f"K{i}") for i in range(4)))
+    first = await api.stub.ListListings(pb.ListListingsRequest(page_size=2), metadata=api.metadata)
+    issued = datetime.now(UTC)
+    api.deps.clock = lambda: issued + timedelta(minutes=59)
+    again = await api.stub.ListListings(
+        pb.ListListingsRequest(page_size=2, page_token=first.next_page_token),
+        metadata=api.metadata,
+    )
+    assert [listing.listing_key for listing in again.listings] == ["K2", "K3"]
+    api.deps.clock = lambda: issued + timedelta(hours=1, seconds=1)
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await api.stub.ListListings(
+            pb.ListListingsRequest(page_size=2, page_token=first.next_page_token),
+            metadata=api.metadata,
+        )
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert field_violations(caught.value)["page_token"] == (
+        "the page token expired (tokens last 3,600 s); list again from the first page"
+    )
