@@ -54,11 +54,12 @@ async def read_only(deps: ServerDeps, context: Context) -> AsyncIterator[AsyncCo
 
 
 async def read_once(
-    deps: ServerDeps, context: Context, statements: Sequence[Statement]
+    deps: ServerDeps, context: Context, statements: Sequence[Statement], *, dynamic: bool = False
 ) -> list[list[Sequence[Any]]]:
-    """Independent fixed statements in one read-only transaction and, on PostgreSQL, one round
-    trip, bounded by the caller's remaining time."""
-    return await read_in_one_round_trip(deps.engine, remaining_seconds(context), statements)
+    """Independent statements (fixed, or ``dynamic``: built per request) in one read-only
+    transaction and, on PostgreSQL, one round trip, bounded by the caller's remaining time."""
+    timeout = remaining_seconds(context)
+    return await read_in_one_round_trip(deps.engine, timeout, statements, dynamic=dynamic)
 
 
 def is_postgres(deps: ServerDeps) -> bool:
