@@ -66,6 +66,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quick", action="store_true", help="small scale and short runs: checks the harness"
     )
+    parser.add_argument(
+        "--grpc-parts",
+        default=",".join(grpc_bench.PARTS),
+        help="with --only grpc: the comma-separated parts to run"
+        f" (default all: {','.join(grpc_bench.PARTS)})",
+    )
     parser.add_argument("--markdown", type=Path, help="also write the tables to this file")
     return parser.parse_args(argv)
 
@@ -108,7 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     elif args.only == "abuse":
         show("Careless stream clients", abuse.standalone(listings))
     elif args.only == "grpc":
-        rows = grpc_bench.standalone(listings, scale)
+        parts = [part for part in args.grpc_parts.split(",") if part]
+        unknown = sorted(set(parts) - set(grpc_bench.PARTS))
+        if unknown:
+            raise SystemExit(f"unknown --grpc-parts {unknown}; choose from {grpc_bench.PARTS}")
+        rows = grpc_bench.standalone(listings, scale, parts)
         show(f"gRPC API over {listings:,} generated listings", rows)
     else:
         with scratch_database() as database:

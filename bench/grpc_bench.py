@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -418,27 +418,39 @@ def scaling_rows(single: str, double: str, scale: GrpcScale, token: str, keys: P
     ]
 
 
-def run(database: ScratchDatabase, scale: GrpcScale) -> list[Row]:
+PARTS = ("get", "list", "batch", "deep", "stream", "scaling")
+
+
+def run(database: ScratchDatabase, scale: GrpcScale, parts: Sequence[str] = PARTS) -> list[Row]:
     token = issue_token(database)
     null_some_prices(database)
+    rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="wonder-bench-") as folder:
         keys = write_keys(database, Path(folder))
-        progress("starting gRPC servers: 1 process and 2 processes")
-        with grpc_server(database, 1) as single, grpc_server(database, 2) as double:
-            rows = qps_rows(single, scale, token, keys)
-            rows += latency_rows(single, scale, token)
-            rows += batch_rows(single, scale, token, keys)
-            rows += deep_page_rows(single, scale, token, keys)
-            rows += stream_rows(database, single, token)
-            rows += scaling_rows(single, double, scale, token, keys)
+        progress("starting gRPC servers: 1 process" + (" and 2 processes" * ("scaling" in parts)))
+        with contextlib.ExitStack() as stack:
+            single = stack.enter_context(grpc_server(database, 1))
+            if "get" in parts:
+                rows += qps_rows(single, scale, token, keys)
+            if "list" in parts:
+                rows += latency_rows(single, scale, token)
+            if "batch" in parts:
+                rows += batch_rows(single, scale, token, keys)
+            if "deep" in parts:
+                rows += deep_page_rows(single, scale, token, keys)
+            if "stream" in parts:
+                rows += stream_rows(database, single, token)
+            if "scaling" in parts:
+                double = stack.enter_context(grpc_server(database, 2))
+                rows += scaling_rows(single, double, scale, token, keys)
     return rows
 
 
-def standalone(listings: int, scale: GrpcScale) -> list[Row]:
+def standalone(listings: int, scale: GrpcScale, parts: Sequence[str] = PARTS) -> list[Row]:
     from bench.seed import generate_listings
     from bench.support import scratch_database
 
     with scratch_database() as database:
         progress(f"generating {listings:,} listings in PostgreSQL")
         generate_listings(database, listings)
-        return run(database, scale)
+        return run(database, scale, parts)

@@ -182,6 +182,8 @@ class GrpcSettings(BaseModel):
     tls_client_ca_file: Path | None = None
     # Signs page tokens so a consumer cannot forge or alter them.
     page_token_secret: SecretStr = SecretStr(DEV_PAGE_TOKEN_SECRET)
+    # A page token is refused (INVALID_ARGUMENT, "expired") this long after it was issued.
+    page_token_ttl_seconds: int = Field(default=3600, ge=1)
     metrics_port: int | None = None
     default_page_size: int = Field(default=50, ge=1)
     max_page_size: int = Field(default=1000, ge=1)

@@ -104,13 +104,21 @@ class StreamLimitInterceptor(grpc.aio.ServerInterceptor):
                 if inspect.isawaitable(responses):  # writes with context.write() itself
                     await responses
                     return
-                async for message in responses:
-                    try:
-                        await asyncio.wait_for(context.write(message), timeout)
-                    except TimeoutError:
-                        await context.abort(
-                            grpc.StatusCode.RESOURCE_EXHAUSTED,
-                            f"the stream's reader took no message for {timeout:g} s",
-                        )
+                # One timeout for the whole stream, armed only while a write waits (a timer
+                # handle per message, not the task per message asyncio.wait_for creates).
+                loop = asyncio.get_running_loop()
+                try:
+                    async with asyncio.timeout(None) as write_deadline:
+                        async for message in responses:
+                            write_deadline.reschedule(loop.time() + timeout)
+                            await context.write(message)
+                            write_deadline.reschedule(None)
+                except TimeoutError:
+                    if not write_deadline.expired():
+                        raise  # the servicer's own TimeoutError, not a stalled reader
+                    await context.abort(
+                        grpc.StatusCode.RESOURCE_EXHAUSTED,
+                        f"the stream's reader took no message for {timeout:g} s",
+                    )
 
         return wrapped

@@ -9,6 +9,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
 
 from grpc_server.deps import ServerDeps
 from grpc_server.mappers import listings as mappers
@@ -32,6 +33,7 @@ from wonder.listings.read_repository import (
     listing_sort_columns,
     listings_with_media,
     parse_listings_with_media,
+    read_basic_page,
 )
 from wonder.v1 import listing_pb2, listing_service_pb2, listing_service_pb2_grpc
 
@@ -52,7 +54,7 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
     def __init__(self, deps: ServerDeps) -> None:
         self._deps = deps
         self._settings = deps.settings.grpc
-        self._pager = pager(self._settings, SERVICE.full_name)
+        self._pager = pager(deps, SERVICE.full_name)
         # Backlog streams share at most half of the pool.
         self._stream_slots = asyncio.Semaphore(max(1, self._settings.database_pool_size // 2))
 
@@ -157,18 +159,29 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
             full=full,
             show_deleted=request.show_deleted,
         )
-        async with self._repository(context) as repo:
-            rows = await repo.list_listings(
-                where=compile_filter(expr),
+        where = compile_filter(expr)
+        if full:
+            async with self._repository(context) as repo:
+                rows = await repo.list_listings(
+                    where=where,
+                    order=order,
+                    after=cursor.after,
+                    limit=cursor.fetch_limit,
+                    show_deleted=request.show_deleted,
+                    full=full,
+                )
+                media = await self._media_for(repo, rows[: cursor.page_size], full)
+        else:  # the default view: one round trip per seek partition, no session
+            rows = await read_basic_page(
+                partial(read_once, self._deps, context, dynamic=True),
+                where=where,
                 order=order,
                 after=cursor.after,
                 limit=cursor.fetch_limit,
                 show_deleted=request.show_deleted,
-                full=full,
             )
-            page = rows[: cursor.page_size]
-            media = await self._media_for(repo, page, full)
-        rendered = self._render(page, media)
+            media = None
+        rendered = self._render(rows[: cursor.page_size], media)
         columns = listing_sort_columns(order)
         page, token = cursor.finish(rows, lambda row: position_of(row.listing, columns))
         return listing_service_pb2.ListListingsResponse(

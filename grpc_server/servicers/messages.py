@@ -58,7 +58,7 @@ class MessageServicer(message_service_pb2_grpc.MessageServiceServicer):
     def __init__(self, deps: ServerDeps) -> None:
         self._deps = deps
         self._settings = deps.settings.grpc
-        self._pager = pager(self._settings, SERVICE.full_name)
+        self._pager = pager(deps, SERVICE.full_name)
         self._stream_slots = asyncio.Semaphore(max(1, self._settings.database_pool_size // 2))
         self._labels = GmailLabels(deps.settings.gmail)
 

@@ -65,7 +65,7 @@ def _lease_id(name: str, field: str = "name") -> int:
 class SyncServicer(sync_service_pb2_grpc.SyncServiceServicer):
     def __init__(self, deps: ServerDeps) -> None:
         self._deps = deps
-        self._pager = pager(deps.settings.grpc, SERVICE.full_name)
+        self._pager = pager(deps, SERVICE.full_name)
 
     @asynccontextmanager
     async def _repository(self, context: Context) -> AsyncIterator[SyncReadRepository]:

@@ -1,9 +1,10 @@
 """Opaque, signed page tokens (AIP-158).
 
-A token carries the keyset position reached by the previous page and a fingerprint of the query
-that produced it, signed with HMAC-SHA256. Decoding checks the signature first, then that the
-token belongs to the query being asked now, so a consumer can neither forge a position nor reuse a
-token with a different filter or order.
+A token carries the keyset position reached by the previous page, a fingerprint of the query
+that produced it and the time it expires, signed with HMAC-SHA256. Decoding checks the signature
+first, then the expiry, then that the token belongs to the query being asked now, so a consumer
+can neither forge a position, nor keep a token alive, nor reuse one with a different filter or
+order.
 """
 
 from __future__ import annotations
@@ -13,15 +14,23 @@ import binascii
 import hashlib
 import hmac
 import json
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 from wonder.errors import InvalidArgument
 
 # What a position may hold: the JSON form of each sort key of the last row of a page.
 JsonScalar = str | int | float | bool | None
 
-_VERSION = 1
+# 2: the payload carries "e", the expiry (Unix seconds); tokens of version 1 never expired.
+_VERSION = 2
 _TAG_BYTES = 16
+DEFAULT_TTL_SECONDS = 3600
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class PageTokenError(InvalidArgument):
@@ -40,17 +49,28 @@ def query_fingerprint(**parts: object) -> str:
 class PageTokenCodec:
     """Encodes and verifies page tokens with one secret (``settings.grpc.page_token_secret``)."""
 
-    def __init__(self, secret: bytes) -> None:
+    def __init__(
+        self,
+        secret: bytes,
+        *,
+        ttl_seconds: int = DEFAULT_TTL_SECONDS,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
         if not secret:
             raise ValueError("the page token secret must not be empty")
+        if ttl_seconds <= 0:
+            raise ValueError("the page token lifetime must be positive")
         self._secret = secret
+        self._ttl_seconds = ttl_seconds
+        self._clock = clock
 
     def __repr__(self) -> str:
         return "PageTokenCodec(secret=***)"
 
     def encode(self, fingerprint: str, position: Sequence[JsonScalar]) -> str:
+        expires = math.floor(self._clock().timestamp()) + self._ttl_seconds
         payload = json.dumps(
-            {"v": _VERSION, "q": fingerprint, "p": list(position)},
+            {"v": _VERSION, "q": fingerprint, "e": expires, "p": list(position)},
             separators=(",", ":"),
             allow_nan=False,
         ).encode("utf-8")
@@ -72,6 +92,14 @@ class PageTokenCodec:
             raise PageTokenError("the page token is malformed") from exc
         if not isinstance(document, dict) or document.get("v") != _VERSION:
             raise PageTokenError("the page token has an unsupported version")
+        expires = document.get("e")
+        if not isinstance(expires, int) or isinstance(expires, bool):
+            raise PageTokenError("the page token is malformed")
+        if self._clock().timestamp() >= expires:
+            raise PageTokenError(
+                "the page token expired (tokens last "
+                f"{self._ttl_seconds:,} s); list again from the first page"
+            )
         if document.get("q") != fingerprint:
             raise PageTokenError(
                 "the page token was issued for a different request "

@@ -55,8 +55,27 @@ def _postgres_sql(statement: Select[*tuple[Any, ...]]) -> str:
     return str(statement.compile(dialect=_POSTGRES))
 
 
+def _postgres_dynamic(statement: Select[*tuple[Any, ...]]) -> tuple[str, dict[str, Any]]:
+    """A statement built per request (its values embedded as bound parameters): its text and
+    parameters, each converted by its type's bind processor as SQLAlchemy's execute would."""
+    compiled = statement.compile(dialect=_POSTGRES, compile_kwargs={"render_postcompile": True})
+    processors: Mapping[str, Any] = compiled._bind_processors  # what execute applies
+    params = dict(compiled.construct_params())
+    for name, value in params.items():
+        processor = processors.get(name)
+        if processor is not None:
+            if not callable(processor):  # a tuple-typed parameter: not supported here
+                raise TypeError(f"cannot bind the parameter {name!r} of a dynamic statement")
+            params[name] = processor(value)
+    return str(compiled), params
+
+
 async def read_in_one_round_trip(
-    engine: AsyncEngine, timeout_seconds: float | None, statements: Sequence[Statement]
+    engine: AsyncEngine,
+    timeout_seconds: float | None,
+    statements: Sequence[Statement],
+    *,
+    dynamic: bool = False,
 ) -> list[list[Sequence[Any]]]:
     """The rows of independent fixed ``statements``, read as one read-only transaction.
 
@@ -65,18 +84,28 @@ async def read_in_one_round_trip(
     ORM session or SQLAlchemy per-statement work. Rows are the driver's (psycopg's types:
     Decimal, aware datetimes), so statements must not need SQLAlchemy's result processing beyond
     that, take only the parameters passed (no embedded literals), and use ``= ANY(%(keys)s)``
-    rather than expanding IN. Elsewhere: each statement in turn, through SQLAlchemy.
+    rather than expanding IN. ``dynamic``: statements built per request (e.g. from a filter),
+    whose bound values they carry (pass empty parameters): compiled each time, and prepared by
+    psycopg only once the same text recurs, so they never evict the fixed statements. Elsewhere:
+    each statement in turn, through SQLAlchemy.
     """
     async with engine.connect() as connection:
         if engine.dialect.name != "postgresql":
             async with connection.begin():
                 return [list((await connection.execute(s, dict(p))).all()) for s, p in statements]
         await connection.execution_options(isolation_level="AUTOCOMMIT")
-        return await _pipelined(connection, timeout_seconds, statements)
+        queries: list[tuple[str, Mapping[str, Any], bool | None]]
+        if dynamic:
+            queries = [(*_postgres_dynamic(s), None) for s, _ in statements]
+        else:
+            queries = [(_postgres_sql(s), p, True) for s, p in statements]
+        return await _pipelined(connection, timeout_seconds, queries)
 
 
 async def _pipelined(
-    connection: AsyncConnection, timeout_seconds: float | None, statements: Sequence[Statement]
+    connection: AsyncConnection,
+    timeout_seconds: float | None,
+    queries: Sequence[tuple[str, Mapping[str, Any], bool | None]],
 ) -> list[list[Sequence[Any]]]:
     raw = await connection.get_raw_connection()
     driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
@@ -87,7 +116,8 @@ async def _pipelined(
                 await driver.execute("BEGIN READ ONLY")
                 await driver.execute(f"SET LOCAL statement_timeout = {milliseconds}")
             cursors = [
-                await driver.execute(_postgres_sql(s), p, prepare=True) for s, p in statements
+                await driver.execute(sql, params, prepare=prepare)
+                for sql, params, prepare in queries
             ]
             if timeout_seconds is not None:
                 await driver.execute("COMMIT")

@@ -13,7 +13,7 @@ in the listing's own query (outer joins) and its media in one more.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -322,6 +322,46 @@ def parse_listings_with_media(
     return listings, media
 
 
+def _listing_seeks(
+    where: ColumnElement[bool],
+    order: Sequence[OrderKey],
+    after: Sequence[SortValue] | None,
+    show_deleted: bool,
+    full: bool,
+) -> list[Select[Any]]:
+    """A page's queries, one per seek partition, read in turn until the page is full."""
+    columns = listing_sort_columns(order)
+    query = _listings(full).where(where).order_by(*order_clauses(columns))
+    if not show_deleted:
+        query = query.where(Listing.deleted_at.is_(None))
+    partitions = seek_partitions(columns, after)
+    return [query if part is None else query.where(part) for part in partitions]
+
+
+Reader = Callable[[Sequence[Statement]], Awaitable[Sequence[Sequence[Sequence[Any]]]]]
+
+
+async def read_basic_page(
+    read: Reader,
+    *,
+    where: ColumnElement[bool],
+    order: Sequence[OrderKey],
+    after: Sequence[SortValue] | None,
+    limit: int,
+    show_deleted: bool,
+) -> list[ListingWithParties]:
+    """A BASIC-view ListListings page through ``read`` (one read-only round trip per call):
+    the seek partitions in turn until the page is full, so the usual page is one round trip.
+    The statements carry the filter's values (dynamic statements)."""
+    rows: list[ListingWithParties] = []
+    for seek in _listing_seeks(where, order, after, show_deleted, full=False):
+        (result,) = await read([(seek.limit(limit - len(rows)), {})])
+        rows += _listing_rows(result, full=False)
+        if len(rows) >= limit:
+            break
+    return rows
+
+
 # --- the repository --------------------------------------------------------------------------
 
 
@@ -362,14 +402,9 @@ class ListingReadRepository:
         show_deleted: bool,
         full: bool,
     ) -> list[ListingWithParties]:
-        columns = listing_sort_columns(order)
-        query = _listings(full).where(where).order_by(*order_clauses(columns))
-        if not show_deleted:
-            query = query.where(Listing.deleted_at.is_(None))
         rows: list[ListingWithParties] = []
         # One seek per partition (NULLs of the leading column apart), while the page has room.
-        for partition in seek_partitions(columns, after):
-            part = query if partition is None else query.where(partition)
+        for part in _listing_seeks(where, order, after, show_deleted, full):
             rows += _listing_rows(await self._rows(part.limit(limit - len(rows))), full)
             if len(rows) >= limit:
                 break

@@ -120,8 +120,9 @@ class ListListingsRequest(_message.Message):
     """
     page_token: _builtins.str
     """`next_page_token` of the previous page; empty for the first page. A token is opaque,
-    signed, and valid only with the same `filter`, `order_by`, `view` and `show_deleted` as
-    the request that returned it (INVALID_ARGUMENT otherwise); `page_size` may change.
+    signed, valid for an hour (the server's `page_token_ttl_seconds`), and only with the same
+    `filter`, `order_by`, `view` and `show_deleted` as the request that returned it
+    (INVALID_ARGUMENT otherwise, saying which); `page_size` may change.
     """
     filter: _builtins.str
     """Which listings to return (AIP-160 subset). Empty: all listings.

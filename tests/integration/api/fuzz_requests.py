@@ -393,8 +393,9 @@ json_values = st.recursive(
 documents = st.one_of(
     st.fixed_dictionaries(
         {
-            "v": st.one_of(st.just(1), json_scalars),
+            "v": st.one_of(st.just(2), json_scalars),
             "q": st.one_of(st.just(FINGERPRINT), json_scalars),
+            "e": st.one_of(st.just(4_102_444_800), json_scalars),
             "p": st.one_of(st.lists(json_values, max_size=5), json_values),
         }
     ),

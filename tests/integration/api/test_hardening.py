@@ -112,6 +112,25 @@ async def test_a_reader_that_never_reads_is_ended_with_resource_exhausted(
     assert api.server.streams.open_streams == 0
 
 
+async def test_a_stream_idle_between_changes_outlives_the_write_timeout(
+    make_api: MakeApi,
+) -> None:
+    """Only a write the reader does not take counts: an idle change feed (the stream polling,
+    nothing to send) is not a stalled reader, however long it stays idle."""
+    api = await make_api(stream_write_timeout_seconds=0.3, change_stream_poll_seconds=0.05)
+    seed_changes(api.sessions, 1)
+    call = api.stub.StreamListingChanges(
+        pb.StreamListingChangesRequest(start_cursor=0), metadata=api.metadata
+    )
+    first = await anext(call.__aiter__())
+    await asyncio.sleep(1.0)  # several write timeouts with nothing to send
+    seed(api.sessions, make_listing("K9999"))
+    add_change(api.sessions, "K9999")
+    second = await asyncio.wait_for(anext(call.__aiter__()), 10)
+    assert (first.listing_name, second.listing_name) == ("listings/K0000", "listings/K9999")
+    call.cancel()
+
+
 async def test_open_streams_are_capped_per_consumer_and_per_server(make_api: MakeApi) -> None:
     api = await make_api(max_streams_per_consumer=2, max_streams=3)
     seed_changes(api.sessions, 3)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -57,6 +58,42 @@ def test_every_altered_byte_is_detected() -> None:
 def test_garbage_is_rejected(token: str) -> None:
     with pytest.raises(PageTokenError):
         CODEC.decode(token, QUERY)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 12, 2, 12, 0, 0, 400_000, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def test_a_token_is_good_for_its_lifetime_and_expired_after() -> None:
+    clock = Clock()
+    codec = PageTokenCodec(b"unit-test-secret", ttl_seconds=60, clock=clock)
+    token = codec.encode(QUERY, ["K9"])
+    clock.now += timedelta(seconds=59)
+    assert codec.decode(token, QUERY) == ["K9"]
+    clock.now += timedelta(seconds=1)
+    with pytest.raises(
+        PageTokenError, match=r"^page_token: the page token expired \(tokens last 60 s\)"
+    ):
+        codec.decode(token, QUERY)
+
+
+def test_the_expiry_is_signed() -> None:
+    """Pushing "e" forward (to keep a token alive) breaks the signature."""
+    clock = Clock()
+    codec = PageTokenCodec(b"unit-test-secret", ttl_seconds=60, clock=clock)
+    raw = base64.urlsafe_b64decode(codec.encode(QUERY, ["K9"]) + "===")
+    payload, tag = raw[:-16], raw[-16:]
+    expiry = str(int(clock.now.timestamp()) + 60).encode()
+    later = payload.replace(expiry, str(int(expiry) + 10**6).encode())
+    assert later != payload
+    forged = base64.urlsafe_b64encode(later + tag).decode().rstrip("=")
+    clock.now += timedelta(hours=1)
+    with pytest.raises(PageTokenError, match="invalid or was altered"):
+        codec.decode(forged, QUERY)
 
 
 def test_secret_never_shows() -> None:

@@ -2,7 +2,8 @@
 
 Errors name the request field they are about (``order_by``, ``page_size``, ``page_token``) and
 read exactly as below. A page token is ``base64url(payload || tag)`` without padding, where the
-payload is the JSON document ``{"v": 1, "q": <fingerprint>, "p": <position>}`` and the tag the
+payload is the JSON document ``{"v": 2, "q": <fingerprint>, "e": <expiry, Unix seconds>, "p":
+<position>}`` and the tag the
 first 16 bytes of its HMAC-SHA256; the fingerprint is the first 32 hex digits of the SHA-256 of
 the query's parts as key-sorted compact JSON, so a token survives a release that keeps it.
 """
@@ -34,6 +35,7 @@ from wonder.listings.catalogue import LIST_PRICE, LISTINGS
 
 SECRET = b"unit-test-secret"
 CODEC = PageTokenCodec(SECRET)
+FAR = 4_102_444_800  # 2100-01-01: a token expiring then is still good
 KEY = FieldSpec("key", "key", FieldType.STRING, nullable=False)
 ID = FieldSpec("id", "id", FieldType.INTEGER, nullable=False)
 AREA = FieldSpec("living_area", "living_area", FieldType.FLOAT)
@@ -146,7 +148,7 @@ def test_the_fingerprint_is_stable() -> None:
 
 
 def test_a_token_built_to_the_format_decodes() -> None:
-    assert CODEC.decode(signed({"v": 1, "q": "fp", "p": ["K9", 3]}), "fp") == ["K9", 3]
+    assert CODEC.decode(signed({"v": 2, "q": "fp", "e": FAR, "p": ["K9", 3]}), "fp") == ["K9", 3]
 
 
 def test_tokens_of_every_length_round_trip() -> None:
@@ -165,14 +167,17 @@ def test_token_errors_read_exactly() -> None:
     malformed = "the page token is malformed"
     assert token_error("a").description == malformed  # not base64
     assert token_error("é").description == malformed  # not ASCII
-    assert token_error(signed({"v": 1, "q": "fp", "p": 5})).description == malformed
-    assert token_error(signed({"v": 1, "q": "fp"})).description == malformed
+    assert token_error(signed({"v": 2, "q": "fp", "e": FAR, "p": 5})).description == malformed
+    assert token_error(signed({"v": 2, "q": "fp", "e": FAR})).description == malformed
+    assert token_error(signed({"v": 2, "q": "fp", "p": []})).description == malformed
+    assert token_error(signed({"v": 2, "q": "fp", "e": "soon", "p": []})).description == malformed
     assert token_error(signed(b"not json")).description == malformed
     altered = "the page token is invalid or was altered"
     assert token_error("YWJj").description == altered
     assert token_error(PageTokenCodec(b"other").encode("fp", [])).description == altered
     version = "the page token has an unsupported version"
-    assert token_error(signed({"v": 2, "q": "fp", "p": []})).description == version
+    assert token_error(signed({"v": 1, "q": "fp", "p": []})).description == version
+    assert token_error(signed({"v": 3, "q": "fp", "e": FAR, "p": []})).description == version
     assert token_error(signed(["v", 1])).description == version
     assert token_error(CODEC.encode("fp", []), "other").description == (
         "the page token was issued for a different request "
