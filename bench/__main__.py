@@ -1,6 +1,7 @@
 """``make bench`` / ``python -m bench [--only AREA] [--listings N] [--leases N] [--quick]``.
 
-Areas: ingest, grpc, abuse, mail (parsing), mail-sync (the Gmail quota ceiling), mail-push
+Areas: ingest, grpc, abuse, mail (parsing), mail-sync (the Gmail quota ceiling), mail-push,
+buildium-latency (webhook to balance sheet)
 (Gmail push to stored latency), webhooks, buildium (page parsing, first mirror over HTTP).
 
 Prints one side-by-side table per area (metric | measured | reference | ratio | goal); progress
@@ -20,6 +21,7 @@ from bench import (
     abuse,
     buildium_http,
     buildium_parse,
+    buildium_webhook_latency,
     grpc_bench,
     ingest,
     mail_parse,
@@ -48,6 +50,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             "mail-sync",
             "mail-push",
             "webhooks",
+            "buildium-latency",
             "buildium",
         ),
         help="run one area only",
@@ -107,7 +110,12 @@ def main(argv: list[str] | None = None) -> int:
             f"Buildium first mirror over HTTP ({leases:,} leases, 10 req/s)",
             buildium_http.run(leases),
         )
-    if args.only in ("mail", "mail-sync", "mail-push", "buildium"):
+    if args.only in (None, "buildium-latency"):
+        show(
+            "Buildium webhook to the PM Balance Sheet latency",
+            buildium_webhook_latency.run(quick=args.quick),
+        )
+    if args.only in ("mail", "mail-sync", "mail-push", "buildium", "buildium-latency"):
         pass
     elif args.only == "webhooks":
         show("Webhook receiver (Buildium, PostgreSQL inbox)", webhooks.standalone(webhook_events))
