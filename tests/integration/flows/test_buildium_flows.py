@@ -46,7 +46,7 @@ def buildium_flow_env(
     monkeypatch: pytest.MonkeyPatch, database_url: str, http_buildium: Any
 ) -> RunningBuildium:
     running: RunningBuildium = http_buildium(**PORTFOLIO)
-    create_limit(ACCOUNT_LIMIT, limit=1, decay=9)
+    create_limit(ACCOUNT_LIMIT, limit=1, decay=9.5)
     create_limit(BuildiumSyncSettings().concurrency_limit_name, limit=1)
     monkeypatch.setenv("WONDER_DATABASE_URL", database_url)
     monkeypatch.setenv("WONDER_BUILDIUM__BASE_URL", running.base_url)
@@ -122,10 +122,10 @@ def run_workers(base_url: str, limit: str, seconds: float = 6.0) -> list[int]:
 def test_two_worker_processes_on_the_prefect_rate_limit_never_exceed_10_per_second(
     http_buildium: Any,
 ) -> None:
-    """Two processes, one strict Prefect global rate limit (1 slot, 9 freed per second), the
+    """Two processes, one strict Prefect global rate limit (1 slot, 9.5 freed per second), the
     sandbox counting by the wall clock: no second above Buildium's 10, none refused."""
     bu: RunningBuildium = http_buildium(profile="realistic", frozen_clock=False, start_time=None)
-    create_limit(ACCOUNT_LIMIT, limit=1, decay=9)
+    create_limit(ACCOUNT_LIMIT, limit=1, decay=9.5)
     made = run_workers(bu.base_url, ACCOUNT_LIMIT)
     assert all(n > 0 for n in made), made  # both workers got requests through
     log = httpx.get(f"{bu.base_url}/_sandbox/requests").json()["accounts"]["1"]
