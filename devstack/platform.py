@@ -389,7 +389,7 @@ def start_worker(
         api.ensure_concurrency_limit(config.settings.listings.concurrency_limit_name, 1)
         api.ensure_concurrency_limit(config.settings.gmail.concurrency_limit_name, 1)
         api.ensure_concurrency_limit(config.settings.buildium_sync.concurrency_limit_name, 1)
-        # Buildium allows 10 requests/s per account: one slot freed every 1/9.5 s (flows/governor.py).
+        # Buildium allows 10 requests/s per account: a slot freed every 1/9.5 s (flows/governor.py)
         api.ensure_concurrency_limit(
             config.settings.buildium.rate_limit_name, 1, slot_decay_per_second=9.5
         )
