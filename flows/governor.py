@@ -7,9 +7,10 @@ e.g. Buildium's 10 requests/s::
 
     prefect gcl create buildium-account --limit 1 --slot-decay-per-second 9.5
 
-(one slot freed every 0.105 s, so no one-second window holds more than 10 grants; the
-in-process ``wonder.clients.buildium.governor`` bucket, at 9/s, paces each process just below
-it; ``--limit 10`` would allow bursts of 20.)
+(one slot freed every 0.105 s, so no one-second window holds more than 10 grants; ``--limit
+10`` would allow bursts of 20). One worker gets 0.4 to 0.76 of the 10/s through it on this machine
+(``python -m bench.prefect_pacing``): a request asked for just after the previous grant is
+refused with a jittered Retry-After, and each grant is a round trip to the Prefect server.
 
 Taken with ``strict=True`` by default: a missing limit raises instead of silently letting every
 request through. The clients in ``wonder/`` only see the port (``wonder.clients.governor``);
@@ -23,9 +24,7 @@ from collections.abc import Mapping
 
 from prefect.concurrency.sync import rate_limit
 
-from wonder.clients.buildium.governor import account_bucket
 from wonder.clients.errors import RateLimited
-from wonder.clients.governor import AllOf
 from wonder.settings import BuildiumSettings
 
 __all__ = ["PrefectRateGovernor", "buildium_governor"]
@@ -77,15 +76,7 @@ class PrefectRateGovernor:
 
 def buildium_governor(
     settings: BuildiumSettings, *, timeout_seconds: float | None = None
-) -> AllOf:
+) -> PrefectRateGovernor:
     """The Buildium account's shared limit (``settings.rate_limit_name``), taken strictly: pass
-    it as ``BuildiumClient(..., governor=...)`` in every flow that talks to the account.
-
-    The process's own bucket paces first: asked the moment the previous slot was taken, the
-    Prefect server refuses and its Retry-After (jittered, growing with every refusal) left one
-    worker at about 3 requests/s in the demo; paced locally, the slot has decayed by the time
-    it is asked for, and only workers competing for the account wait on the server."""
-    return AllOf(
-        account_bucket(settings.base_url, settings.client_id, settings.rate_per_second),
-        PrefectRateGovernor(settings.rate_limit_name, timeout_seconds=timeout_seconds),
-    )
+    it as ``BuildiumClient(..., governor=...)`` in every flow that talks to the account."""
+    return PrefectRateGovernor(settings.rate_limit_name, timeout_seconds=timeout_seconds)

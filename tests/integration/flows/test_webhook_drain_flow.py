@@ -54,6 +54,7 @@ def test_the_drain_flow_reports_processed_coalesced_and_dead_letters(sessions, d
 def test_the_prefect_sink_is_the_installed_sink_and_emits_without_failing():
     settings = Settings()
     settings.webhooks.event_sink = "prefect"
+
     def prefect(sink: object) -> bool:
         return isinstance(sink, CoalescingSink) and isinstance(sink.inner, PrefectEventSink)
 
