@@ -7,7 +7,11 @@ PREFECT_HOME and SQLite database. Everything started is stopped, also when the t
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -37,6 +41,31 @@ def _count(engine: Engine, model: type) -> int:
         return int(conn.scalar(select(func.count()).select_from(model)) or 0)
 
 
+EMIT = (
+    "from flows.webhooks import PrefectEventSink; PrefectEventSink().emit('buildium', 'lease.7', 1)"
+)
+
+
+def _run_triggered_by_a_webhook_event(
+    config: DemoConfig, env: dict[str, str], api: PrefectApi
+) -> dict[str, Any]:
+    """Send ``wonder.webhooks.received`` from another process, as the receiver does, and wait
+    for the flow run the deployment trigger creates to finish."""
+    deployment = api.deployment_id("webhooks-process", "webhooks-process")
+    subprocess.run([sys.executable, "-c", EMIT], env=env, cwd=REPO_ROOT, check=True, timeout=120)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        runs = httpx.post(
+            f"{config.prefect_api_url}/flow_runs/filter",
+            json={"deployments": {"id": {"any_": [str(deployment)]}}},
+        ).json()
+        finished = [r for r in runs if r["state"]["type"] in ("COMPLETED", "FAILED", "CRASHED")]
+        if finished:
+            return dict(finished[0])
+        time.sleep(1)
+    pytest.fail("no webhooks-process run finished within 180 s of the event")
+
+
 def test_listing_deployments_run_through_a_process_worker(
     tmp_path: Path, sqlite_engine: Engine
 ) -> None:
@@ -64,12 +93,15 @@ def test_listing_deployments_run_through_a_process_worker(
             except DevstackError as exc:
                 pytest.fail(f"{exc}\nworker log:\n{worker.log_tail(60)}")
             artifact_keys = {key for outcome in outcomes for key in api.artifact_keys(outcome.id)}
+            triggered = _run_triggered_by_a_webhook_event(config, env, api)
         task_runs = httpx.post(
             f"{config.prefect_api_url}/task_runs/filter",
             json={"flow_runs": {"id": {"any_": [str(outcomes[0].id)]}}},
         ).json()
 
     assert [outcome.state_type for outcome in outcomes] == ["COMPLETED"] * 2
+    # The receiver's event, as it sends it, made the deployment trigger start webhooks-process.
+    assert triggered["state"]["type"] == "COMPLETED", triggered["state"]
     # The UI's graph: one task per resource of the first load, each completed.
     assert {(run["name"], run["state"]["type"]) for run in task_runs} == {
         (name, "COMPLETED") for name in ("listings", "media refresh", "members", "offices")
