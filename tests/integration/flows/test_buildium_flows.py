@@ -65,6 +65,7 @@ def test_the_incremental_flow_mirrors_reconciles_and_reports(buildium_flow_env, 
     assert summary.failed == ()
     assert mirrored_state(sessions) == expected_state(truth(running))
     run_id = state.state_details.flow_run_id
+    assert run_id is not None
     report = _report(run_id, "buildium-incremental-report")
     assert "| leases (buildium:leases) |" in report
     assert f"Prefect rate limit '{ACCOUNT_LIMIT}'" in report
