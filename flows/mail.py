@@ -7,12 +7,15 @@ mailbox resumes from its cursor and fetch queue), then parses and links what tho
 hold unparsed as one more task, ``process`` (``wonder mail process``; it runs after a failed
 mailbox too, for the mail the others stored). The run's read / written / deleted are the
 mailboxes' (fetched, stored, deleted); the ``process`` row of the report counts messages
-parsed and links written. ``mail-watch-renewal`` renews Gmail push for
+parsed and links written. ``mail-backfill`` does the same for a Gmail search
+(``MailSync.backfill``: what it matches and is not stored; the history cursors untouched).
+``mail-watch-renewal`` renews Gmail push for
 every mailbox (daily is advised; a watch lasts 7 days). Both leave a report artifact.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
@@ -55,6 +58,12 @@ def _sync_one(
     return service.sync_mailbox(sessions, settings, mailbox, clock=_now)  # type: ignore[arg-type]
 
 
+def _backfill_one(
+    sessions: object, settings: GmailSettings, mailbox: str, _progress: object, *, query: str
+) -> MailSyncReport:
+    return service.backfill_mailbox(sessions, settings, mailbox, query, clock=_now)  # type: ignore[arg-type]
+
+
 def _process(sessions: object, mailboxes: list[str], _progress: object) -> ProcessReport:
     return process_mailboxes(sessions, mailboxes, clock=_now)  # type: ignore[arg-type]
 
@@ -64,6 +73,30 @@ def mail_sync(
     mailboxes: list[str] | None = None, gmail_token_block: str | None = None
 ) -> RunSummary:
     """Bring each mailbox up to date: a full sync the first time, then history from its cursor."""
+    return _run_mailboxes("mail-sync", _sync_one, mailboxes, gmail_token_block)
+
+
+@flow(name="mail-backfill")
+def mail_backfill(
+    query: str = "in:anywhere",
+    mailboxes: list[str] | None = None,
+    gmail_token_block: str | None = None,
+) -> RunSummary:
+    """Fetch what the Gmail search ``query`` matches and is not stored, per mailbox (e.g. mail
+    older than the first sync, or rows lost to a restore); the history cursors stay as they
+    are. Then the new mail is parsed and linked."""
+    return _run_mailboxes(
+        "mail-backfill", partial(_backfill_one, query=query), mailboxes, gmail_token_block
+    )
+
+
+def _run_mailboxes(
+    name: str,
+    one: Callable[[object, GmailSettings, str, object], MailSyncReport],
+    mailboxes: list[str] | None,
+    gmail_token_block: str | None,
+) -> RunSummary:
+    """The mail slot → one task per mailbox, then ``process`` → artifact → summary."""
     logger = get_run_logger()
     settings = load_settings({"gmail.token": gmail_token_block})
     chosen = mailboxes or list(settings.gmail.mailboxes)
@@ -72,16 +105,14 @@ def mail_sync(
         raise ValueError(f"not a configured mailbox: {', '.join(unknown)}")
     with exclusive(settings.gmail.concurrency_limit_name), database(settings) as sessions:
         specs = [
-            StepSpec(
-                mailbox, partial(_sync_one, sessions, settings.gmail, mailbox), _policy(settings)
-            )
+            StepSpec(mailbox, partial(one, sessions, settings.gmail, mailbox), _policy(settings))
             for mailbox in chosen
         ]
         specs.append(StepSpec(PROCESS_STEP, partial(_process, sessions, chosen), _policy(settings)))
-        outcomes = run_steps("mail-sync", specs, sessions)
+        outcomes = run_steps(name, specs, sessions)
         reports = [o.report for o in outcomes if isinstance(o.report, MailSyncReport)]
         *synced, processed = outcomes
-        summary = summarize("mail-sync", synced, requests=sum(r.requests for r in reports))
+        summary = summarize(name, synced, requests=sum(r.requests for r in reports))
         summary = replace(
             summary,
             failed=summary.failed + (() if processed.ok else (PROCESS_STEP,)),
@@ -89,7 +120,7 @@ def mail_sync(
         )
         units = sum(r.units_used for r in reports)
         publish_run_artifact(
-            "mail-sync-report",
+            f"{name}-report",
             summary,
             outcomes,
             source="Gmail",

@@ -25,6 +25,19 @@ def register(subparsers: Any) -> None:
         "--mailbox", action="append", default=None, help="only this mailbox (repeatable)"
     )
     sync.set_defaults(handler=_sync)
+    backfill = commands.add_parser(
+        "backfill",
+        help="fetch what a Gmail search matches and is not stored (the history cursor untouched)",
+    )
+    backfill.add_argument(
+        "--query",
+        required=True,
+        help='Gmail search, e.g. "in:anywhere" or "after:2024/01/01 before:2024/07/01"',
+    )
+    backfill.add_argument(
+        "--mailbox", action="append", default=None, help="only this mailbox (repeatable)"
+    )
+    backfill.set_defaults(handler=_backfill)
     process = commands.add_parser(
         "process",
         help="parse stored messages not parsed by this version; link contacts and listings",
@@ -68,6 +81,43 @@ def _sync(settings: Settings, args: argparse.Namespace) -> int:
             f"still queued {report.still_queued}, history {report.history_id}, "
             f"quota units {report.units_used}"
         )
+    return _process(settings, argparse.Namespace(mailbox=None))
+
+
+@requires_database
+def _backfill(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from wonder.clients.errors import ClientError
+    from wonder.db.engine import make_engine, session_factory
+    from wonder.mail.service import backfill_mailbox
+
+    chosen = args.mailbox or list(settings.gmail.mailboxes)
+    unknown = sorted(set(chosen) - set(settings.gmail.mailboxes))
+    if unknown:
+        print(f"error: not a configured mailbox: {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)
+    try:
+        for mailbox in chosen:
+            report = backfill_mailbox(
+                session_factory(engine),
+                settings.gmail,
+                mailbox,
+                args.query,
+                clock=lambda: datetime.now(UTC),
+            )
+            print(
+                f"{report.mailbox}: backfill {args.query!r}: listed {report.listed}, "
+                f"stored {report.stored}, still queued {report.still_queued}, "
+                f"quota units {report.units_used}",
+                flush=True,
+            )
+    except ClientError as error:
+        print(f"error: {error.__class__.__name__}: {error}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
     return _process(settings, argparse.Namespace(mailbox=None))
 
 

@@ -95,6 +95,21 @@ def sync_mailbox(
         return MailSync(sessions, client, clock=clock, batch_size=batch_size(settings)).run()
 
 
+def backfill_mailbox(
+    sessions: sessionmaker[Session],
+    settings: GmailSettings,
+    mailbox: str,
+    query: str,
+    *,
+    clock: Callable[[], datetime],
+    shared: RateGovernor | None = None,
+) -> MailSyncReport:
+    """Fetch what ``query`` matches in ``mailbox`` and is not stored (``MailSync.backfill``)."""
+    with gmail_client(settings, mailbox, shared) as client:
+        sync = MailSync(sessions, client, clock=clock, batch_size=batch_size(settings))
+        return sync.backfill(query)
+
+
 def sync_mailboxes(
     sessions: sessionmaker[Session],
     settings: GmailSettings,

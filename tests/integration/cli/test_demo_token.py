@@ -40,7 +40,7 @@ def test_two_demo_starts_leave_one_active_demo_token(
         principal = verify_token(session, second, now)
     assert principal is not None
     assert principal.name == DEMO_TOKEN_NAME
-    assert principal.scopes == {"listings:read"}
+    assert principal.scopes == {"listings:read", "sync:read", "messages:read"}
     assert first not in (config.logs / "token.log").read_text()
 
 

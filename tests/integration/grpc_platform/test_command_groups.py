@@ -47,6 +47,7 @@ def test_help_lists_every_group_in_the_order_of_the_entry_point_names() -> None:
         "sandbox",
         "listings",
         "mail",
+        "buildium",
         "serve",
         "tokens",
         "webhooks",
