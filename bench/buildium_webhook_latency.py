@@ -27,7 +27,15 @@ from decimal import Decimal
 import httpx
 import psycopg
 
-from bench.support import ScratchDatabase, child_env, progress, scratch_database, service
+from bench.support import (
+    ScratchDatabase,
+    answers,
+    child_env,
+    percentile,
+    progress,
+    scratch_database,
+    service,
+)
 from bench.table import Row
 from devstack.processes import free_port, wait_until
 
@@ -83,7 +91,7 @@ def _pipeline(database: ScratchDatabase, leases: int) -> Iterator[str]:
     ):
         wait_until(
             "the buildium sandbox",
-            lambda: _answers(f"{buildium_url}/_sandbox/stats"),
+            lambda: answers(f"{buildium_url}/_sandbox/stats"),
             timeout=120,
             process=sandbox_process,
             progress=progress,
@@ -102,14 +110,6 @@ def _pipeline(database: ScratchDatabase, leases: int) -> Iterator[str]:
         ).raise_for_status()
         with service("drain loop", drainer, env):
             yield buildium_url
-
-
-def _answers(url: str) -> bool:
-    try:
-        httpx.get(url, timeout=1.0)
-    except httpx.TransportError:
-        return False
-    return True
 
 
 def _first_mirror(database: ScratchDatabase, base_url: str) -> None:
@@ -148,11 +148,6 @@ def _await_balance(
     raise RuntimeError(f"lease {lease_id}: the balance sheet did not show {expected} in time")
 
 
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
 def run(*, quick: bool = False) -> list[Row]:
     from wonder.clients.buildium import BuildiumClient
     from wonder.settings import BuildiumSettings
@@ -185,9 +180,9 @@ def run(*, quick: bool = False) -> list[Row]:
     rows = [
         Row(
             f"charge posted to balance-sheet row, {name} ({len(latencies)} charges)",
-            f"{_percentile(latencies, share) * 1000:,.0f} ms",
+            f"{percentile(latencies, share) * 1000:,.0f} ms",
             f"buildium-incremental every 3 min alone: {mean_poll:.0f} s on average",
-            f"{_percentile(latencies, share) / mean_poll:.4f}",
+            f"{percentile(latencies, share) / mean_poll:.4f}",
         )
         for name, share in (("p50", 0.5), ("p95", 0.95))
     ]

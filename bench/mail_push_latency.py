@@ -28,7 +28,15 @@ from email.utils import format_datetime, make_msgid
 import httpx
 import psycopg
 
-from bench.support import ScratchDatabase, child_env, progress, scratch_database, service
+from bench.support import (
+    ScratchDatabase,
+    answers,
+    child_env,
+    percentile,
+    progress,
+    scratch_database,
+    service,
+)
 from bench.table import Row
 from devstack.processes import free_port, wait_until
 
@@ -59,14 +67,6 @@ def drain_forever() -> None:
         time.sleep(DRAIN_POLL_SECONDS)
 
 
-def _ready(url: str) -> bool:
-    try:
-        httpx.get(url, timeout=1.0)
-    except httpx.TransportError:
-        return False
-    return True
-
-
 @contextlib.contextmanager
 def _pipeline(database: ScratchDatabase) -> Iterator[str]:
     """Sandbox, receiver and drain loop up, push pointed at the receiver; yields the sandbox URL."""
@@ -94,7 +94,7 @@ def _pipeline(database: ScratchDatabase) -> Iterator[str]:
     ):
         wait_until(
             "the gmail sandbox",
-            lambda: _ready(f"{gmail_url}/_sandbox/stats"),
+            lambda: answers(f"{gmail_url}/_sandbox/stats"),
             timeout=120,
             process=sandbox,
             progress=progress,
@@ -170,11 +170,6 @@ def _await_row(
     raise RuntimeError(f"message {gmail_id} not stored and parsed within {WAIT_SECONDS:.0f} s")
 
 
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
 def run(*, quick: bool = False) -> list[Row]:
     count = 10 if quick else 40
     stored: list[float] = []
@@ -207,7 +202,7 @@ def run(*, quick: bool = False) -> list[Row]:
     rows = []
     for label, values in (("stored", stored), ("stored and parsed + linked", processed)):
         for name, share in (("p50", 0.5), ("p95", 0.95)):
-            value = _percentile(values, share)
+            value = percentile(values, share)
             rows.append(
                 Row(
                     f"push to {label}, {name} ({len(values)} messages)",

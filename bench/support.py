@@ -223,3 +223,18 @@ def ingest_progress(label: str, total: int, every_seconds: float = 10.0) -> Call
         progress(f"  {label}: {resource} {int(records):,}/{total:,}")
 
     return on_line
+
+
+def answers(url: str) -> bool:
+    """Whether anything answers HTTP at ``url`` (any status): a service is up."""
+    try:
+        httpx.get(url, timeout=1.0)
+    except httpx.TransportError:
+        return False
+    return True
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """The nearest-rank ``share`` percentile (0.5 = median) of ``values``."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
