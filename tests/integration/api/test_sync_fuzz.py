@@ -16,7 +16,17 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from tests.buildium_mirror_fixtures import FakeBuildium
-from tests.integration.api.fuzz_requests import FUZZ, any_text, int32s, page_sizes
+from tests.integration.api.fuzz_requests import (
+    FUZZ,
+    JOINS,
+    any_text,
+    any_values,
+    comparisons,
+    expressions,
+    int32s,
+    ops,
+    page_sizes,
+)
 from tests.integration.api.sync_support import T0, SyncApi, add_inbox_event, sync_api
 from tests.integration.api.test_sync_service import mirror
 from wonder.v1 import sync_service_pb2 as pb
@@ -58,26 +68,18 @@ names = st.one_of(
     st.builds(lambda a: f"leases/{a}", segments),
     st.builds(lambda a: f"deadLetters/{a}", segments),
 )
-fields = st.sampled_from(
-    ["pipeline", "resource", "status", "start_time", "finish_time", "days_delinquent",
-     "property_id", "unit_id", "balance", "outstanding", "deposits_held", "rent",
-     "last_update_time", "colour"]
-)  # fmt: skip
-operators = st.sampled_from(["=", "!=", "<", "<=", ">", ">=", ":"])
-values = st.one_of(
-    any_text.map(lambda t: '"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"'),
-    st.sampled_from(
-        ['"Active"', '"failed"', '"2026-05-01T00:00:00Z"', "1575.35", "1e400", "-0.001", "NaN"]
-    ),
-    st.integers().map(str),
+# The request fuzz's filter builders over SyncService's fields (and two it does not have).
+SYNC_FIELDS = [
+    "pipeline", "resource", "status", "start_time", "finish_time", "days_delinquent",
+    "property_id", "unit_id", "balance", "outstanding", "deposits_held", "rent",
+    "last_update_time", "colour", "id",
+]  # fmt: skip
+sync_values = st.one_of(
+    any_values,
+    st.sampled_from(['"Active"', '"failed"', '"buildium:leases"', "1575.35", "-0.001"]),
 )
-comparisons = st.builds(lambda f, o, v: f"{f} {o} {v}", fields, operators, values)
-filters = st.one_of(
-    any_text,
-    comparisons,
-    st.lists(comparisons, min_size=2, max_size=4).map(" AND ".join),
-    st.lists(comparisons, min_size=2, max_size=4).map(lambda c: "NOT (" + " OR ".join(c) + ")"),
-)
+atoms = comparisons(SYNC_FIELDS, sync_values, st.one_of(ops, st.sampled_from([":", "=="])))
+filters = st.one_of(st.just(""), expressions(atoms, JOINS), any_text)
 order_bys = st.one_of(
     st.sampled_from(["", "finish_time desc", "outstanding desc", "rent", "entity_id"]), any_text
 )
