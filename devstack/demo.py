@@ -10,10 +10,11 @@ import shlex
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import httpx
 from sqlalchemy.engine import make_url
@@ -305,14 +306,22 @@ def run_demo(config: DemoConfig) -> None:
             time.sleep(1)
 
 
-def deliver_new_mail(config: DemoConfig) -> None:
-    """Some new mail in the Gmail sandbox (a failure to reach it is reported, not fatal)."""
+def advance_sandbox(url: str, changes: Mapping[str, int], what: str) -> dict[str, Any] | None:
+    """``POST <sandbox>/_sandbox/advance``; its answer, or None (reported, not fatal: the demo
+    stays up when one sandbox does not answer once)."""
     try:
-        httpx.post(
-            f"{config.gmail_url}/_sandbox/advance", json=NEW_MAIL, timeout=10
-        ).raise_for_status()
+        answer = httpx.post(f"{url}/_sandbox/advance", json=dict(changes), timeout=10)
+        answer.raise_for_status()
     except httpx.HTTPError as error:
-        print(f"      could not add mail to the Gmail sandbox: {error}", flush=True)
+        print(f"      could not {what}: {error}", flush=True)
+        return None
+    done: dict[str, Any] = answer.json()
+    return done
+
+
+def deliver_new_mail(config: DemoConfig) -> None:
+    """Some new mail in the Gmail sandbox."""
+    if advance_sandbox(config.gmail_url, NEW_MAIL, "add mail to the Gmail sandbox") is None:
         return
     added = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in NEW_MAIL.items())
     print(f"{time.strftime('%H:%M:%S')} Gmail: {added} (pushed to the receiver)", flush=True)
@@ -320,15 +329,9 @@ def deliver_new_mail(config: DemoConfig) -> None:
 
 def move_buildium_on(config: DemoConfig) -> None:
     """Some business in the Buildium sandbox: payments, edits, a move-in and a move-out."""
-    try:
-        answer = httpx.post(
-            f"{config.buildium_url}/_sandbox/advance", json=BUILDIUM_CHANGES, timeout=10
-        )
-        answer.raise_for_status()
-    except httpx.HTTPError as error:
-        print(f"      could not move the Buildium sandbox on: {error}", flush=True)
+    done = advance_sandbox(config.buildium_url, BUILDIUM_CHANGES, "move the Buildium sandbox on")
+    if done is None:
         return
-    done = answer.json()
     edits = sum(done.get("edits", {}).values())
     print(
         f"{time.strftime('%H:%M:%S')} Buildium: {done.get('transactions', 0)} transactions,"
@@ -354,39 +357,20 @@ def parse_args(argv: Sequence[str] | None, settings: Settings) -> argparse.Names
     parser.add_argument(
         "--prefect-port", type=int, default=4200, help="Prefect server and UI (default 4200)"
     )
-    parser.add_argument(
-        "--grpc-port",
-        type=int,
-        default=settings.grpc.port,
-        help=f"gRPC API (default WONDER_GRPC__PORT or {settings.grpc.port})",
-    )
-    parser.add_argument(
-        "--sandbox-port",
-        type=int,
-        default=settings.sandbox.trestle.port,
-        help="Trestle sandbox (default WONDER_SANDBOX__TRESTLE__PORT or"
-        f" {settings.sandbox.trestle.port})",
-    )
-    parser.add_argument(
-        "--buildium-port",
-        type=int,
-        default=settings.sandbox.buildium.port,
-        help="Buildium sandbox (default WONDER_SANDBOX__BUILDIUM__PORT or"
-        f" {settings.sandbox.buildium.port})",
-    )
-    parser.add_argument(
-        "--webhooks-port",
-        type=int,
-        default=settings.webhooks.port,
-        help=f"webhook receiver (default WONDER_WEBHOOKS__PORT or {settings.webhooks.port})",
-    )
-    parser.add_argument(
-        "--gmail-port",
-        type=int,
-        default=settings.sandbox.gmail.port,
-        help="Gmail sandbox (default WONDER_SANDBOX__GMAIL__PORT or"
-        f" {settings.sandbox.gmail.port})",
-    )
+    ports = (
+        ("--grpc-port", settings.grpc.port, "gRPC API", "WONDER_GRPC__PORT"),
+        ("--sandbox-port", settings.sandbox.trestle.port, "Trestle sandbox",
+         "WONDER_SANDBOX__TRESTLE__PORT"),
+        ("--buildium-port", settings.sandbox.buildium.port, "Buildium sandbox",
+         "WONDER_SANDBOX__BUILDIUM__PORT"),
+        ("--webhooks-port", settings.webhooks.port, "webhook receiver", "WONDER_WEBHOOKS__PORT"),
+        ("--gmail-port", settings.sandbox.gmail.port, "Gmail sandbox",
+         "WONDER_SANDBOX__GMAIL__PORT"),
+    )  # fmt: skip
+    for flag, default, what, variable in ports:
+        parser.add_argument(
+            flag, type=int, default=default, help=f"{what} (default {variable} or {default})"
+        )
     return parser.parse_args(argv)
 
 
