@@ -29,15 +29,17 @@ import psycopg
 
 from bench.support import (
     ScratchDatabase,
-    answers,
+    answering,
     child_env,
     percentile,
     progress,
+    receiver_ready,
     scratch_database,
     service,
+    started,
 )
 from bench.table import Row
-from devstack.processes import free_port, wait_until
+from devstack.processes import free_port
 
 SECRET = "bench-webhook-secret"
 DRAIN_POLL_SECONDS = 0.1
@@ -86,23 +88,9 @@ def _pipeline(database: ScratchDatabase, leases: int) -> Iterator[str]:
         "import bench.buildium_webhook_latency as m; m.drain_forever()",
     ]
     with (
-        service("buildium sandbox", sandbox, env) as sandbox_process,
-        service("webhook receiver", receiver, env) as receiver_process,
+        started("buildium sandbox", sandbox, env, answering(f"{buildium_url}/_sandbox/stats")),
+        started("webhook receiver", receiver, env, receiver_ready(hooks_port)),
     ):
-        wait_until(
-            "the buildium sandbox",
-            lambda: answers(f"{buildium_url}/_sandbox/stats"),
-            timeout=120,
-            process=sandbox_process,
-            progress=progress,
-        )
-        wait_until(
-            "the webhook receiver",
-            lambda: receiver_process.listens_on(hooks_port),
-            timeout=120,
-            process=receiver_process,
-            progress=progress,
-        )
         _first_mirror(database, buildium_url)
         httpx.post(
             f"{buildium_url}/_sandbox/webhooks",

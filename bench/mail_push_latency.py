@@ -30,15 +30,17 @@ import psycopg
 
 from bench.support import (
     ScratchDatabase,
-    answers,
+    answering,
     child_env,
     percentile,
     progress,
+    receiver_ready,
     scratch_database,
     service,
+    started,
 )
 from bench.table import Row
-from devstack.processes import free_port, wait_until
+from devstack.processes import free_port
 
 MAILBOX = "agent@wonderstreet.example"
 MAILBOXES = (MAILBOX, "leasing@wonderstreet.example")
@@ -89,23 +91,11 @@ def _pipeline(database: ScratchDatabase) -> Iterator[str]:
     receiver_argv += [str(hooks_port)]
     drain_argv = [sys.executable, "-c", "import bench.mail_push_latency as m; m.drain_forever()"]
     with (
-        service("gmail sandbox (push)", sandbox_argv, env) as sandbox,
-        service("webhook receiver", receiver_argv, env) as receiver,
+        started(
+            "gmail sandbox (push)", sandbox_argv, env, answering(f"{gmail_url}/_sandbox/stats")
+        ),
+        started("webhook receiver", receiver_argv, env, receiver_ready(hooks_port)),
     ):
-        wait_until(
-            "the gmail sandbox",
-            lambda: answers(f"{gmail_url}/_sandbox/stats"),
-            timeout=120,
-            process=sandbox,
-            progress=progress,
-        )
-        wait_until(
-            "the webhook receiver",
-            lambda: receiver.listens_on(hooks_port),
-            timeout=120,
-            process=receiver,
-            progress=progress,
-        )
         _first_sync(database, gmail_url)
         answer = httpx.post(
             f"{gmail_url}/_sandbox/gmail/push", json={"url": audience, "audience": audience}

@@ -169,6 +169,26 @@ def service(name: str, argv: Sequence[str], env: Mapping[str, str]) -> ManagedPr
 
 
 @contextlib.contextmanager
+def started(
+    name: str, argv: Sequence[str], env: Mapping[str, str], ready: Callable[[ManagedProcess], bool]
+) -> Iterator[ManagedProcess]:
+    """``service`` once ``ready(process)`` holds (120 s at most, progress lines meanwhile)."""
+    with service(name, argv, env) as process:
+        wait_until(name, lambda: ready(process), timeout=120, process=process, progress=progress)
+        yield process
+
+
+def receiver_ready(port: int) -> Callable[[ManagedProcess], bool]:
+    """``wonder webhooks serve`` is up once it listens."""
+    return lambda process: process.listens_on(port)
+
+
+def answering(url: str) -> Callable[[ManagedProcess], bool]:
+    """A sandbox is up once ``url`` answers."""
+    return lambda _process: answers(url)
+
+
+@contextlib.contextmanager
 def trestle_sandbox(listings: int) -> Iterator[str]:
     """``wonder sandbox trestle --profile fast`` in its own process; yields its base URL."""
     port = free_port()
