@@ -27,7 +27,7 @@ from wonder.sync.webhook_handler import BuildiumInboxHandler
 from wonder.webhooks.cli import policy_from
 from wonder.webhooks.coalesce import CoalescingSink
 from wonder.webhooks.drain import DrainReport, drain
-from wonder.webhooks.ports import InboxHandler
+from wonder.webhooks.ports import CountsWork, InboxHandler
 from wonder.webhooks.registry import installed_handlers
 
 RECEIVED_EVENT = "wonder.webhooks.received"
@@ -102,17 +102,9 @@ def drain_and_report(
         "failed": report.failed,
         "dead letters": report.dead_lettered,
     }
-    buildium = handlers.get("buildium")
-    if isinstance(buildium, BuildiumInboxHandler):
-        done = buildium.report
-        summary |= {
-            "buildium records re-read": done.fetched,
-            "buildium records written": done.written,
-            "buildium records deleted": done.deleted,
-            "buildium ledgers re-read": done.ledgers_read,
-            "balance-sheet rows written": done.balance_rows_written,
-            "buildium events ignored (not mirrored)": done.ignored,
-        }
+    for source, handler in sorted(handlers.items()):
+        if isinstance(handler, CountsWork):
+            summary |= {f"{source}: {what}": n for what, n in handler.counts().items()}
     rows = "\n".join(f"| {name} | {value} |" for name, value in summary.items())
     create_markdown_artifact(
         key=key,

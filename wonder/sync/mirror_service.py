@@ -68,6 +68,7 @@ class MirrorReport:
     resources: dict[str, ResourceReport] = field(default_factory=dict)
     ledgers_read: int = 0
     ledger_transactions_written: int = 0
+    ledger_transactions_deleted: int = 0
     # Leases whose ledger changed since the last run (by their GL transactions).
     ledgers_changed: int = 0
     requests: int = 0
@@ -262,6 +263,7 @@ def refresh_ledgers(
                 store.write_ledger(lease_id, plan.writes, plan.deletes, clock())
                 store.quarantine(rejected, clock())
                 report.ledger_transactions_written += len(plan.writes)
+                report.ledger_transactions_deleted += len(plan.deletes)
                 report.of(resource).quarantined += len(rejected)
                 fetched += len(parsed) + len(rejected)
                 written += len(plan.writes)

@@ -35,8 +35,23 @@ class RefreshReport:
     deleted: int = 0
     quarantined: int = 0
     ledgers_read: int = 0
+    ledger_entries_changed: int = 0
     balance_rows_written: int = 0
     touched_leases: set[int] = field(default_factory=set)
+
+    def changes(self) -> int:
+        """Mirror rows written or deleted so far: what can move the balance sheet."""
+        return self.written + self.deleted + self.ledger_entries_changed
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "records re-read": self.fetched,
+            "records written": self.written,
+            "records deleted": self.deleted,
+            "ledgers re-read": self.ledgers_read,
+            "ledger entries written or removed": self.ledger_entries_changed,
+            "balance-sheet rows written": self.balance_rows_written,
+        }
 
 
 def refresh_record(
@@ -79,6 +94,9 @@ def refresh_lease_ledgers(
     mirror = MirrorReport()
     refresh_ledgers(source, units, mirror, lease_ids=lease_ids, clock=clock)
     report.ledgers_read += mirror.ledgers_read
+    report.ledger_entries_changed += (
+        mirror.ledger_transactions_written + mirror.ledger_transactions_deleted
+    )
     report.touched_leases.update(lease_ids)
 
 

@@ -15,8 +15,9 @@ the handler re-reads that entity's *current* state from Buildium (``wonder.sync.
 - ``glaccount.N``: the chart of accounts, whole (it is small);
 - any other event (bank transactions, …): nothing we mirror, marked done.
 
-Then the PM Balance Sheet is recomputed from the mirror and its changed rows stored, so a
-payment is on the balance sheet seconds after Buildium's webhook. Like the Gmail handler, it
+Then, if the refresh wrote or removed anything, the PM Balance Sheet is recomputed from the
+mirror and its changed rows stored, so a payment is on the balance sheet seconds after
+Buildium's webhook (a duplicate changes nothing and recomputes nothing). Like the Gmail handler, it
 commits its own units of work (on the drain's database) rather than writing through the drain's
 session: the refreshes are the mirror's own, each with its cursor-free idempotent write, so a
 crash before the drain marks the events done only means the same state is read once more. An
@@ -105,6 +106,7 @@ class BuildiumInboxHandler:
             raise UnresolvedEvent(f"{batch.entity_key!r} carries no numeric id")
         sessions = sessions_like(session)
         units = sql_units(sessions)
+        before = self.report.changes()
         with self._open() as source:
             if kind in RECORDS:
                 self._refresh(source, units, RECORDS[kind], int(raw_id))
@@ -116,8 +118,13 @@ class BuildiumInboxHandler:
                 sync_gl_accounts(
                     source, units, self._settings.buildium_sync, MirrorReport(), self._clock
                 )
-        self.report.balance_rows_written += refresh_balance_sheet(sessions, clock=self._clock)
+        if self.report.changes() > before:  # a duplicate or late event changed nothing
+            self.report.balance_rows_written += refresh_balance_sheet(sessions, clock=self._clock)
         self.report.entities += 1
+
+    def counts(self) -> dict[str, int]:
+        """What the handler did, for the drain's artifact."""
+        return {**self.report.counts(), "events ignored (not mirrored)": self.report.ignored}
 
     def _refresh(
         self, source: BuildiumSource, units: MirrorUnits, resource: Resource, record_id: int
@@ -177,10 +184,10 @@ def _related(resource: Resource, raw: Mapping[str, Any] | None) -> dict[Resource
 
 
 def _ids(items: object) -> list[int]:
-    found = (
-        (i.get("Id") for i in items if isinstance(i, Mapping)) if isinstance(items, list) else ()
-    )
-    return sorted({i for i in found if _is_id(i)})
+    """The ``Id`` of each object of a JSON list (e.g. a lease's ``Tenants``)."""
+    if not isinstance(items, list):
+        return []
+    return sorted({i["Id"] for i in items if isinstance(i, Mapping) and _is_id(i.get("Id"))})
 
 
 def _is_id(value: object) -> TypeGuard[int]:

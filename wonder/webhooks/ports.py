@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy.orm import Session
 
@@ -80,3 +80,10 @@ class InboxHandler(Protocol):
     is retried, then dead-lettered with the exception as its reason)."""
 
     def handle(self, session: Session, batch: EntityBatch) -> None: ...
+
+
+@runtime_checkable
+class CountsWork(Protocol):
+    """A handler that says what it did (records written, ...), for the drain's artifact."""
+
+    def counts(self) -> Mapping[str, int]: ...
