@@ -92,3 +92,20 @@ def test_mail_watch_starts_push_for_every_mailbox(
     watched = [a for a, box in gmail.sandbox.state.mailboxes.items() if box.watch is not None]
     assert watched == list(gmail.sandbox.state.mailboxes)
     assert "expires" in capsys.readouterr().out
+
+
+def test_mail_backfill_fetches_a_search_and_refuses_an_unknown_mailbox(
+    gmail: GmailRig,
+    database_url: str,
+    sessions: sessionmaker[Session],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = settings_for(gmail, database_url)
+    mailbox = settings.gmail.mailboxes[0]
+    assert run(settings, "mail", "backfill", "--query", "in:anywhere", "--mailbox", "x@y") == 2
+    assert "not a configured mailbox: x@y" in capsys.readouterr().err
+    assert run(settings, "mail", "backfill", "--query", "in:anywhere", "--mailbox", mailbox) == 0
+    assert capsys.readouterr().out.startswith(f"{mailbox}: backfill 'in:anywhere': listed ")
+    with sessions() as session:
+        stored = session.scalar(select(func.count()).where(MailMessage.mailbox == mailbox))
+    assert stored == len(gmail.sandbox.state.mailboxes[mailbox].messages)
