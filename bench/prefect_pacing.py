@@ -38,26 +38,20 @@ def run() -> list[Row]:
     try:
         with prefect_test_harness(server_startup_timeout=120), get_client(sync_client=True) as c:
             settings = BuildiumSettings(base_url=server.base_url)
-            cases: list[tuple[str, float, RateGovernor]] = [
-                ("Prefect rate limit alone, 9 slots/s", 9.0, PrefectRateGovernor("slots-9")),
-                ("Prefect rate limit alone, 9.5 slots/s", 9.5, PrefectRateGovernor("slots-9.5")),
-            ]
-            for _label, decay, governor in cases:
-                name = governor.name  # type: ignore[attr-defined]
-                limit = GlobalConcurrencyLimitCreate(
-                    name=name, limit=1, slot_decay_per_second=decay
+            for name, decay in (("slots-9", 9.0), (settings.rate_limit_name, 9.5)):
+                c.create_global_concurrency_limit(
+                    GlobalConcurrencyLimitCreate(name=name, limit=1, slot_decay_per_second=decay)
                 )
-                c.create_global_concurrency_limit(limit)
-            account = GlobalConcurrencyLimitCreate(
-                name=settings.rate_limit_name, limit=1, slot_decay_per_second=9.5
-            )
-            c.create_global_concurrency_limit(account)
-            cases.append(
-                ("a 9/s process bucket, then the limit at 9.5 slots/s", 9.5,
-                 AllOf(account_bucket(settings.base_url, "bench", 9.5 * 0.95),
-                       buildium_governor(settings)))
-            )  # fmt: skip
-            for label, _decay, governor in cases:
+            bucket = account_bucket(settings.base_url, "bench", 9.5 * 0.95)
+            cases: list[tuple[str, RateGovernor]] = [
+                ("Prefect rate limit alone, 9 slots/s", PrefectRateGovernor("slots-9")),
+                ("Prefect rate limit alone, 9.5 slots/s", buildium_governor(settings)),
+                (
+                    "a 9/s process bucket, then the limit at 9.5 slots/s",
+                    AllOf(bucket, buildium_governor(settings)),
+                ),
+            ]
+            for label, governor in cases:
                 progress(f"prefect pacing: {label}")
                 with BuildiumClient(settings, governor=governor) as client:
                     started = time.monotonic()

@@ -8,7 +8,7 @@ e.g. Buildium's 10 requests/s::
     prefect gcl create buildium-account --limit 1 --slot-decay-per-second 9.5
 
 (one slot freed every 0.105 s, so no one-second window holds more than 10 grants; ``--limit
-10`` would allow bursts of 20). One worker gets 0.4 to 0.76 of the 10/s through it on this machine
+10`` would allow bursts of 20). One worker gets 0.38 to 0.76 of the 10/s through it on this machine
 (``python -m bench.prefect_pacing``): a request asked for just after the previous grant is
 refused with a jittered Retry-After, and each grant is a round trip to the Prefect server.
 
