@@ -59,7 +59,9 @@ async def read_once(
     """Independent statements (fixed, or ``dynamic``: built per request) in one read-only
     transaction and, on PostgreSQL, one round trip, bounded by the caller's remaining time."""
     timeout = remaining_seconds(context)
-    return await read_in_one_round_trip(deps.engine, timeout, statements, dynamic=dynamic)
+    return await read_in_one_round_trip(
+        deps.engine, timeout, statements, dynamic=dynamic, pool=deps.read_pool
+    )
 
 
 def is_postgres(deps: ServerDeps) -> bool:

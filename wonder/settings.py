@@ -201,7 +201,9 @@ class GrpcSettings(BaseModel):
     # The server probes the database this often (SELECT 1 with this timeout) for its health.
     health_check_interval_seconds: float = Field(default=5.0, gt=0)
     health_check_timeout_seconds: float = Field(default=2.0, gt=0)
-    # Database connections of one server process: kept open, and extra ones under bursts.
+    # Database connections of one server process: kept open, and extra ones under bursts; the
+    # one-round-trip reads (GetListing, BatchGet, BASIC ListListings) have a pool of their own
+    # of up to database_pool_size raw connections (wonder/db/read_pool.py).
     database_pool_size: int = Field(default=10, ge=1)
     database_max_overflow: int = Field(default=10, ge=0)
     # Limits no caller can exceed (documented in the protos and the README). A request body over

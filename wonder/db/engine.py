@@ -75,12 +75,13 @@ def make_async_engine(
 ) -> AsyncEngine:
     """An asyncio engine (used by the gRPC server) with the same per-dialect setup.
 
-    No pre-ping on checkout: it would cost a round trip on every call (a fifth of a
-    ``GetListing``'s) to spare one error per database outage. Without it a call that meets a
-    connection the server has dropped fails with a disconnect error, which the server answers
-    UNAVAILABLE (retryable), and SQLAlchemy then invalidates the whole pool so the next calls
-    connect afresh; the health probe (``SELECT 1`` every few seconds on the same pool) usually
-    meets the dead connection first and repairs the pool before any call does.
+    (The server's hottest reads take raw psycopg connections from ``wonder.db.read_pool``
+    instead, which behaves the same way on a dropped connection.) No pre-ping on checkout: it
+    would cost a round trip on every call to spare one error per database outage. Without it
+    a call that meets a connection the server has dropped fails with a disconnect error, which
+    the server answers UNAVAILABLE (retryable), and SQLAlchemy then invalidates the whole pool
+    so the next calls connect afresh; the health probe (``SELECT 1`` every few seconds, on its
+    own engine) does not repair the request pool.
     """
     url = normalize_async_url(url)
     parsed = make_url(url)

@@ -13,6 +13,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.sql import Select
 
+from wonder.db.read_pool import ReadPool
+
 _POSTGRES = postgresql_psycopg.dialect()  # type: ignore[no-untyped-call]
 
 
@@ -76,65 +78,64 @@ async def read_in_one_round_trip(
     statements: Sequence[Statement],
     *,
     dynamic: bool = False,
+    pool: ReadPool | None = None,
 ) -> list[list[Sequence[Any]]]:
-    """The rows of independent fixed ``statements``, read as one read-only transaction.
+    """The rows of independent fixed ``statements``, read-only, bounded by the caller's time.
 
-    On PostgreSQL, BEGIN READ ONLY, the statement timeout, every statement (prepared) and COMMIT
-    go in one psycopg pipeline: one network round trip instead of one per statement, and no
-    ORM session or SQLAlchemy per-statement work. Rows are the driver's (psycopg's types:
-    Decimal, aware datetimes), so statements must not need SQLAlchemy's result processing beyond
-    that, take only the parameters passed (no embedded literals), and use ``= ANY(%(keys)s)``
-    rather than expanding IN. ``dynamic``: statements built per request (e.g. from a filter),
-    whose bound values they carry (pass empty parameters): compiled each time, and prepared by
-    psycopg only once the same text recurs, so they never evict the fixed statements. Elsewhere:
-    each statement in turn, through SQLAlchemy.
+    On PostgreSQL (``pool`` required: raw psycopg connections, :mod:`wonder.db.read_pool`) the
+    statement timeout and every statement (prepared) go in one psycopg pipeline: one network
+    round trip, no ORM session or SQLAlchemy per-statement work. The pool's connections are
+    read-only (``default_transaction_read_only``) and in autocommit, so each statement is its
+    own read-only transaction (READ COMMITTED gave each statement its own snapshot inside one
+    anyway) and no BEGIN or COMMIT is sent; the timeout is set for the session, by every read
+    before its statements (the caller's remaining time, or the database's default without a
+    deadline). Rows are the driver's (psycopg's types: Decimal, aware datetimes), so statements
+    must not need SQLAlchemy's result processing beyond that, take only the parameters passed
+    (no embedded literals), and use ``= ANY(%(keys)s)`` rather than expanding IN. ``dynamic``:
+    statements built per request (e.g. from a filter), whose bound values they carry (pass
+    empty parameters): compiled each time, and prepared by psycopg only once the same text
+    recurs, so they never evict the fixed statements. Elsewhere (SQLite): each statement in
+    turn, in one transaction, through SQLAlchemy.
     """
-    async with engine.connect() as connection:
-        if engine.dialect.name != "postgresql":
-            async with connection.begin():
-                return [list((await connection.execute(s, dict(p))).all()) for s, p in statements]
-        await connection.execution_options(isolation_level="AUTOCOMMIT")
-        queries: list[tuple[str, Mapping[str, Any], bool | None]]
-        if dynamic:
-            queries = [(*_postgres_dynamic(s), None) for s, _ in statements]
-        else:
-            queries = [(_postgres_sql(s), p, True) for s, p in statements]
-        return await _pipelined(connection, timeout_seconds, queries)
+    if engine.dialect.name != "postgresql":
+        async with engine.connect() as connection, connection.begin():
+            return [list((await connection.execute(s, dict(p))).all()) for s, p in statements]
+    if pool is None:
+        raise ValueError("reads on PostgreSQL take their connections from a ReadPool")
+    queries: list[tuple[str, Mapping[str, Any], bool | None]]
+    if dynamic:
+        queries = [(*_postgres_dynamic(s), None) for s, _ in statements]
+    else:
+        queries = [(_postgres_sql(s), p, True) for s, p in statements]
+    async with pool.connection(timeout_seconds) as driver:
+        try:
+            return await _pipelined(driver, timeout_seconds, queries)
+        except DBAPIError as error:
+            if error.connection_invalidated:
+                await pool.drop_dead_connections()
+            raise
 
 
 async def _pipelined(
-    connection: AsyncConnection,
+    driver: psycopg.AsyncConnection[Any],
     timeout_seconds: float | None,
     queries: Sequence[tuple[str, Mapping[str, Any], bool | None]],
 ) -> list[list[Sequence[Any]]]:
-    raw = await connection.get_raw_connection()
-    driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
+    if timeout_seconds is None:
+        bound = "SET statement_timeout = DEFAULT"
+    else:  # an int, so formatting it into the statement is safe (SET takes no parameters)
+        bound = f"SET statement_timeout = {max(1, int(timeout_seconds * 1000))}"
     try:
         async with driver.pipeline():
-            if timeout_seconds is not None:
-                milliseconds = max(1, int(timeout_seconds * 1000))
-                await driver.execute("BEGIN READ ONLY")
-                await driver.execute(f"SET LOCAL statement_timeout = {milliseconds}")
+            await driver.execute(bound)
             cursors = [
                 await driver.execute(sql, params, prepare=prepare)
                 for sql, params, prepare in queries
             ]
-            if timeout_seconds is not None:
-                await driver.execute("COMMIT")
         return [list(await cursor.fetchall()) for cursor in cursors]
     except psycopg.Error as error:
         # The same exception SQLAlchemy would raise, so errors map to statuses as elsewhere.
-        disconnected = driver.broken or connection.dialect.is_disconnect(
-            error,  # type: ignore[arg-type]
-            raw,
-            None,
-        )
-        if disconnected:
-            # As SQLAlchemy does on a disconnect: drop this connection and the pool's others.
-            await connection.invalidate(error)
-            await connection.engine.dispose()
-        elif driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-            await driver.rollback()  # e.g. the timeout fired: end the failed transaction
+        disconnected = driver.broken or driver.closed
         raise DBAPIError.instance(
             None, None, error, psycopg.Error, connection_invalidated=disconnected
         ) from error
