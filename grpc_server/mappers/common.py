@@ -43,3 +43,46 @@ def latlng(latitude: float | None, longitude: float | None) -> latlng_pb2.LatLng
     if latitude is None or longitude is None:
         return None
     return latlng_pb2.LatLng(latitude=latitude, longitude=longitude)
+
+
+# In-place fills for the hot read path: a message passed to a constructor is copied (upb), so
+# filling the field where it lives costs about half (listing_to_proto: 11 -> 6 µs a listing).
+# None leaves the field unset; any value set, even zero, makes it present.
+
+
+def set_timestamp(target: Timestamp, value: datetime | None) -> None:
+    """``target`` (a message's Timestamp field) = :func:`timestamp` (``value``)."""
+    if value is None:
+        return
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    delta = value - _EPOCH
+    target.seconds = delta.days * 86_400 + delta.seconds
+    target.nanos = delta.microseconds * 1000
+
+
+def set_money(target: money_pb2.Money, amount: Decimal | None, currency: str = CURRENCY) -> None:
+    """``target`` = :func:`money` (``amount``)."""
+    if amount is None:
+        return
+    units = int(amount)
+    target.currency_code = currency
+    target.units = units
+    target.nanos = int((amount - units) * _NANOS)
+
+
+def set_date(target: date_pb2.Date, value: date | None) -> None:
+    """``target`` = :func:`calendar_date` (``value``)."""
+    if value is None:
+        return
+    target.year = value.year
+    target.month = value.month
+    target.day = value.day
+
+
+def set_latlng(target: latlng_pb2.LatLng, latitude: float | None, longitude: float | None) -> None:
+    """``target`` = :func:`latlng` (``latitude``, ``longitude``)."""
+    if latitude is None or longitude is None:
+        return
+    target.latitude = latitude
+    target.longitude = longitude

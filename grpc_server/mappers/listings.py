@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from grpc_server.mappers.common import calendar_date, latlng, money, timestamp
+from grpc_server.mappers.common import (
+    set_date,
+    set_latlng,
+    set_money,
+    set_timestamp,
+    timestamp,
+)
 from wonder.listings.normalize import TransactionType, property_type_name, transaction_type
 from wonder.listings.read_repository import (
     AgentRecord,
@@ -66,9 +73,6 @@ def listing_to_proto(
         property_type=property_type_name(row.property_type) or "",
         transaction_type=_transaction_type(row.property_type),
         property_sub_type=row.property_sub_type or "",
-        list_price=money(row.list_price),
-        original_list_price=money(row.original_list_price),
-        close_price=money(row.close_price),
         bedrooms_total=row.bedrooms_total,
         bathrooms_total=row.bathrooms_total,
         living_area=row.living_area,
@@ -84,76 +88,97 @@ def listing_to_proto(
         country=row.country or "",
         list_agent=agent_name(row.list_agent_key) if row.list_agent_key else "",
         list_office=office_name(row.list_office_key) if row.list_office_key else "",
-        listing_contract_date=calendar_date(row.listing_contract_date),
-        close_date=calendar_date(row.close_date),
         photos_count=row.photos_count,
-        photos_change_time=timestamp(row.photos_change_timestamp),
-        modification_time=timestamp(row.modification_timestamp),
-        create_time=timestamp(row.first_seen_at),
-        update_time=timestamp(row.updated_at),
-        delete_time=timestamp(row.deleted_at),
         change_cursor=row.change_seq or 0,
-        location=latlng(row.latitude, row.longitude),
     )
+    set_money(message.list_price, row.list_price)
+    set_money(message.original_list_price, row.original_list_price)
+    set_money(message.close_price, row.close_price)
+    set_date(message.listing_contract_date, row.listing_contract_date)
+    set_date(message.close_date, row.close_date)
+    set_timestamp(message.photos_change_time, row.photos_change_timestamp)
+    set_timestamp(message.modification_time, row.modification_timestamp)
+    set_timestamp(message.create_time, row.first_seen_at)
+    set_timestamp(message.update_time, row.updated_at)
+    set_timestamp(message.delete_time, row.deleted_at)
+    set_latlng(message.location, row.latitude, row.longitude)
     if full:
         message.public_remarks = row.public_remarks or ""
-        message.media.extend(media_to_proto(item) for item in media)
+        # Built where they live: extend() and CopyFrom() would copy each message again.
+        for item in media:
+            set_timestamp(
+                message.media.add(**_media_fields(item)).modification_time,
+                item.modification_timestamp,
+            )
         if agent is not None:
-            message.list_agent_details.CopyFrom(agent_to_proto(agent))
+            _fill_agent(message.list_agent_details, agent)
         if office is not None:
-            message.list_office_details.CopyFrom(office_to_proto(office))
+            _fill_office(message.list_office_details, office)
     return message
 
 
+def _media_fields(row: MediaRecord) -> dict[str, Any]:
+    return {
+        "name": f"{listing_name(row.listing_key)}/media/{row.media_key}",
+        "media_key": row.media_key,
+        "order": row.order,
+        "media_url": row.media_url or "",
+        "media_category": row.media_category or "",
+        "mime_type": row.mime_type or "",
+        "short_description": row.short_description or "",
+        "image_width": row.image_width,
+        "image_height": row.image_height,
+    }
+
+
 def media_to_proto(row: MediaRecord) -> listing_pb2.ListingMedia:
-    return listing_pb2.ListingMedia(
-        name=f"{listing_name(row.listing_key)}/media/{row.media_key}",
-        media_key=row.media_key,
-        order=row.order,
-        media_url=row.media_url or "",
-        media_category=row.media_category or "",
-        mime_type=row.mime_type or "",
-        short_description=row.short_description or "",
-        image_width=row.image_width,
-        image_height=row.image_height,
-        modification_time=timestamp(row.modification_timestamp),
-    )
+    message = listing_pb2.ListingMedia(**_media_fields(row))
+    set_timestamp(message.modification_time, row.modification_timestamp)
+    return message
+
+
+def _fill_agent(message: listing_pb2.Agent, row: AgentRecord) -> None:
+    message.name = agent_name(row.member_key)
+    message.member_key = row.member_key
+    message.member_mls_id = row.member_mls_id or ""
+    message.first_name = row.first_name or ""
+    message.last_name = row.last_name or ""
+    message.full_name = row.full_name or ""
+    message.email = row.email or ""
+    message.phone = row.phone or ""
+    message.office = office_name(row.office_key) if row.office_key else ""
+    message.status = row.status or ""
+    set_timestamp(message.modification_time, row.modification_timestamp)
+    set_timestamp(message.update_time, row.updated_at)
+    set_timestamp(message.delete_time, row.deleted_at)
 
 
 def agent_to_proto(row: AgentRecord) -> listing_pb2.Agent:
-    return listing_pb2.Agent(
-        name=agent_name(row.member_key),
-        member_key=row.member_key,
-        member_mls_id=row.member_mls_id or "",
-        first_name=row.first_name or "",
-        last_name=row.last_name or "",
-        full_name=row.full_name or "",
-        email=row.email or "",
-        phone=row.phone or "",
-        office=office_name(row.office_key) if row.office_key else "",
-        status=row.status or "",
-        modification_time=timestamp(row.modification_timestamp),
-        update_time=timestamp(row.updated_at),
-        delete_time=timestamp(row.deleted_at),
-    )
+    message = listing_pb2.Agent()
+    _fill_agent(message, row)
+    return message
+
+
+def _fill_office(message: listing_pb2.Office, row: OfficeRecord) -> None:
+    message.name = office_name(row.office_key)
+    message.office_key = row.office_key
+    message.office_mls_id = row.office_mls_id or ""
+    message.display_name = row.name or ""
+    message.phone = row.phone or ""
+    message.email = row.email or ""
+    message.city = row.city or ""
+    message.state_or_province = row.state_or_province or ""
+    message.postal_code = row.postal_code or ""
+    message.status = row.status or ""
+    set_timestamp(message.modification_time, row.modification_timestamp)
+    set_timestamp(message.update_time, row.updated_at)
+    set_timestamp(message.delete_time, row.deleted_at)
 
 
 def office_to_proto(row: OfficeRecord) -> listing_pb2.Office:
-    return listing_pb2.Office(
-        name=office_name(row.office_key),
-        office_key=row.office_key,
-        office_mls_id=row.office_mls_id or "",
-        display_name=row.name or "",
-        phone=row.phone or "",
-        email=row.email or "",
-        city=row.city or "",
-        state_or_province=row.state_or_province or "",
-        postal_code=row.postal_code or "",
-        status=row.status or "",
-        modification_time=timestamp(row.modification_timestamp),
-        update_time=timestamp(row.updated_at),
-        delete_time=timestamp(row.deleted_at),
-    )
+    message = listing_pb2.Office()
+    _fill_office(message, row)
+    return message
 
 
 def history_to_proto(row: HistoryRecord) -> listing_pb2.ListingHistoryEntry:

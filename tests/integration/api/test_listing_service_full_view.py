@@ -7,6 +7,10 @@ listing agent that is not stored and a listing with no agent, office or media.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
 from tests.integration.api.conftest import T0, ListingApi, make_listing, seed
 from wonder.db.models import ListingMedia, Member, Office
 from wonder.v1 import listing_pb2, listing_service_pb2
@@ -106,3 +110,112 @@ async def test_get_listing_full_view_without_parties_or_media(api: ListingApi) -
             pb.GetListingRequest(name=f"listings/{key}"), metadata=api.metadata
         )
         assert summary(got) == EXPECTED[key]
+
+
+async def test_embedded_parties_and_media_carry_every_stored_field(api: ListingApi) -> None:
+    """Each embedded agent, office and photo field is the stored row's (the rows as seeded
+    are the oracle), in Get, BatchGet and a FULL page alike."""
+    later = T0 + timedelta(days=3, microseconds=250)
+    seed(
+        api.sessions,
+        Office(
+            office_key="OX",
+            office_mls_id="MLS-OX",
+            name="Office X",
+            phone="555-0100",
+            email="x@office.test",
+            city="Austin",
+            state_or_province="TX",
+            postal_code="78701",
+            status="Active",
+            modification_timestamp=later,
+            raw={},
+            updated_at=T0,
+        ),
+        Member(
+            member_key="MX",
+            member_mls_id="MLS-MX",
+            first_name="Ada",
+            last_name="Lovelace",
+            full_name="Ada Lovelace",
+            email="ada@agent.test",
+            phone="555-0199",
+            office_key="OX",
+            status="Active",
+            modification_timestamp=later,
+            raw={},
+            updated_at=T0,
+        ),
+        make_listing("LX", list_agent_key="MX", list_office_key="OX"),
+    )
+    seed(
+        api.sessions,
+        ListingMedia(
+            media_key="LX-1",
+            listing_key="LX",
+            order=1,
+            media_url="https://media.test/LX-1.jpg",
+            media_category="Photo",
+            mime_type="image/jpeg",
+            short_description="Front",
+            image_width=1024,
+            image_height=768,
+            modification_timestamp=later,
+            raw={},
+        ),
+    )
+    stamp = Timestamp()
+    stamp.FromDatetime(later)
+    expected_agent = listing_pb2.Agent(
+        name="agents/MX",
+        member_key="MX",
+        member_mls_id="MLS-MX",
+        first_name="Ada",
+        last_name="Lovelace",
+        full_name="Ada Lovelace",
+        email="ada@agent.test",
+        phone="555-0199",
+        office="offices/OX",
+        status="Active",
+        modification_time=stamp,
+    )
+    expected_office = listing_pb2.Office(
+        name="offices/OX",
+        office_key="OX",
+        office_mls_id="MLS-OX",
+        display_name="Office X",
+        phone="555-0100",
+        email="x@office.test",
+        city="Austin",
+        state_or_province="TX",
+        postal_code="78701",
+        status="Active",
+        modification_time=stamp,
+    )
+    expected_media = listing_pb2.ListingMedia(
+        name="listings/LX/media/LX-1",
+        media_key="LX-1",
+        order=1,
+        media_url="https://media.test/LX-1.jpg",
+        media_category="Photo",
+        mime_type="image/jpeg",
+        short_description="Front",
+        image_width=1024,
+        image_height=768,
+        modification_time=stamp,
+    )
+    got = await api.stub.GetListing(pb.GetListingRequest(name="listings/LX"), metadata=api.metadata)
+    batch = await api.stub.BatchGetListings(
+        pb.BatchGetListingsRequest(names=["listings/LX"]), metadata=api.metadata
+    )
+    page = await api.stub.ListListings(
+        pb.ListListingsRequest(view=FULL, filter='list_agent_key = "MX"'), metadata=api.metadata
+    )
+    for listing in (got, batch.listings[0], page.listings[0]):
+        details = listing.list_agent_details, listing.list_office_details
+        # update_time is the server's own bookkeeping: compared for presence only.
+        assert all(part.HasField("update_time") for part in details)
+        for part in details:
+            part.ClearField("update_time")
+        assert details == (expected_agent, expected_office)
+        assert list(listing.media) == [expected_media]
