@@ -29,7 +29,7 @@ from wonder.listings.read_repository import (
     ListingReadRepository,
     ListingWithParties,
     MediaRecord,
-    compile_filter,
+    listing_page_query,
     listing_sort_columns,
     listings_with_media,
     parse_listings_with_media,
@@ -159,26 +159,24 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
             full=full,
             show_deleted=request.show_deleted,
         )
-        where = compile_filter(expr)
+        query = listing_page_query(expr, order, show_deleted=request.show_deleted, full=full)
         if full:
             async with self._repository(context) as repo:
                 rows = await repo.list_listings(
-                    where=where,
+                    query=query,
                     order=order,
                     after=cursor.after,
                     limit=cursor.fetch_limit,
-                    show_deleted=request.show_deleted,
                     full=full,
                 )
                 media = await self._media_for(repo, rows[: cursor.page_size], full)
         else:  # the default view: one round trip per seek partition, no session
             rows = await read_basic_page(
                 partial(read_once, self._deps, context, dynamic=True),
-                where=where,
+                query=query,
                 order=order,
                 after=cursor.after,
                 limit=cursor.fetch_limit,
-                show_deleted=request.show_deleted,
             )
             media = None
         rendered = self._render(rows[: cursor.page_size], media)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, MutableMapping, Sequence
 from contextlib import asynccontextmanager
 from functools import lru_cache
@@ -16,6 +15,7 @@ from sqlalchemy.sql import Select
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from wonder.db.read_pool import ReadPool
+from wonder.lru import LruCache
 
 _POSTGRES = postgresql_psycopg.dialect()  # type: ignore[no-untyped-call]
 
@@ -59,9 +59,8 @@ def _postgres_sql(statement: Select[*tuple[Any, ...]]) -> str:
     return str(statement.compile(dialect=_POSTGRES))
 
 
-# Compiled dynamic statements by SQLAlchemy cache key (their shape), most recently used last.
-_DYNAMIC_CACHE_SIZE = 512
-_compiled_dynamic: OrderedDict[Any, SQLCompiler] = OrderedDict()
+# Compiled dynamic statements by SQLAlchemy cache key (their shape).
+_compiled_dynamic: LruCache[Any, SQLCompiler] = LruCache(512)
 
 
 def _compiled_for(
@@ -76,18 +75,13 @@ def _compiled_for(
     length shares the shape too).
     """
     cache_key = statement._generate_cache_key()
-    compiled: SQLCompiler | None
     if cache_key is None:  # a construct SQLAlchemy cannot cache: compiled alone
-        compiled = _POSTGRES.statement_compiler(_POSTGRES, statement)
-        return compiled, compiled.construct_params(_no_postcompile=True)
-    compiled = _compiled_dynamic.get(cache_key.key)
-    if compiled is None:
-        compiled = _POSTGRES.statement_compiler(_POSTGRES, statement, cache_key=cache_key)
-        _compiled_dynamic[cache_key.key] = compiled
-        if len(_compiled_dynamic) > _DYNAMIC_CACHE_SIZE:
-            _compiled_dynamic.popitem(last=False)
-    else:
-        _compiled_dynamic.move_to_end(cache_key.key)
+        alone = _POSTGRES.statement_compiler(_POSTGRES, statement)
+        return alone, alone.construct_params(_no_postcompile=True)
+    compiled = _compiled_dynamic.get_or_make(
+        cache_key.key,
+        lambda: _POSTGRES.statement_compiler(_POSTGRES, statement, cache_key=cache_key),
+    )
     params = compiled.construct_params(
         extracted_parameters=cache_key.bindparams, _no_postcompile=True
     )

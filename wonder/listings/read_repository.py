@@ -26,8 +26,8 @@ from sqlalchemy.sql import Executable, Select
 from sqlalchemy.sql.elements import BindParameter
 
 from wonder.aip.fields import SortValue
-from wonder.aip.filtering import FilterExpr
-from wonder.aip.ordering import OrderKey
+from wonder.aip.filtering import FilterExpr, canonical_filter
+from wonder.aip.ordering import OrderKey, canonical_order_by
 from wonder.db.base import Base
 from wonder.db.filter_sql import FilterColumns
 from wonder.db.filter_sql import compile_filter as compile_any_filter
@@ -35,6 +35,7 @@ from wonder.db.keyset import SortColumn, after_position, order_clauses, seek_par
 from wonder.db.models import Listing, ListingChange, ListingHistory, ListingMedia, Member, Office
 from wonder.db.read_only import Statement
 from wonder.listings.catalogue import Within
+from wonder.lru import LruCache
 
 
 def _listing_column(name: str) -> InstrumentedAttribute[Any]:
@@ -322,19 +323,30 @@ def parse_listings_with_media(
     return listings, media
 
 
+# A page's ordered, filtered query before its seek, by canonical filter and order: building
+# it (the filter's SQL, the ORDER BY, the deleted-row condition) costs about 0.3 ms a page.
+_PAGE_QUERIES: LruCache[tuple[str, str, bool, bool], Select[Any]] = LruCache(256)
+
+
+def listing_page_query(
+    expr: FilterExpr | None, order: Sequence[OrderKey], *, show_deleted: bool, full: bool
+) -> Select[Any]:
+    """The query of ListListings pages with this filter and order (positions apart)."""
+
+    def build() -> Select[Any]:
+        columns = listing_sort_columns(order)
+        query = _listings(full).where(compile_filter(expr)).order_by(*order_clauses(columns))
+        return query if show_deleted else query.where(Listing.deleted_at.is_(None))
+
+    key = (canonical_filter(expr), canonical_order_by(order), show_deleted, full)
+    return _PAGE_QUERIES.get_or_make(key, build)
+
+
 def _listing_seeks(
-    where: ColumnElement[bool],
-    order: Sequence[OrderKey],
-    after: Sequence[SortValue] | None,
-    show_deleted: bool,
-    full: bool,
+    query: Select[Any], order: Sequence[OrderKey], after: Sequence[SortValue] | None
 ) -> list[Select[Any]]:
     """A page's queries, one per seek partition, read in turn until the page is full."""
-    columns = listing_sort_columns(order)
-    query = _listings(full).where(where).order_by(*order_clauses(columns))
-    if not show_deleted:
-        query = query.where(Listing.deleted_at.is_(None))
-    partitions = seek_partitions(columns, after)
+    partitions = seek_partitions(listing_sort_columns(order), after)
     return [query if part is None else query.where(part) for part in partitions]
 
 
@@ -344,17 +356,16 @@ Reader = Callable[[Sequence[Statement]], Awaitable[Sequence[Sequence[Sequence[An
 async def read_basic_page(
     read: Reader,
     *,
-    where: ColumnElement[bool],
+    query: Select[Any],
     order: Sequence[OrderKey],
     after: Sequence[SortValue] | None,
     limit: int,
-    show_deleted: bool,
 ) -> list[ListingWithParties]:
     """A BASIC-view ListListings page through ``read`` (one read-only round trip per call):
     the seek partitions in turn until the page is full, so the usual page is one round trip.
     The statements carry the filter's values (dynamic statements)."""
     rows: list[ListingWithParties] = []
-    for seek in _listing_seeks(where, order, after, show_deleted, full=False):
+    for seek in _listing_seeks(query, order, after):
         (result,) = await read([(seek.limit(limit - len(rows)), {})])
         rows += _listing_rows(result, full=False)
         if len(rows) >= limit:
@@ -395,16 +406,16 @@ class ListingReadRepository:
     async def list_listings(
         self,
         *,
-        where: ColumnElement[bool],
+        query: Select[Any],
         order: Sequence[OrderKey],
         after: Sequence[SortValue] | None,
         limit: int,
-        show_deleted: bool,
         full: bool,
     ) -> list[ListingWithParties]:
+        """A page of :func:`listing_page_query` ``query`` after ``after``."""
         rows: list[ListingWithParties] = []
         # One seek per partition (NULLs of the leading column apart), while the page has room.
-        for part in _listing_seeks(where, order, after, show_deleted, full):
+        for part in _listing_seeks(query, order, after):
             rows += _listing_rows(await self._rows(part.limit(limit - len(rows))), full)
             if len(rows) >= limit:
                 break

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 from wonder.db import read_only
 from wonder.db.models import Listing
 from wonder.db.read_only import _postgres_dynamic
+from wonder.lru import LruCache
 
 _DIALECT = postgresql_psycopg.dialect()  # type: ignore[no-untyped-call]
 
@@ -59,8 +60,7 @@ def test_another_shape_is_compiled_apart() -> None:
 
 
 def test_the_cache_is_bounded(monkeypatch: Any) -> None:
-    read_only._compiled_dynamic.clear()
-    monkeypatch.setattr(read_only, "_DYNAMIC_CACHE_SIZE", 3)
+    monkeypatch.setattr(read_only, "_compiled_dynamic", LruCache(3))
     for limit_column in range(6):
         statement = select(Listing.listing_key).where(Listing.bedrooms_total == limit_column)
         statement = statement.order_by(*[Listing.listing_key] * (limit_column + 1))
