@@ -29,9 +29,11 @@ from wonder.listings.read_repository import (
     ListingReadRepository,
     ListingWithParties,
     MediaRecord,
+    changes_after,
     listing_page_query,
     listing_sort_columns,
     listings_with_media,
+    parse_changes,
     parse_listings_with_media,
     read_basic_page,
 )
@@ -249,25 +251,39 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
         batch_size = self._settings.change_stream_batch_size
         gate = GapGate(self._settings.change_stream_gap_grace_seconds)
         cursor = request.start_cursor
+        postgres = is_postgres(self._deps)
         while True:
-            # One short transaction per poll, and only while holding one of the streams'
-            # database slots, so streams never take the pool from unary calls or hold a
-            # connection while their reader catches up. Mapping happens after the commit.
-            async with self._stream_slots, self._repository(context) as repo:
-                fetched = await repo.changes_after(cursor, batch_size)
+            # Two short reads per poll (the changes, then their listings), each one round trip,
+            # and only while holding one of the streams' database slots, so streams never take
+            # the pool from unary calls or hold a connection while their reader catches up.
+            # Mapping happens after the reads.
+            async with self._stream_slots:
+                (rows,) = await read_once(self._deps, context, [changes_after(cursor, batch_size)])
+                fetched = parse_changes(rows)
                 ready = fetched[
                     : gate.releasable(
                         cursor, fetched, now=self._deps.clock(), monotonic=time.monotonic()
                     )
                 ]
-                upserted = await repo.listings_by_key(
-                    [row.listing_key for row in ready if row.kind == "upsert"], full=full
-                )
-                media = await self._media_for(repo, list(upserted.values()), full)
+                keys = list(dict.fromkeys(c.listing_key for c in ready if c.kind == "upsert"))
+                upserted: dict[str, ListingWithParties] = {}
+                media: dict[str, list[MediaRecord]] | None = None
+                if keys:
+                    statements = listings_with_media(keys, full=full, postgres=postgres)
+                    results = await read_once(self._deps, context, statements)
+                    upserted, media = parse_listings_with_media(results, keys, full=full)
             for row in ready:
                 # One message at a time: a stream holds its rows, never a rendered batch.
                 listed = upserted.get(row.listing_key)
-                rendered = self._render([listed], media)[row.listing_key] if listed else None
+                rendered = None
+                if listed is not None:
+                    rendered = mappers.listing_to_proto(
+                        listed.listing,
+                        full=full,
+                        media=media[row.listing_key] if media is not None else (),
+                        agent=listed.agent,
+                        office=listed.office,
+                    )
                 yield mappers.change_to_proto(row, rendered)
                 cursor = row.seq
             if len(ready) < batch_size:

@@ -373,11 +373,20 @@ async def read_basic_page(
     return rows
 
 
+def changes_after(cursor: int, limit: int) -> Statement:
+    """The statement reading the first ``limit`` changes after ``cursor``, in feed order."""
+    return (_CHANGES_AFTER, {"cursor": cursor, "limit": limit})
+
+
+def parse_changes(rows: Iterable[Sequence[Any]]) -> list[ChangeRecord]:
+    return [ChangeRecord._make(row) for row in rows]
+
+
 # --- the repository --------------------------------------------------------------------------
 
 
 class ListingReadRepository:
-    """Reads listings, media, history, agents, offices and the change feed. Never writes."""
+    """Reads listing pages, media, history, agents and offices. Never writes."""
 
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
@@ -387,18 +396,6 @@ class ListingReadRepository:
         self, statement: Executable, params: dict[str, Any] | None = None
     ) -> Sequence[Row[Any]]:
         return (await self._connection.execute(statement, params)).all()
-
-    async def listings_by_key(
-        self, keys: Sequence[str], *, full: bool
-    ) -> dict[str, ListingWithParties]:
-        """The stored listings among ``keys``; agent and office too when ``full``."""
-        if not keys:
-            return {}
-        if len(keys) == 1:
-            rows = await self._rows(_LISTING_BY_KEY[full], {"key": keys[0]})
-        else:
-            rows = await self._rows(_LISTINGS_BY_KEYS[full, self._postgres], _key_params(keys))
-        return {row.listing.listing_key: row for row in _listing_rows(rows, full)}
 
     async def listing_exists(self, key: str) -> bool:
         return bool(await self._rows(_LISTING_EXISTS, {"key": key}))
@@ -463,7 +460,3 @@ class ListingReadRepository:
             return {}
         rows = await self._rows(_OFFICES_BY_KEYS[self._postgres], _key_params(keys))
         return {row.office_key: row for row in map(OfficeRecord._make, rows)}
-
-    async def changes_after(self, cursor: int, limit: int) -> list[ChangeRecord]:
-        rows = await self._rows(_CHANGES_AFTER, {"cursor": cursor, "limit": limit})
-        return [ChangeRecord._make(row) for row in rows]
