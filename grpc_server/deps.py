@@ -26,7 +26,8 @@ class ServerDeps:
     # The health probe's own connection: it must never queue behind request traffic for the
     # pool, or a busy server would report its database "unreachable". None: share ``engine``.
     health_engine: AsyncEngine | None = None
-    # Raw psycopg connections for the one-round-trip reads (PostgreSQL; None: the engine's).
+    # Raw psycopg connections for the one-round-trip reads: PostgreSQL needs it; on SQLite
+    # (None) those reads go through ``engine``.
     read_pool: ReadPool | None = None
 
     @classmethod

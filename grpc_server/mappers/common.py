@@ -46,7 +46,8 @@ def latlng(latitude: float | None, longitude: float | None) -> latlng_pb2.LatLng
 
 
 # In-place fills for the hot read path: a message passed to a constructor is copied (upb), so
-# filling the field where it lives costs about half (listing_to_proto: 11 -> 6 µs a listing).
+# filling the field where it lives costs about half as much (with media, agent and office built
+# in place too, listing_to_proto went from 10.4 to 7.9 µs a BASIC listing, 55 to 43 µs FULL).
 # None leaves the field unset; any value set, even zero, makes it present.
 
 

@@ -125,9 +125,9 @@ async def read_in_one_round_trip(
     must not need SQLAlchemy's result processing beyond that, take only the parameters passed
     (no embedded literals), and use ``= ANY(%(keys)s)`` rather than expanding IN. ``dynamic``:
     statements built per request (e.g. from a filter), whose bound values they carry (pass
-    empty parameters): compiled each time, and prepared by psycopg only once the same text
-    recurs, so they never evict the fixed statements. Elsewhere (SQLite): each statement in
-    turn, in one transaction, through SQLAlchemy.
+    empty parameters): compiled once per shape (:func:`_compiled_for`), and prepared by
+    psycopg only once the same text recurs, so they never evict the fixed statements.
+    Elsewhere (SQLite): each statement in turn, in one transaction, through SQLAlchemy.
     """
     if engine.dialect.name != "postgresql":
         async with engine.connect() as connection, connection.begin():
