@@ -31,7 +31,7 @@ from grpc_server.interceptors import (
     StreamLimitInterceptor,
 )
 from grpc_server.interceptors.observability import install_race_filter
-from grpc_server.metrics import MetricsExporter, ServerMetrics
+from grpc_server.metrics import MetricsExporter, ReadPoolCollector, ServerMetrics
 from grpc_server.reflection import enable_reflection
 from grpc_server.registry import Registrar
 from grpc_server.servicers import METHOD_SCOPES, register_all
@@ -137,6 +137,8 @@ def create_server(
     if registrar is None and method_scopes is None:
         registrar, method_scopes = register_all, METHOD_SCOPES
     metrics = ServerMetrics.create()
+    if deps.read_pool is not None:
+        metrics.registry.register(ReadPoolCollector(deps.read_pool.stats))
     if verifier is None:
         verifier = TokenVerifier(sessions=lambda: deps.sessions, clock=deps.clock)
     streams = StreamBudget(grpc_settings.max_streams, grpc_settings.max_streams_per_consumer)

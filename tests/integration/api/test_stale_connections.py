@@ -57,3 +57,31 @@ async def test_a_dropped_pool_costs_one_unavailable_call_then_recovers(
     for _ in range(3):
         listing = await api.stub.GetListing(request, metadata=api.metadata, timeout=10)
         assert listing.listing_key == "L1"
+
+
+async def test_the_read_pool_is_in_the_metrics(make_api: MakeApi, pg_engine: Engine) -> None:
+    """Open and idle connections, and the dead ones replaced, as the pool itself counts them."""
+    api = await make_api(health_check_interval_seconds=3600)
+    seed(api.sessions, make_listing("L1"))
+    request = pb.GetListingRequest(name="listings/L1")
+    registry = api.server.metrics.registry
+
+    def connections(state: str) -> float | None:
+        return registry.get_sample_value("wonder_db_read_pool_connections", {"state": state})
+
+    calls = (api.stub.GetListing(request, metadata=api.metadata, timeout=10) for _ in range(4))
+    await asyncio.gather(*calls)
+    assert api.deps.read_pool is not None
+    async with api.deps.read_pool.connection(5.0):  # one taken: open and idle differ
+        stats = api.deps.read_pool.stats()
+        assert connections("open") == stats["pool_size"] >= 1
+        assert connections("idle") == stats["pool_available"] == stats["pool_size"] - 1
+    assert connections("max") == api.deps.settings.grpc.database_pool_size
+    assert registry.get_sample_value("wonder_db_read_pool_connections_lost_total") == 0
+
+    terminate_other_connections(pg_engine)
+    with pytest.raises(grpc.aio.AioRpcError):
+        await api.stub.GetListing(request, metadata=api.metadata, timeout=10)
+    lost = registry.get_sample_value("wonder_db_read_pool_connections_lost_total")
+    assert lost is not None
+    assert lost >= 1
