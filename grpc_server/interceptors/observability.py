@@ -108,14 +108,15 @@ class ObservabilityInterceptor(AroundInterceptor):
             in_flight.dec()
             metrics.handled.labels(method, code.name).inc()
             metrics.latency.labels(method).observe(elapsed)
-            principal = current_principal.get()
-            access_log.info(
-                "%s",
-                format_access_line(
-                    method,
-                    principal.name if principal else None,
-                    code,
-                    elapsed * 1000,
-                    call.peer,
-                ),
-            )
+            if access_log.isEnabledFor(logging.INFO):  # servers at WARNING format no line
+                principal = current_principal.get()
+                access_log.info(
+                    "%s",
+                    format_access_line(
+                        method,
+                        principal.name if principal else None,
+                        code,
+                        elapsed * 1000,
+                        call.peer,
+                    ),
+                )
