@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,9 +28,9 @@ import psycopg
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from bench.load import BATCH_SIZE, LIST_FILTER, LIST_ORDER, LoadSpec
-from bench.support import REPO_ROOT, ScratchDatabase, child_env, progress, service
+from bench.support import REPO_ROOT, ScratchDatabase, child_env, progress, started
 from bench.table import Row, fmt_ms, fmt_rate, fmt_ratio, ratio
-from devstack.processes import free_port, spawn, stop_tree, wait_until
+from devstack.processes import ManagedProcess, free_port, spawn, stop_tree
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,11 @@ def health_serving(target: str) -> bool:
     return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
 
 
+def grpc_serving(port: int) -> Callable[[ManagedProcess], bool]:
+    """A gRPC server on loopback ``port`` is up once it listens and its health is SERVING."""
+    return lambda process: process.listens_on(port) and health_serving(f"127.0.0.1:{port}")
+
+
 @contextlib.contextmanager
 def grpc_server(database: ScratchDatabase, processes: int) -> Iterator[str]:
     port = free_port()
@@ -121,14 +126,7 @@ def grpc_server(database: ScratchDatabase, processes: int) -> Iterator[str]:
     )
     target = f"127.0.0.1:{port}"
     argv = [sys.executable, "-m", "bench.grpc_serve"]
-    with service(f"gRPC server ({processes} process(es))", argv, env) as server:
-        wait_until(
-            f"{server.name} on {target}",
-            lambda: server.listens_on(port) and health_serving(target),
-            timeout=60,
-            process=server,
-            progress=progress,
-        )
+    with started(f"gRPC server ({processes} process(es))", argv, env, grpc_serving(port)):
         if processes > 1:
             time.sleep(2.0)  # every worker binds the shared port: let the slowest catch up
         yield target

@@ -29,14 +29,14 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from bench.grpc_bench import (
     FULL_SCALE,
     closed,
-    health_serving,
+    grpc_serving,
     interleaved,
     write_keys,
 )
 from bench.reference_service import METHOD, SERVICE
-from bench.support import child_env, progress, service
+from bench.support import child_env, progress, started
 from bench.table import fmt_rate, fmt_ratio
-from devstack.processes import free_port, wait_until
+from devstack.processes import free_port
 from grpc_server.mappers.listings import listing_to_proto
 from wonder.db.engine import make_async_engine
 from wonder.db.read_only import read_in_one_round_trip
@@ -122,14 +122,7 @@ def measure(listings: int) -> None:
         port = free_port()
         argv = [sys.executable, "-m", "bench.read_ceiling", "--serve", str(port), database.url]
         target = f"127.0.0.1:{port}"
-        with service("bare gRPC server", argv, child_env()) as server:
-            wait_until(
-                f"{server.name} on {target}",
-                lambda: server.listens_on(port) and health_serving(target),
-                timeout=60,
-                process=server,
-                progress=progress,
-            )
+        with started("bare gRPC server", argv, child_env(), grpc_serving(port)):
             scale = FULL_SCALE
             specs = {m: closed(scale, target, m, keys) for m in ("empty", "get", "get_basic")}
             progress(f"bare server: empty vs GetListing, {scale.concurrency} callers")

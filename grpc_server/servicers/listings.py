@@ -251,7 +251,6 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
         batch_size = self._settings.change_stream_batch_size
         gate = GapGate(self._settings.change_stream_gap_grace_seconds)
         cursor = request.start_cursor
-        postgres = is_postgres(self._deps)
         while True:
             # Two short reads per poll (the changes, then their listings), each one round trip,
             # and only while holding one of the streams' database slots, so streams never take
@@ -269,9 +268,7 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
                 upserted: dict[str, ListingWithParties] = {}
                 media: dict[str, list[MediaRecord]] | None = None
                 if keys:
-                    statements = listings_with_media(keys, full=full, postgres=postgres)
-                    results = await read_once(self._deps, context, statements)
-                    upserted, media = parse_listings_with_media(results, keys, full=full)
+                    upserted, media = await self._listings_with_media(keys, full, context)
             for row in ready:
                 # One message at a time: a stream holds its rows, never a rendered batch.
                 listed = upserted.get(row.listing_key)
