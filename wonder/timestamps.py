@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 
 # Date, 'T' (or 't' or a space, as RFC 3339 allows), hh:mm, optional :ss and fraction, a zone.
 _TIMESTAMP = re.compile(
@@ -22,6 +23,25 @@ def parse_timestamp(text: str, *, assume_utc: bool = False) -> datetime:
     sources documented to send UTC. Raises ValueError for anything else, including instants
     outside Python's range once converted to UTC (``0001-01-01T00:00:00+00:01``).
     """
+    if len(text) <= _CACHED_LENGTH:
+        return _parse_cached(text, assume_utc)
+    return _parse(text, assume_utc)
+
+
+# Sources repeat timestamps (a listing's photos are usually stamped together: a Trestle page of
+# 1,000 listings and 12,000 photos carries ≈ 1,800 distinct ones), and a parse costs ≈ 2 µs
+# against ≈ 0.1 µs for a cache hit. Only texts as long as a timestamp can be are kept (the
+# longest RFC 3339 text with nanoseconds and an offset is 35 characters), so the cache stays
+# small whatever callers send; refusals raise and are never cached.
+_CACHED_LENGTH = 40
+
+
+@lru_cache(maxsize=4096)
+def _parse_cached(text: str, assume_utc: bool) -> datetime:
+    return _parse(text, assume_utc)
+
+
+def _parse(text: str, assume_utc: bool) -> datetime:
     match = _TIMESTAMP.fullmatch(text.strip())
     if match is None:
         raise ValueError(f"{text[:80]!r} is not an RFC 3339 timestamp")

@@ -119,3 +119,28 @@ def test_errors_echo_at_most_80_characters_of_the_input() -> None:
     assert refusal(naive) == f"{naive[:80]!r} has no UTC offset"
     bad = "2026-02-30T12:00:00Z" + " " * 100
     assert refusal(bad).startswith(f"{bad[:80]!r} is not a valid instant: ")
+
+
+def test_a_repeated_timestamp_parses_to_the_same_instant_every_time() -> None:
+    # Parses are cached by text: a cached answer must be the answer (zone and offset included).
+    for _ in range(3):
+        assert parse_timestamp("2026-01-31T12:00:00.5+02:00") == datetime(
+            2026, 1, 31, 10, 0, 0, 500000, tzinfo=UTC
+        )
+        assert parse_timestamp("2026-01-31T12:00:00", assume_utc=True) == datetime(
+            2026, 1, 31, 12, tzinfo=UTC
+        )
+    with pytest.raises(ValueError, match="no UTC offset"):
+        parse_timestamp("2026-01-31T12:00:00")  # the assume_utc answer above is not reused
+
+
+def test_only_texts_as_short_as_a_timestamp_are_kept() -> None:
+    # A caller's padding (a valid timestamp behind megabytes of spaces) must not fill memory.
+    from wonder import timestamps
+
+    timestamps._parse_cached.cache_clear()
+    padded = " " * 100_000 + "2026-01-31T12:00:00Z"
+    assert parse_timestamp(padded) == datetime(2026, 1, 31, 12, tzinfo=UTC)
+    assert timestamps._parse_cached.cache_info().currsize == 0
+    parse_timestamp("2026-01-31T12:00:00Z")
+    assert timestamps._parse_cached.cache_info().currsize == 1

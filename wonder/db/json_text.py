@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -61,3 +62,13 @@ def _finite(value: Any) -> bool:
 
 
 _PLAIN = frozenset({str, int, bool, type(None)})
+
+
+# A NUL in JSON text is the escape \u0000 after an even number of backslashes (zero included): an
+# odd number means an escaped backslash followed by the letters "u0000", which is fine.
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def has_nul_escape(json_text: bytes) -> bool:
+    """Whether JSON text holds a NUL character, which PostgreSQL cannot store in JSON."""
+    return b"\\u0000" in json_text and _NUL_ESCAPE.search(json_text) is not None

@@ -18,6 +18,7 @@ from wonder.timestamps import parse_timestamp
 
 _MONEY_LIMIT = Decimal(10) ** 12  # NUMERIC(14, 2)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_MISSING = object()
 
 
 class FieldError(Exception):
@@ -33,15 +34,10 @@ class FieldReader:
     def __init__(self, record: Mapping[str, Any]) -> None:
         self._record = record
 
-    def _get(self, name: str) -> Any:
-        return self._record.get(name)
-
     def key(self, name: str) -> str:
-        if name not in self._record:
-            raise FieldError(name, "missing")
-        value = self._get(name)
-        if value is None:
-            raise FieldError(name, "null")
+        value = self._record.get(name, _MISSING)
+        if value is None or value is _MISSING:
+            raise FieldError(name, "null" if value is None else "missing")
         if not isinstance(value, str):
             raise FieldError(name, f"expected a string, got {type_name(value)}")
         if not value or len(value) > 64:
@@ -55,7 +51,7 @@ class FieldReader:
         return value
 
     def text(self, name: str) -> str | None:
-        value = self._get(name)
+        value = self._record.get(name)
         if value is None:
             return None
         if not isinstance(value, str):
@@ -74,7 +70,7 @@ class FieldReader:
         return values[value]
 
     def integer(self, name: str, minimum: int, maximum: int) -> int | None:
-        value = self._get(name)
+        value = self._record.get(name)
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
@@ -84,7 +80,7 @@ class FieldReader:
         return value
 
     def number(self, name: str, minimum: float, maximum: float) -> float | None:
-        value = self._get(name)
+        value = self._record.get(name)
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
@@ -95,7 +91,7 @@ class FieldReader:
         return number
 
     def money(self, name: str) -> Decimal | None:
-        value = self._get(name)
+        value = self._record.get(name)
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float | Decimal):

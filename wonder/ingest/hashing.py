@@ -34,28 +34,39 @@ def canonical_json(value: Any) -> bytes:
 
 def content_hash(value: Any) -> str:
     """sha256 (hex) of :func:`canonical_json`."""
-    return hashlib.sha256(canonical_json(value)).hexdigest()
+    return text_hash(canonical_json(value))
+
+
+def text_hash(canonical: bytes) -> str:
+    """sha256 (hex) of text :func:`canonical_json` wrote (for a caller that reads it too)."""
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def _orjson_agrees(value: Any) -> bool:
     """True when orjson writes ``value`` exactly as the standard encoder would (exact types
     only: subclasses and other objects take the standard path, as ``default=str`` would)."""
     kind = type(value)
-    if kind is str or kind is bool or value is None:
+    if kind in _ALWAYS_AGREE:
         return True
     if kind is int:
         return bool(_INT_MIN <= value <= _INT_MAX)
     if kind is float:
         return bool(value == 0.0 or 1e-4 <= abs(value) < 1e16)
     if kind is dict:
-        # A plain loop: this runs over every record read, and all() over a generator is slower.
+        # Plain loops, and strings and nulls (most values) settled without a call: this runs
+        # over every record read, and a call per value was half of a listing's normalization.
         for key, item in value.items():
-            if type(key) is not str or not _orjson_agrees(item):
+            if type(key) is not str:
+                return False
+            if type(item) not in _ALWAYS_AGREE and not _orjson_agrees(item):
                 return False
         return True
     if kind is list:
-        for item in value:  # noqa: SIM110
-            if not _orjson_agrees(item):
+        for item in value:
+            if type(item) not in _ALWAYS_AGREE and not _orjson_agrees(item):
                 return False
         return True
     return False
+
+
+_ALWAYS_AGREE = frozenset({str, bool, type(None)})

@@ -15,8 +15,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from wonder.db.json_text import has_nul_escape
 from wonder.ingest.fields import FieldError, FieldReader, type_name
-from wonder.ingest.hashing import content_hash
+from wonder.ingest.hashing import canonical_json, content_hash, text_hash
 
 # The RESO Data Dictionary 2.0 StandardStatus values, stored as their display strings. An OData
 # enum arrives as its member name ("ActiveUnderContract"), a string lookup as the display string:
@@ -94,6 +95,7 @@ def transaction_type(property_type: str | None) -> TransactionType | None:
 
 # Expanded navigation properties are not part of the Property record we keep.
 MEDIA_NAVIGATION = "Media"
+_ANNOTATION = MEDIA_NAVIGATION + "@"
 
 _INT32_MAX = 2**31 - 1
 
@@ -206,11 +208,12 @@ class NormalizedOffice:
 
 def strip_navigation(record: Mapping[str, Any]) -> dict[str, Any]:
     """The record without its expanded Media (``Media`` and ``Media@odata.*`` annotations)."""
-    return {
-        name: value
-        for name, value in record.items()
-        if name != MEDIA_NAVIGATION and not name.startswith(MEDIA_NAVIGATION + "@")
-    }
+    raw = dict(record)
+    raw.pop(MEDIA_NAVIGATION, None)
+    # Annotations are rare: "@" in a name is a cheap test, startswith only where it holds.
+    for name in [name for name in raw if "@" in name and name.startswith(_ANNOTATION)]:
+        del raw[name]
+    return raw
 
 
 def record_key(record: object, key_field: str) -> str | None:
@@ -265,10 +268,18 @@ def normalize_property(record: object) -> NormalizedListing | Rejected:
             photos_count=read.integer("PhotosCount", 0, _INT32_MAX),
             photos_change_timestamp=read.timestamp("PhotosChangeTimestamp"),
             raw=raw,
-            content_hash=content_hash(raw),
+            content_hash=_storable_hash(raw),  # last: a field's own error is reported first
         )
     except FieldError as error:
         return Rejected(str(error), key)
+
+
+def _storable_hash(raw: dict[str, Any]) -> str:
+    """The record's content hash, once its text is known to fit a PostgreSQL JSON column."""
+    canonical = canonical_json(raw)
+    if has_nul_escape(canonical):
+        raise FieldError("raw", "contains a NUL character")
+    return text_hash(canonical)
 
 
 def normalize_media(

@@ -8,13 +8,11 @@ change-feed entry, history entry and media replacement to write. ``page_apply`` 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from wonder.db.json_text import json_dumps
 from wonder.db.models import ChangeKind
 from wonder.ingest.quarantine import QuarantineEntry, entry_for
 from wonder.listings.changes import (
@@ -87,7 +85,7 @@ def prepare_property_page(records: Sequence[dict[str, Any]]) -> PreparedPage:
     accepted: dict[str, NormalizedListing] = {}
     media_of: dict[str, list[Any] | None] = {}
     for raw in records:
-        result = normalize_listing(raw)
+        result = normalize_property(raw)
         if isinstance(result, Rejected):
             rejected.append((raw, result))
             continue
@@ -103,23 +101,6 @@ def prepare_property_page(records: Sequence[dict[str, Any]]) -> PreparedPage:
         for key, items in media_of.items()
     }
     return PreparedPage(rejected, accepted, expanded)
-
-
-# A NUL in JSON text is the escape \u0000 after an even number of backslashes (zero included): an
-# odd number means an escaped backslash followed by the letters "u0000", which is fine.
-_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
-
-
-def normalize_listing(raw: dict[str, Any]) -> NormalizedListing | Rejected:
-    result = normalize_property(raw)
-    if isinstance(result, NormalizedListing) and _has_nul(json_dumps(result.raw)):
-        # PostgreSQL cannot store NUL in JSON text: such a record cannot be kept as is.
-        return Rejected("raw: contains a NUL character", result.listing_key)
-    return result
-
-
-def _has_nul(json_text: bytes) -> bool:
-    return b"\\u0000" in json_text and _NUL_ESCAPE.search(json_text) is not None
 
 
 @dataclass

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from wonder.ingest.gc_pacing import bulk_collections
 from wonder.listings.deletes import run_census
 from wonder.listings.media_refresh import refresh_media
 from wonder.listings.ports import (
@@ -74,7 +75,7 @@ def load_listings(
 ) -> IngestReport:
     """First load of listings: replication by ListingKey, media expanded. Resumable."""
     report = IngestReport(resource=PROPERTY, mode="first_load")
-    with measured(report, client):
+    with measured(report, client), bulk_collections():
         first_load_walk(client, as_units(store), report, progress, clock)
     return report
 
@@ -89,7 +90,7 @@ def _walker(resource: Resource, mode: str) -> StepRun:
     ) -> IngestReport:
         overlap = 0 if mode == "first_load" else settings.overlap_seconds
         report = IngestReport(resource=resource.name, mode=mode)
-        with measured(report, client):
+        with measured(report, client), bulk_collections():
             keyset_walk(client, as_units(store), resource, report, overlap, progress, clock)
         return report
 

@@ -6,8 +6,12 @@ sandbox's truth and the SQL store's end state for the same run.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,7 +19,9 @@ from tests.integration.listings.memory_store import MemoryUnits
 from tests.integration.listings.sandbox_checks import trestle_client
 from tests.trestle_fixtures import RunningTrestle
 from wonder.db.models import IngestCursor, Listing
+from wonder.ingest.gc_pacing import BULK_THRESHOLDS
 from wonder.listings import service
+from wonder.listings.ports import ListingStore
 from wonder.settings import ListingIngestSettings
 from wonder.timestamps import parse_timestamp
 
@@ -60,3 +66,38 @@ def test_first_load_then_incremental_on_the_memory_store_matches_the_sql_store(
     # The incremental cursor stands at the source's newest (ModificationTimestamp, ListingKey).
     newest = max((parse_timestamp(r["ModificationTimestamp"]), k) for k, r in truth.items())
     assert memory_cursors["Property"][:2] == newest
+
+
+class ThresholdsSeen(MemoryUnits):
+    """Memory units that note the collector's thresholds whenever a page of listings is written."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.thresholds: list[tuple[int, int, int]] = []
+
+    @contextmanager
+    def __call__(self) -> Iterator[ListingStore]:
+        with super().__call__() as store:
+            write = store.upsert_listings
+
+            def noted(rows: Sequence[dict[str, Any]]) -> None:
+                self.thresholds.append(gc.get_threshold())
+                write(rows)
+
+            store.upsert_listings = noted  # type: ignore[method-assign]
+            yield store
+
+
+@pytest.mark.parametrize("mode", ["first_load", "incremental"])
+def test_pages_of_listings_are_written_with_the_bulk_collection_thresholds(
+    mode: str, make_trestle_sandbox: Callable[..., RunningTrestle]
+) -> None:
+    running = make_trestle_sandbox(listings=12, seed=3)
+    units = ThresholdsSeen()
+    before = gc.get_threshold()
+    with trestle_client(running, 5) as client:
+        run = service.first_load if mode == "first_load" else service.incremental
+        run(client, units, SETTINGS)
+    assert len(units.thresholds) >= 3  # 12 listings in pages of 5
+    assert set(units.thresholds) == {BULK_THRESHOLDS}
+    assert gc.get_threshold() == before

@@ -16,11 +16,15 @@ import pytest
 from wonder.db.models import ChangeKind, HistoryField, Listing
 from wonder.ingest.hashing import content_hash
 from wonder.listings.changes import HistoryEntry, StoredListing
-from wonder.listings.normalize import NormalizedListing, NormalizedMedia, Rejected
+from wonder.listings.normalize import (
+    NormalizedListing,
+    NormalizedMedia,
+    Rejected,
+    normalize_property,
+)
 from wonder.listings.page_plan import (
     PageWrites,
     PreparedPage,
-    normalize_listing,
     plan_property_page,
     prepare_property_page,
 )
@@ -51,7 +55,7 @@ def media_item(key: str, parent: str = "L1", **fields: Any) -> dict[str, Any]:
 
 def stored_as(raw: dict[str, Any], **overrides: Any) -> StoredListing:
     """What the store holds after having written ``raw`` (its media synced)."""
-    listing = normalize_listing(raw)
+    listing = normalize_property(raw)
     assert isinstance(listing, NormalizedListing)
     values: dict[str, Any] = {
         "listing_key": listing.listing_key,
@@ -120,7 +124,7 @@ def test_expanded_media_are_normalized_under_their_listing() -> None:
 
 def test_a_record_with_nul_anywhere_is_rejected_with_its_key() -> None:
     # PostgreSQL cannot store NUL in JSON text, not even in a field we keep no column for.
-    assert normalize_listing(record(X_Note="a\x00b")) == Rejected(
+    assert normalize_property(record(X_Note="a\x00b")) == Rejected(
         "raw: contains a NUL character", "L1"
     )
     page = prepare_property_page([record(X_Note="a\x00b")])
@@ -131,7 +135,7 @@ def test_a_record_with_nul_anywhere_is_rejected_with_its_key() -> None:
 
 
 def test_a_backslash_followed_by_u0000_is_not_a_nul() -> None:
-    assert isinstance(normalize_listing(record(X_Note="C:\\u0000\\file")), NormalizedListing)
+    assert isinstance(normalize_property(record(X_Note="C:\\u0000\\file")), NormalizedListing)
 
 
 # --- plan_property_page -----------------------------------------------------------------------
