@@ -72,3 +72,27 @@ _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 def has_nul_escape(json_text: bytes) -> bool:
     """Whether JSON text holds a NUL character, which PostgreSQL cannot store in JSON."""
     return b"\\u0000" in json_text and _NUL_ESCAPE.search(json_text) is not None
+
+
+def holds_nul(value: Any) -> bool:
+    """Whether a decoded document holds a NUL character in a string or a key (no text needed:
+    for a flat record of short strings this is a fraction of the cost of writing its JSON)."""
+    kind = type(value)
+    if kind is str:
+        return "\x00" in value
+    if kind is dict or isinstance(value, Mapping):
+        for key, item in value.items():
+            if (type(key) is str and "\x00" in key) or (
+                type(item) not in _PLAIN_SCALARS and holds_nul(item)
+            ):
+                return True
+        return False
+    if kind is list or isinstance(value, list | tuple):
+        for item in value:  # noqa: SIM110
+            if type(item) not in _PLAIN_SCALARS and holds_nul(item):
+                return True
+        return False
+    return isinstance(value, str) and "\x00" in value
+
+
+_PLAIN_SCALARS = frozenset({int, float, bool, type(None)})

@@ -15,9 +15,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from wonder.db.json_text import has_nul_escape
+from wonder.db.json_text import has_nul_escape, holds_nul
 from wonder.ingest.fields import FieldError, FieldReader, type_name
-from wonder.ingest.hashing import canonical_json, content_hash, text_hash
+from wonder.ingest.hashing import canonical_json, text_hash
 
 # The RESO Data Dictionary 2.0 StandardStatus values, stored as their display strings. An OData
 # enum arrives as its member name ("ActiveUnderContract"), a string lookup as the display string:
@@ -274,12 +274,23 @@ def normalize_property(record: object) -> NormalizedListing | Rejected:
         return Rejected(str(error), key)
 
 
+# PostgreSQL cannot store NUL in JSON text, not even in a field we keep no column for: such a
+# record is refused here, or its whole page would fail to write on every run.
+
+
 def _storable_hash(raw: dict[str, Any]) -> str:
     """The record's content hash, once its text is known to fit a PostgreSQL JSON column."""
     canonical = canonical_json(raw)
     if has_nul_escape(canonical):
         raise FieldError("raw", "contains a NUL character")
     return text_hash(canonical)
+
+
+def _storable(raw: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` once it is known to fit a PostgreSQL JSON column (records without a hash)."""
+    if holds_nul(raw):
+        raise FieldError("raw", "contains a NUL character")
+    return raw
 
 
 def normalize_media(
@@ -312,7 +323,7 @@ def normalize_media(
             image_width=read.integer("ImageWidth", 0, _INT32_MAX),
             image_height=read.integer("ImageHeight", 0, _INT32_MAX),
             modification_timestamp=read.timestamp("ModificationTimestamp"),
-            raw=dict(record),
+            raw=_storable(dict(record)),
         )
     except FieldError as error:
         return Rejected(str(error), record_key(record, "MediaKey"))
@@ -336,7 +347,7 @@ def normalize_member(record: object) -> NormalizedMember | Rejected:
             office_key=read.string("OfficeKey", 64),
             status=read.string("MemberStatus", 32),
             raw=raw,
-            content_hash=content_hash(raw),
+            content_hash=_storable_hash(raw),
         )
     except FieldError as error:
         return Rejected(str(error), record_key(record, "MemberKey"))
@@ -360,7 +371,7 @@ def normalize_office(record: object) -> NormalizedOffice | Rejected:
             postal_code=read.string("OfficePostalCode", 16),
             status=read.string("OfficeStatus", 32),
             raw=raw,
-            content_hash=content_hash(raw),
+            content_hash=_storable_hash(raw),
         )
     except FieldError as error:
         return Rejected(str(error), record_key(record, "OfficeKey"))

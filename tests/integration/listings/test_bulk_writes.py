@@ -13,9 +13,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from wonder.db import pg_copy
 from wonder.db.engine import session_factory
-from wonder.db.models import ChangeKind, Listing, ListingChange, ListingMedia
+from wonder.db.models import ChangeKind, Listing, ListingChange, ListingMedia, QuarantinedRecord
 from wonder.listings import repository as repo
 from wonder.listings.normalize import NormalizedMedia
+from wonder.listings.page_apply import write_property_page
+from wonder.listings.page_plan import prepare_property_page
+from wonder.listings.store import SqlListingStore
 
 LISTINGS: Table = Listing.__table__  # type: ignore[assignment]
 MEDIA: Table = ListingMedia.__table__  # type: ignore[assignment]
@@ -305,3 +308,31 @@ def test_media_of_new_listings_take_a_key_another_listing_holds(
         ("M2", "L2", 1),
         ("M3", "L2", 2),
     ]
+
+
+def test_a_page_with_a_nul_in_a_photo_stores_the_rest_and_quarantines_the_photo(
+    sessions: sessionmaker[Session],
+) -> None:
+    # PostgreSQL refuses NUL in JSON: written as is, the photo would fail its whole page.
+    photos = [
+        {"MediaKey": "M1", "ResourceRecordKey": "K1", "Order": 1},
+        {"MediaKey": "M2", "ResourceRecordKey": "K1", "Order": 2, "LongDescription": "a\x00b"},
+    ]
+    record = {
+        "ListingKey": "K1",
+        "ModificationTimestamp": "2026-03-01T12:00:00Z",
+        "StandardStatus": "Active",
+        "PhotosCount": 2,
+        "PhotosChangeTimestamp": "2026-03-01T12:00:00Z",
+        "Media": photos,
+    }
+    with sessions.begin() as session:
+        writes = write_property_page(SqlListingStore(session), prepare_property_page([record]), T0)
+    assert (writes.inserted, writes.quarantined) == (1, 1)
+    with sessions() as session:
+        assert list(session.scalars(select(ListingMedia.media_key))) == ["M1"]
+        quarantined = session.scalars(select(QuarantinedRecord)).one()
+        assert (quarantined.record_key, quarantined.reason) == (
+            "M2",
+            "raw: contains a NUL character",
+        )
