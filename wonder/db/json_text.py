@@ -77,22 +77,23 @@ def has_nul_escape(json_text: bytes) -> bool:
 def holds_nul(value: Any) -> bool:
     """Whether a decoded document holds a NUL character in a string or a key (no text needed:
     for a flat record of short strings this is a fraction of the cost of writing its JSON)."""
-    kind = type(value)
-    if kind is str:
+    if isinstance(value, str):
         return "\x00" in value
-    if kind is dict or isinstance(value, Mapping):
+    if isinstance(value, Mapping):
+        # Plain loops, strings settled without a call: this runs over every photo record read.
         for key, item in value.items():
-            if (type(key) is str and "\x00" in key) or (
-                type(item) not in _PLAIN_SCALARS and holds_nul(item)
-            ):
+            if type(key) is str and "\x00" in key:
+                return True
+            kind = type(item)
+            if kind is str:
+                if "\x00" in item:
+                    return True
+            elif kind not in _PLAIN_SCALARS and holds_nul(item):
                 return True
         return False
-    if kind is list or isinstance(value, list | tuple):
-        for item in value:  # noqa: SIM110
-            if type(item) not in _PLAIN_SCALARS and holds_nul(item):
-                return True
-        return False
-    return isinstance(value, str) and "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(holds_nul(item) for item in value)
+    return False
 
 
 _PLAIN_SCALARS = frozenset({int, float, bool, type(None)})
