@@ -97,3 +97,16 @@ def holds_nul(value: Any) -> bool:
 
 
 _PLAIN_SCALARS = frozenset({int, float, bool, type(None)})
+
+
+def nul_replaced(value: Any) -> Any:
+    """``value`` with every NUL character in its strings and keys replaced by U+FFFD, for a
+    document that must be stored as received (a quarantined record, a webhook event) rather than
+    refused: PostgreSQL takes no NUL in text or JSON."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {nul_replaced(k): nul_replaced(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [nul_replaced(v) for v in value]
+    return value

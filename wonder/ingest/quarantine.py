@@ -21,6 +21,7 @@ from sqlalchemy import Table, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from wonder.db.bulk import upsert
+from wonder.db.json_text import nul_replaced
 from wonder.db.models import QuarantinedRecord
 from wonder.ingest.hashing import content_hash
 
@@ -168,16 +169,5 @@ def entry_for(resource: str, record_key: str | None, reason: str, raw: Any) -> Q
         record_key=record_key,
         reason=reason,
         payload_hash=content_hash(document),
-        raw=storable(document),
+        raw=nul_replaced(document),
     )
-
-
-def storable(value: Any) -> Any:
-    """A JSON document PostgreSQL accepts (NUL characters replaced) for the quarantine."""
-    if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
-    if isinstance(value, dict):
-        return {storable(k): storable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [storable(v) for v in value]
-    return value

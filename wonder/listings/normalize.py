@@ -274,12 +274,12 @@ def normalize_property(record: object) -> NormalizedListing | Rejected:
         return Rejected(str(error), key)
 
 
-# PostgreSQL cannot store NUL in JSON text, not even in a field we keep no column for: such a
-# record is refused here, or its whole page would fail to write on every run.
-
-
 def _storable_hash(raw: dict[str, Any]) -> str:
-    """The record's content hash, once its text is known to fit a PostgreSQL JSON column."""
+    """The record's content hash, once its text is known to fit a PostgreSQL JSON column.
+
+    PostgreSQL cannot store NUL in JSON text, not even in a field we keep no column for: such a
+    record is refused here, or its whole page would fail to write on every run.
+    """
     canonical = canonical_json(raw)
     if has_nul_escape(canonical):
         raise FieldError("raw", "contains a NUL character")
@@ -287,7 +287,8 @@ def _storable_hash(raw: dict[str, Any]) -> str:
 
 
 def _storable(raw: dict[str, Any]) -> dict[str, Any]:
-    """``raw`` once it is known to fit a PostgreSQL JSON column (records without a hash)."""
+    """``raw`` once it is known to fit a PostgreSQL JSON column (for records without a hash;
+    see :func:`_storable_hash`)."""
     if holds_nul(raw):
         raise FieldError("raw", "contains a NUL character")
     return raw

@@ -12,20 +12,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from wonder.db.enums import InboxStatus
+from wonder.db.json_text import holds_nul, nul_replaced
 from wonder.db.models.webhooks import WebhookInboxEvent
 from wonder.webhooks.ports import VerifiedEvent
 
 
 def insert_once(dialect: str, event: VerifiedEvent, now: datetime) -> Insert:
     """``INSERT ... ON CONFLICT DO NOTHING RETURNING id``: a duplicate (either unique key)
-    inserts nothing and returns no row."""
+    inserts nothing and returns no row.
+
+    A NUL character (which PostgreSQL refuses in text and JSON) is stored as U+FFFD: a signed
+    event holding one is kept, not answered 503 on every redelivery.
+    """
     values: dict[str, Any] = {
         "source": event.source,
-        "dedupe_key": event.dedupe_key,
-        "entity_key": event.entity_key[:400],
-        "mailbox": event.mailbox,
+        "dedupe_key": nul_replaced(event.dedupe_key),
+        "entity_key": nul_replaced(event.entity_key[:400]),
+        "mailbox": nul_replaced(event.mailbox),
         "history_id": event.history_id,
-        "payload": event.payload,
+        "payload": nul_replaced(event.payload) if holds_nul(event.payload) else event.payload,
         "received_at": now,
         "status": InboxStatus.PENDING,
         "attempts": 0,

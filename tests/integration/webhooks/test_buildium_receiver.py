@@ -202,3 +202,23 @@ def test_the_sandbox_outbox_delivers_to_the_receiver(start_receiver) -> None:
     finally:
         wrong.close()
     assert len(receiver.rows()) == 1
+
+
+def test_a_signed_event_holding_nul_is_stored_with_it_replaced_and_once(start_receiver) -> None:
+    # PostgreSQL refuses NUL in text and JSON: stored as is, the event was answered 503 on every
+    # redelivery and never kept.
+    receiver = start_receiver()
+    event = {
+        "EventName": "Lease.Updated",
+        "EventDateTime": "2026-12-02T05:00:00Z",
+        "AccountId": 1,
+        "LeaseId": "7\x00",
+        "Note": "a\x00b",
+    }
+    body = compact(event)
+    first = receiver.post(PATH, body, signed_headers(body))
+    again = receiver.post(PATH, body, signed_headers(body))
+    assert [first.status_code, again.status_code] == [200, 200]
+    [row] = receiver.rows()
+    assert row.payload == {**event, "LeaseId": "7\ufffd", "Note": "a\ufffdb"}
+    assert row.entity_key == "lease.7\ufffd"
