@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from wonder.db.enums import GLAccountType, LeaseStatus, LeaseTenantStatus, LeaseTransactionType
+from wonder.db.json_text import holds_nul
 from wonder.ingest.fields import FieldError, FieldReader, type_name
 from wonder.ingest.hashing import content_hash
 from wonder.ingest.quarantine import QuarantineEntry, entry_for
@@ -393,7 +394,10 @@ def parse_all(
         try:
             if not isinstance(raw, Mapping):
                 raise FieldError("record", f"expected an object, got {type_name(raw)}")
-            parsed.append(parse(raw))
+            record = parse(raw)
+            if holds_nul(raw):  # PostgreSQL refuses NUL in JSON: the page would never write
+                raise FieldError("raw", "contains a NUL character")
+            parsed.append(record)
         except FieldError as exc:
             rejected.append(entry_for(resource, record_key_of(raw), str(exc), raw))
     return parsed, rejected

@@ -10,6 +10,7 @@ import pytest
 
 from tests.buildium_mirror_fixtures import GL_ACCOUNTS, LEDGERS, portfolio
 from wonder.db.enums import GLAccountType, LeaseStatus, LeaseTenantStatus, LeaseTransactionType
+from wonder.db.json_text import nul_replaced
 from wonder.ingest.fields import FieldError
 from wonder.sync.ports import Resource
 from wonder.sync.records import (
@@ -83,6 +84,8 @@ def test_a_lease_transaction_webhook_finds_its_lease_through_the_unit_agreement(
         ({"Id": True}, "Id: expected an integer, got boolean"),
         ({"MarketRent": 12.345}, "MarketRent: 12.345 has more than 2 decimal places"),
         ({"UnitNumber": 12}, "UnitNumber: expected a string, got number"),
+        ({"Description": "Sunny\x00"}, "raw: contains a NUL character"),
+        ({"X_Tags": [{"a": "\x00"}]}, "raw: contains a NUL character"),
     ],
 )
 def test_a_record_of_the_wrong_type_is_quarantined_with_the_reason(
@@ -95,7 +98,7 @@ def test_a_record_of_the_wrong_type_is_quarantined_with_the_reason(
     (entry,) = rejected
     assert entry.resource == "buildium:units"
     assert entry.reason.startswith(reason)
-    assert entry.raw == bad
+    assert entry.raw == nul_replaced(bad)  # kept as received, but for NUL (stored as U+FFFD)
 
 
 def test_an_unknown_enum_a_wrong_lease_and_totals_that_do_not_add_up_are_refused() -> None:
