@@ -4,6 +4,10 @@ orjson is about ten times faster than the standard encoder, but differs on three
 document can hold: integers beyond 64 bits and lone surrogates (orjson raises) and NaN/Infinity
 (orjson writes ``null``, silently). Those go through ``json.dumps`` instead, so the text always
 means what the standard encoder's text means (and PostgreSQL still rejects NaN, as it did).
+
+PostgreSQL also refuses NUL in text and JSON, so the NUL helpers live here too: ``has_nul_escape``
+(in JSON text), ``holds_nul`` (in a decoded document) for records to refuse, and ``nul_replaced``
+for documents stored as received (the quarantine, the webhook inbox).
 """
 
 from __future__ import annotations
