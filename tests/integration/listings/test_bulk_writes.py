@@ -1,4 +1,5 @@
-"""The PostgreSQL COPY write path stores exactly what an INSERT stores; media replacement."""
+"""The PostgreSQL COPY write path stores exactly what an INSERT stores; media replacement; a page
+with a record PostgreSQL cannot hold (NUL) writes the rest."""
 
 from __future__ import annotations
 
