@@ -37,10 +37,10 @@ from bench.reference_service import METHOD, SERVICE
 from bench.support import child_env, progress, started
 from bench.table import fmt_rate, fmt_ratio
 from devstack.processes import free_port
-from grpc_server.mappers.listings import listing_to_proto
 from wonder.db.engine import make_async_engine
 from wonder.db.read_only import read_in_one_round_trip
 from wonder.db.read_pool import ReadPool
+from wonder.listings.messages import fill_listing
 from wonder.listings.read_repository import listings_with_media, parse_listings_with_media
 from wonder.v1 import listing_pb2, listing_service_pb2
 
@@ -64,14 +64,9 @@ async def serve(port: int, database_url: str) -> None:
             engine, context.time_remaining(), statements, pool=pool
         )
         rows, media = parse_listings_with_media(results, [key], full=full)
-        row = rows[key]
-        return listing_to_proto(
-            row.listing,
-            full=full,
-            media=media[key] if media is not None else (),
-            agent=row.agent,
-            office=row.office,
-        )
+        message = listing_pb2.Listing()
+        fill_listing(message, rows[key], full=full, media=media[key] if media is not None else ())
+        return message
 
     server = grpc.aio.server()
     server.add_generic_rpc_handlers(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from grpc_server.mappers.common import timestamp
 from wonder.errors import InvalidArgument, echo
 from wonder.mail.read_repository import (
     AttachmentRecord,
@@ -13,6 +12,7 @@ from wonder.mail.read_repository import (
     MessageRecord,
     ThreadRecord,
 )
+from wonder.proto_values import timestamp
 from wonder.v1 import message_pb2
 
 MAX_SEGMENT = 320  # a mailbox address is at most 320 characters

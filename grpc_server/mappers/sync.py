@@ -9,8 +9,8 @@ from typing import Any
 from google.protobuf.duration_pb2 import Duration
 from sqlalchemy.engine import Row
 
-from grpc_server.mappers.common import calendar_date, money, timestamp
 from wonder.db.enums import BalanceScope, LeaseStatus, ReconciliationStatus, SyncRunStatus
+from wonder.proto_values import calendar_date, money, timestamp
 from wonder.sync.read_store import (
     MONEY_FIGURES,
     LedgerEntry,

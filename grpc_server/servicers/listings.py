@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
 
@@ -23,15 +23,16 @@ from wonder.db.change_feed import GapGate
 from wonder.db.keyset import position_of
 from wonder.errors import InvalidArgument, NotFound
 from wonder.listings.catalogue import HISTORY_POSITION, LISTINGS, MEDIA_POSITION
+from wonder.listings.messages import agent_to_proto, fill_listing, media_to_proto, office_to_proto
 from wonder.listings.read_repository import (
     HISTORY_ORDER,
     MEDIA_ORDER,
     ListingReadRepository,
     ListingWithParties,
     MediaRecord,
+    StoredMedia,
     changes_after,
     listing_page_query,
-    listing_sort_columns,
     listings_with_media,
     parse_changes,
     parse_listings_with_media,
@@ -44,6 +45,8 @@ MAX_BATCH_GET = 1000
 _FULL = listing_pb2.LISTING_VIEW_FULL
 _BASIC = listing_pb2.LISTING_VIEW_BASIC
 _UNSPECIFIED = listing_pb2.LISTING_VIEW_UNSPECIFIED
+_UPSERT = listing_service_pb2.ListingChange.KIND_UPSERT
+Media = dict[str, list[StoredMedia | MediaRecord]]
 
 
 def _is_full(view: int, default: int) -> bool:
@@ -71,36 +74,28 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
     @staticmethod
     async def _media_for(
         repo: ListingReadRepository, rows: Sequence[ListingWithParties], full: bool
-    ) -> dict[str, list[MediaRecord]] | None:
+    ) -> Media | None:
         """The media of all ``rows`` in one query for the FULL view; None for BASIC."""
         if not full:
             return None
-        return await repo.media_by_listing([row.listing.listing_key for row in rows])
+        return await repo.media_by_listing([row.listing_key for row in rows])
 
     @staticmethod
-    def _render(
-        rows: Sequence[ListingWithParties], media: dict[str, list[MediaRecord]] | None
-    ) -> dict[str, listing_pb2.Listing]:
-        """Messages by listing key (pure CPU: run it after the transaction has ended)."""
-        if media is None:
-            return {
-                row.listing.listing_key: mappers.listing_to_proto(row.listing, full=False)
-                for row in rows
-            }
-        return {
-            row.listing.listing_key: mappers.listing_to_proto(
-                row.listing,
-                full=True,
-                media=media[row.listing.listing_key],
-                agent=row.agent,
-                office=row.office,
-            )
-            for row in rows
-        }
+    def _fill(
+        targets: Iterable[listing_pb2.Listing],
+        rows: Iterable[ListingWithParties],
+        media: Media | None,
+    ) -> None:
+        """Each listing read into its message (pure CPU: run it after the transaction ended)."""
+        for target, row in zip(targets, rows, strict=True):
+            if media is None:
+                fill_listing(target, row, full=False)
+            else:
+                fill_listing(target, row, full=True, media=media[row.listing_key])
 
     async def _listings_with_media(
         self, keys: Sequence[str], full: bool, context: Context
-    ) -> tuple[dict[str, ListingWithParties], dict[str, list[MediaRecord]] | None]:
+    ) -> tuple[dict[str, ListingWithParties], Media | None]:
         """Listings by key (and their media when ``full``): one round trip on PostgreSQL."""
         statements = listings_with_media(keys, full=full, postgres=is_postgres(self._deps))
         results = await read_once(self._deps, context, statements)
@@ -120,7 +115,9 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
         rows, media = await self._listings_with_media([key], full, context)
         if key not in rows:
             raise NotFound("wonder.v1.Listing", [request.name])
-        return self._render([rows[key]], media)[key]
+        message = listing_pb2.Listing()
+        self._fill([message], [rows[key]], media)
+        return message
 
     async def BatchGetListings(
         self, request: listing_service_pb2.BatchGetListingsRequest, context: Context
@@ -140,10 +137,9 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
         missing = [n for n, k in zip(request.names, keys, strict=True) if k not in rows]
         if missing:
             raise NotFound("wonder.v1.Listing", list(dict.fromkeys(missing)))
-        rendered = self._render(list(rows.values()), media)
-        return listing_service_pb2.BatchGetListingsResponse(
-            listings=[rendered[key] for key in keys]
-        )
+        response = listing_service_pb2.BatchGetListingsResponse()
+        self._fill((response.listings.add() for _ in keys), [rows[key] for key in keys], media)
+        return response
 
     async def ListListings(
         self, request: listing_service_pb2.ListListingsRequest, context: Context
@@ -181,12 +177,10 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
                 limit=cursor.fetch_limit,
             )
             media = None
-        rendered = self._render(rows[: cursor.page_size], media)
-        columns = listing_sort_columns(order)
-        page, token = cursor.finish(rows, lambda row: position_of(row.listing, columns))
-        return listing_service_pb2.ListListingsResponse(
-            listings=[rendered[row.listing.listing_key] for row in page], next_page_token=token
-        )
+        page, token = cursor.finish(rows, lambda row: list(row.position))
+        response = listing_service_pb2.ListListingsResponse(next_page_token=token)
+        self._fill((response.listings.add() for _ in page), page, media)
+        return response
 
     async def ListListingMedia(
         self, request: listing_service_pb2.ListListingMediaRequest, context: Context
@@ -200,7 +194,7 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
             rows = await repo.list_media(key, cursor.after, cursor.fetch_limit)
         page, token = cursor.finish(rows, lambda row: position_of(row, MEDIA_ORDER))
         return listing_service_pb2.ListListingMediaResponse(
-            media=[mappers.media_to_proto(row) for row in page], next_page_token=token
+            media=[media_to_proto(row) for row in page], next_page_token=token
         )
 
     async def ListListingHistory(
@@ -230,7 +224,7 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
             rows = await repo.members_by_key([key])
         if key not in rows:
             raise NotFound("wonder.v1.Agent", [request.name])
-        return mappers.agent_to_proto(rows[key])
+        return agent_to_proto(rows[key])
 
     async def GetOffice(
         self, request: listing_service_pb2.GetOfficeRequest, context: Context
@@ -240,7 +234,7 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
             rows = await repo.offices_by_key([key])
         if key not in rows:
             raise NotFound("wonder.v1.Office", [request.name])
-        return mappers.office_to_proto(rows[key])
+        return office_to_proto(rows[key])
 
     async def StreamListingChanges(
         self, request: listing_service_pb2.StreamListingChangesRequest, context: Context
@@ -266,22 +260,16 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
                 ]
                 keys = list(dict.fromkeys(c.listing_key for c in ready if c.kind == "upsert"))
                 upserted: dict[str, ListingWithParties] = {}
-                media: dict[str, list[MediaRecord]] | None = None
+                media: Media | None = None
                 if keys:
                     upserted, media = await self._listings_with_media(keys, full, context)
             for row in ready:
                 # One message at a time: a stream holds its rows, never a rendered batch.
+                message = mappers.change_to_proto(row)
                 listed = upserted.get(row.listing_key)
-                rendered = None
-                if listed is not None:
-                    rendered = mappers.listing_to_proto(
-                        listed.listing,
-                        full=full,
-                        media=media[row.listing_key] if media is not None else (),
-                        agent=listed.agent,
-                        office=listed.office,
-                    )
-                yield mappers.change_to_proto(row, rendered)
+                if listed is not None and message.kind == _UPSERT:
+                    self._fill([message.listing], [listed], media)
+                yield message
                 cursor = row.seq
             if len(ready) < batch_size:
                 await asyncio.sleep(self._settings.change_stream_poll_seconds)

@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 
 from grpc_server.deps import ServerDeps
 from grpc_server.mappers import sync as mappers
-from grpc_server.mappers.common import timestamp
 from grpc_server.reads import pager, read_only
 from grpc_server.registry import ServiceRegistration
 from grpc_server.status import Context
@@ -20,6 +19,7 @@ from wonder.aip.ordering import canonical_order_by, parse_order_by
 from wonder.db.keyset import position_of
 from wonder.db.uow import cancel_safe_session
 from wonder.errors import InvalidArgument, NotFound, echo
+from wonder.proto_values import timestamp
 from wonder.sync import dead_letters
 from wonder.sync.catalogue import (
     BALANCE_ROWS,

@@ -27,6 +27,7 @@ class StoredListing:
     deleted_at: datetime | None
     photos_change_timestamp: datetime | None
     media_synced_timestamp: datetime | None
+    first_seen_at: datetime | None = None
 
 
 class Action(Enum):
@@ -97,6 +98,13 @@ def deleted_at_after(
         return None
     if stored is not None and stored.deleted_at is not None:
         return stored.deleted_at
+    return now
+
+
+def first_seen(stored: StoredListing | None, now: datetime) -> datetime:
+    """When we first saw the listing: kept from the stored row, ``now`` for a new one."""
+    if stored is not None and stored.first_seen_at is not None:
+        return stored.first_seen_at
     return now
 
 

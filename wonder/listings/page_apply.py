@@ -20,6 +20,7 @@ from wonder.listings.normalize import (
 )
 from wonder.listings.page_plan import PageWrites, PreparedPage, plan_property_page
 from wonder.listings.ports import MEMBER, OFFICE, ListingStore
+from wonder.listings.rendered import rendered_listing, store_cents
 
 
 def write_property_page(store: ListingStore, page: PreparedPage, now: datetime) -> PageWrites:
@@ -28,6 +29,8 @@ def write_property_page(store: ListingStore, page: PreparedPage, now: datetime) 
     seqs = store.append_changes(plan.changes, now)
     for row in plan.rows:
         row["change_seq"] = seqs[row["listing_key"]]
+        store_cents(row)
+        row.update(rendered_listing(row))
     store.upsert_listings(plan.rows)
     if plan.media_for:
         media = [m for ms in plan.media_for.values() for m in ms]

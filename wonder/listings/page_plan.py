@@ -23,6 +23,7 @@ from wonder.listings.changes import (
     decide,
     decide_media,
     deleted_at_after,
+    first_seen,
 )
 from wonder.listings.normalize import (
     MEDIA_NAVIGATION,
@@ -157,7 +158,8 @@ def plan_property_page(
                 "raw": listing.raw,
                 "media_synced_timestamp": synced,
                 "deleted_at": deleted_at_after(current, listing, now),
-                "first_seen_at": now,
+                # The row keeps its first value; the stored message must say the same.
+                "first_seen_at": first_seen(current, now),
                 "updated_at": now,
             }
         )

@@ -18,12 +18,24 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import ARRAY, ColumnElement, Text, and_, any_, bindparam, null, or_, select
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    case,
+    literal_column,
+    null,
+    or_,
+    select,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import Executable, Select
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.elements import BindParameter, Label
 
 from wonder.aip.fields import SortValue
 from wonder.aip.filtering import FilterExpr, canonical_filter
@@ -34,6 +46,7 @@ from wonder.db.filter_sql import compile_filter as compile_any_filter
 from wonder.db.keyset import SortColumn, after_position, order_clauses, seek_partitions
 from wonder.db.models import Listing, ListingChange, ListingHistory, ListingMedia, Member, Office
 from wonder.db.read_only import Statement
+from wonder.listings.api_version import RENDER_VERSION
 from wonder.listings.catalogue import Within
 from wonder.lru import LruCache
 
@@ -189,11 +202,27 @@ class ChangeRecord(NamedTuple):
 
 
 class ListingWithParties(NamedTuple):
-    """A listing and, when read for the FULL view, its listing agent and office (if stored)."""
+    """A listing as read for the API and, for the FULL view, its listing agent and office.
 
-    listing: ListingRecord
+    ``stored``: the message the ingest stored with the row (``wonder.listings.rendered``: BASIC,
+    or FULL without media, agent and office) while it is current; ``listing``: the columns, read
+    only when it is not (written by an older release, or since by a write that does not render).
+    ``position``: a page row's sort values, for its page token.
+    """
+
+    listing_key: str
+    stored: bytes | None
+    listing: ListingRecord | None
     agent: AgentRecord | None = None
     office: OfficeRecord | None = None
+    position: tuple[Any, ...] = ()
+
+
+class StoredMedia(NamedTuple):
+    """A photo's stored ``ListingMedia`` message, read in place of its columns while current."""
+
+    listing_key: str
+    message: bytes
 
 
 # --- statements ------------------------------------------------------------------------------
@@ -212,20 +241,55 @@ _OFFICE = record_columns(Office, OfficeRecord)
 _MEDIA = record_columns(ListingMedia, MediaRecord)
 _HISTORY = record_columns(ListingHistory, HistoryRecord)
 _CHANGE = record_columns(ListingChange, ChangeRecord)
-_AGENT_AT = len(_LISTING)
-_OFFICE_AT = _AGENT_AT + len(_AGENT)
+
+# A row's stored messages are current while no write has moved change_seq past the one they
+# were rendered at, under this release's rendering. Otherwise (and only then) its columns are
+# read: each column comes back NULL beside a current message, which costs psycopg next to nothing.
+_VERSION: ColumnElement[int] = literal_column(str(RENDER_VERSION))
+_CURRENT = and_(Listing.api_seq == Listing.change_seq, Listing.api_version == _VERSION)
+_MEDIA_CURRENT = ListingMedia.api_version == _VERSION
+
+
+def _unless(
+    current: ColumnElement[bool], columns: Sequence[ColumnElement[Any]]
+) -> list[Label[Any]]:
+    """``columns`` (labelled), each NULL where ``current`` holds."""
+    unless: list[Label[Any]] = []
+    for column in columns:
+        assert isinstance(column, Label)
+        unless.append(case((current, null()), else_=column.element).label(column.name))
+    return unless
+
 
 _REMARKS_AT = ListingRecord._fields.index("public_remarks")
 _BASIC_COLUMNS = [
     null().label("public_remarks") if i == _REMARKS_AT else column
     for i, column in enumerate(_LISTING)
 ]
-_LISTINGS_BASIC = select(*_BASIC_COLUMNS)
-_LISTINGS_FULL = select(*_LISTING, *_AGENT, *_OFFICE).select_from(
+_LEAD = 2  # the key and the stored message come first
+_AGENT_AT = _LEAD + len(_LISTING)
+_OFFICE_AT = _AGENT_AT + len(_AGENT)
+_LISTINGS_BASIC: Select[Any] = select(
+    Listing.listing_key,
+    case((_CURRENT, Listing.api_basic)).label("stored"),
+    *_unless(_CURRENT, _BASIC_COLUMNS),
+)
+_LISTINGS_FULL: Select[Any] = select(
+    Listing.listing_key,
+    case((_CURRENT, Listing.api_full)).label("stored"),
+    *_unless(_CURRENT, _LISTING),
+    *_AGENT,
+    *_OFFICE,
+).select_from(
     Listing.__table__.outerjoin(Member, Member.member_key == Listing.list_agent_key).outerjoin(
         Office, Office.office_key == Listing.list_office_key
     )
 )
+_MEDIA_READ = [
+    ListingMedia.listing_key.label("of_listing"),
+    case((_MEDIA_CURRENT, ListingMedia.api_message)).label("stored"),
+    *_unless(_MEDIA_CURRENT, _MEDIA),
+]
 
 
 def _listings(full: bool) -> Select[Any]:
@@ -254,10 +318,12 @@ _LISTINGS_BY_KEYS = {
 _LISTING_EXISTS = select(Listing.listing_key).where(Listing.listing_key == _ONE_KEY)
 _MEDIA_ORDER_BY = (ListingMedia.listing_key, *order_clauses(MEDIA_ORDER))
 _MEDIA_OF_ONE = (
-    select(*_MEDIA).where(ListingMedia.listing_key == _ONE_KEY).order_by(*_MEDIA_ORDER_BY)
+    select(*_MEDIA_READ).where(ListingMedia.listing_key == _ONE_KEY).order_by(*_MEDIA_ORDER_BY)
 )
 _MEDIA_OF_MANY = {
-    pg: select(*_MEDIA).where(_in_keys(ListingMedia.listing_key, pg)).order_by(*_MEDIA_ORDER_BY)
+    pg: select(*_MEDIA_READ)
+    .where(_in_keys(ListingMedia.listing_key, pg))
+    .order_by(*_MEDIA_ORDER_BY)
     for pg in (False, True)
 }
 _MEMBERS_BY_KEYS = {
@@ -274,21 +340,43 @@ _CHANGES_AFTER = (
 )
 
 
-def _with_parties(row: Sequence[Any]) -> ListingWithParties:
-    """Split a FULL-view row (listing, agent, office columns) into its records."""
+def _listing_row(row: Sequence[Any], full: bool, sorts: int) -> ListingWithParties:
+    """A listing row of the statements above (key, stored message, columns, for the FULL view
+    the agent's and office's, and ``sorts`` trailing sort values) as its records."""
+    stored = row[1]
+    listing = None if stored is not None else ListingRecord._make(row[_LEAD:_AGENT_AT])
+    position = tuple(row[len(row) - sorts :]) if sorts else ()
+    if not full:
+        return ListingWithParties(row[0], stored, listing, position=position)
     agent = row[_AGENT_AT:_OFFICE_AT]
-    office = row[_OFFICE_AT:]
+    office = row[_OFFICE_AT : len(row) - sorts]
     return ListingWithParties(
-        ListingRecord._make(row[:_AGENT_AT]),
+        row[0],
+        stored,
+        listing,
         None if agent[0] is None else AgentRecord._make(agent),
         None if office[0] is None else OfficeRecord._make(office),
+        position,
     )
 
 
-def _listing_rows(rows: Iterable[Sequence[Any]], full: bool) -> list[ListingWithParties]:
-    if full:
-        return [_with_parties(row) for row in rows]
-    return [ListingWithParties(ListingRecord._make(row)) for row in rows]
+def _listing_rows(
+    rows: Iterable[Sequence[Any]], full: bool, sorts: int = 0
+) -> list[ListingWithParties]:
+    return [_listing_row(row, full, sorts) for row in rows]
+
+
+def _media_rows(
+    rows: Iterable[Sequence[Any]], keys: Sequence[str]
+) -> dict[str, list[StoredMedia | MediaRecord]]:
+    """The rows of a media statement by listing key: stored messages, or columns."""
+    media: dict[str, list[StoredMedia | MediaRecord]] = {key: [] for key in keys}
+    for row in rows:
+        stored = row[1]
+        media[row[0]].append(
+            StoredMedia(row[0], stored) if stored is not None else MediaRecord._make(row[2:])
+        )
+    return media
 
 
 def _key_params(keys: Sequence[str]) -> dict[str, Any]:
@@ -311,16 +399,12 @@ def listings_with_media(keys: Sequence[str], *, full: bool, postgres: bool) -> l
 
 def parse_listings_with_media(
     results: Sequence[Sequence[Sequence[Any]]], keys: Sequence[str], *, full: bool
-) -> tuple[dict[str, ListingWithParties], dict[str, list[MediaRecord]] | None]:
+) -> tuple[dict[str, ListingWithParties], dict[str, list[StoredMedia | MediaRecord]] | None]:
     """The rows of :func:`listings_with_media` as records: listings by key, media (FULL only)."""
-    listings = {row.listing.listing_key: row for row in _listing_rows(results[0], full)}
+    listings = {row.listing_key: row for row in _listing_rows(results[0], full)}
     if not full:
         return listings, None
-    media: dict[str, list[MediaRecord]] = {key: [] for key in keys}
-    for row in results[1]:
-        record = MediaRecord._make(row)
-        media[record.listing_key].append(record)
-    return listings, media
+    return listings, _media_rows(results[1], keys)
 
 
 # A page's ordered, filtered query before its seek, by canonical filter and order: building
@@ -331,11 +415,18 @@ _PAGE_QUERIES: LruCache[tuple[str, str, bool, bool], Select[Any]] = LruCache(256
 def listing_page_query(
     expr: FilterExpr | None, order: Sequence[OrderKey], *, show_deleted: bool, full: bool
 ) -> Select[Any]:
-    """The query of ListListings pages with this filter and order (positions apart)."""
+    """The query of ListListings pages with this filter and order (positions apart); each row
+    ends with its sort values (:attr:`ListingWithParties.position`)."""
 
     def build() -> Select[Any]:
         columns = listing_sort_columns(order)
-        query = _listings(full).where(compile_filter(expr)).order_by(*order_clauses(columns))
+        sort_values = [c.column.label(f"sort_{i}") for i, c in enumerate(columns)]
+        query = (
+            _listings(full)
+            .add_columns(*sort_values)
+            .where(compile_filter(expr))
+            .order_by(*order_clauses(columns))
+        )
         return query if show_deleted else query.where(Listing.deleted_at.is_(None))
 
     key = (canonical_filter(expr), canonical_order_by(order), show_deleted, full)
@@ -367,7 +458,7 @@ async def read_basic_page(
     rows: list[ListingWithParties] = []
     for seek in _listing_seeks(query, order, after):
         (result,) = await read([(seek.limit(limit - len(rows)), {})])
-        rows += _listing_rows(result, full=False)
+        rows += _listing_rows(result, full=False, sorts=len(order))
         if len(rows) >= limit:
             break
     return rows
@@ -413,23 +504,23 @@ class ListingReadRepository:
         rows: list[ListingWithParties] = []
         # One seek per partition (NULLs of the leading column apart), while the page has room.
         for part in _listing_seeks(query, order, after):
-            rows += _listing_rows(await self._rows(part.limit(limit - len(rows))), full)
+            rows += _listing_rows(
+                await self._rows(part.limit(limit - len(rows))), full, sorts=len(order)
+            )
             if len(rows) >= limit:
                 break
         return rows
 
-    async def media_by_listing(self, keys: Sequence[str]) -> dict[str, list[MediaRecord]]:
-        result: dict[str, list[MediaRecord]] = {key: [] for key in keys}
+    async def media_by_listing(
+        self, keys: Sequence[str]
+    ) -> dict[str, list[StoredMedia | MediaRecord]]:
         if not keys:
-            return result
+            return {}
         if len(keys) == 1:
             rows = await self._rows(_MEDIA_OF_ONE, {"key": keys[0]})
         else:
             rows = await self._rows(_MEDIA_OF_MANY[self._postgres], _key_params(keys))
-        for row in rows:
-            record = MediaRecord._make(row)
-            result[record.listing_key].append(record)
-        return result
+        return _media_rows(rows, keys)
 
     async def list_media(
         self, listing_key: str, after: Sequence[SortValue] | None, limit: int

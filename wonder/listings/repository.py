@@ -42,6 +42,7 @@ from wonder.db.models import (
 from wonder.ingest.hashing import content_hash
 from wonder.listings.changes import HistoryEntry, StoredListing
 from wonder.listings.normalize import NormalizedMedia
+from wonder.listings.rendered import RENDER_VERSION, rendered_media, restamped
 
 _T = TypeVar("_T")
 
@@ -83,6 +84,7 @@ def load_listing_states(session: Session, keys: Iterable[str]) -> dict[str, Stor
                 Listing.deleted_at,
                 Listing.photos_change_timestamp,
                 Listing.media_synced_timestamp,
+                Listing.first_seen_at,
             ).where(key_in(session, Listing.listing_key, chunk))
         )
         for row in rows:
@@ -95,6 +97,7 @@ def load_listing_states(session: Session, keys: Iterable[str]) -> dict[str, Stor
                 deleted_at=row.deleted_at,
                 photos_change_timestamp=row.photos_change_timestamp,
                 media_synced_timestamp=row.media_synced_timestamp,
+                first_seen_at=row.first_seen_at,
             )
     return found
 
@@ -176,6 +179,8 @@ def set_listing_media_synced(
     """Record which PhotosChangeTimestamp our media now reflect (and the change-feed seq)."""
     if not synced:
         return
+    seqs = {key: seq for key, (_, seq) in synced.items()}
+    messages = _restamped_messages(session, seqs, now)
     stmt = (
         update(_LISTINGS)
         .where(_LISTINGS.c.listing_key == bindparam("b_key"))
@@ -183,14 +188,51 @@ def set_listing_media_synced(
             media_synced_timestamp=bindparam("b_synced"),
             change_seq=bindparam("b_seq"),
             updated_at=bindparam("b_now"),
+            **_API_PARAMS,
         )
     )
     params = [
-        {"b_key": key, "b_synced": ts, "b_seq": seq, "b_now": now}
+        {"b_key": key, "b_synced": ts, "b_seq": seq, "b_now": now, **messages[key]}
         for key, (ts, seq) in synced.items()
     ]
     for chunk in chunks(params):
         session.execute(stmt, list(chunk))
+
+
+_API_PARAMS = {
+    "api_basic": bindparam("b_api_basic"),
+    "api_full": bindparam("b_api_full"),
+    "api_seq": bindparam("b_api_seq"),
+}
+
+
+def _restamped_messages(
+    session: Session, seqs: dict[str, int], now: datetime, *, deleting: bool = False
+) -> dict[str, dict[str, Any]]:
+    """The ``b_api_*`` parameters that keep these listings' stored messages current through a
+    write that only moves ``change_seq`` and ``updated_at`` (and stamps ``deleted_at`` when
+    ``deleting``); a listing whose messages were not current gets none (NULL)."""
+    found = {key: {"b_api_basic": None, "b_api_full": None, "b_api_seq": None} for key in seqs}
+    for chunk in chunks(list(seqs)):
+        rows = session.execute(
+            select(Listing.listing_key, Listing.api_basic, Listing.api_full, Listing.api_seq).where(
+                key_in(session, Listing.listing_key, chunk),
+                Listing.api_seq == Listing.change_seq,
+                Listing.api_version == RENDER_VERSION,
+            )
+        )
+        for key, basic, full, _ in rows:
+            stamp = {
+                "change_seq": seqs[key],
+                "updated_at": now,
+                "deleted_at": now if deleting else None,
+            }
+            found[key] = {
+                "b_api_basic": restamped(basic, **stamp),
+                "b_api_full": restamped(full, **stamp),
+                "b_api_seq": seqs[key],
+            }
+    return found
 
 
 _MEDIA_COLUMNS = (
@@ -205,6 +247,8 @@ _MEDIA_COLUMNS = (
     "image_height",
     "modification_timestamp",
     "raw",
+    "api_message",
+    "api_version",
 )
 
 
@@ -262,6 +306,8 @@ def _media_values(item: NormalizedMedia) -> tuple[Any, ...]:
         item.image_height,
         item.modification_timestamp,
         item.raw,
+        rendered_media(item),
+        RENDER_VERSION,
     )
 
 
@@ -325,6 +371,7 @@ def soft_delete(session: Session, keys: Sequence[str], now: datetime) -> int:
         )
     live.sort()
     seqs = append_changes(session, [(key, ChangeKind.DELETE) for key in live], now)
+    messages = _restamped_messages(session, seqs, now, deleting=True)
     stmt = (
         update(_LISTINGS)
         .where(_LISTINGS.c.listing_key == bindparam("b_key"))
@@ -332,9 +379,10 @@ def soft_delete(session: Session, keys: Sequence[str], now: datetime) -> int:
             deleted_at=bindparam("b_now"),
             updated_at=bindparam("b_now"),
             change_seq=bindparam("b_seq"),
+            **_API_PARAMS,
         )
     )
-    params = [{"b_key": key, "b_now": now, "b_seq": seqs[key]} for key in live]
+    params = [{"b_key": key, "b_now": now, "b_seq": seqs[key], **messages[key]} for key in live]
     for batch in chunks(params):
         session.execute(stmt, list(batch))
     return len(live)

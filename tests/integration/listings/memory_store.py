@@ -54,6 +54,7 @@ class MemoryStore:
                     deleted_at=row["deleted_at"],
                     photos_change_timestamp=row["photos_change_timestamp"],
                     media_synced_timestamp=row["media_synced_timestamp"],
+                    first_seen_at=row["first_seen_at"],
                 )
         return found
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from grpc_server.mappers.common import (
+from wonder.proto_values import (
     calendar_date,
     latlng,
     money,

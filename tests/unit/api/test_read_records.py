@@ -15,8 +15,17 @@ from wonder.listings.read_repository import (
     OfficeRecord,
 )
 
-# Never read for the API: the source documents and the ingest's own bookkeeping.
-NOT_SHOWN = {"raw", "media_synced_timestamp"}
+# Never read for the API as columns: the source documents, the ingest's own bookkeeping and the
+# stored messages (read beside the columns, wonder.listings.rendered).
+NOT_SHOWN = {
+    "raw",
+    "media_synced_timestamp",
+    "api_basic",
+    "api_full",
+    "api_seq",
+    "api_version",
+    "api_message",
+}
 
 
 @pytest.mark.parametrize(

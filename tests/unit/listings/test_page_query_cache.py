@@ -35,8 +35,10 @@ def _sql(query: Select[Any]) -> str:
 def _uncached(filter_text: str, order_text: str, *, show_deleted: bool, full: bool) -> str:
     expr = parse_filter(filter_text, LISTINGS)
     order = parse_order_by(order_text, LISTINGS)
-    base = read_repository._listings(full).where(compile_filter(expr))
-    query = base.order_by(*order_clauses(listing_sort_columns(order)))
+    columns = listing_sort_columns(order)
+    sort_values = [c.column.label(f"sort_{i}") for i, c in enumerate(columns)]
+    base = read_repository._listings(full).add_columns(*sort_values).where(compile_filter(expr))
+    query = base.order_by(*order_clauses(columns))
     return _sql(query if show_deleted else query.where(Listing.deleted_at.is_(None)))
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -74,6 +75,14 @@ class Listing(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Sequence number of the latest change (listing_changes.seq) for this listing.
     change_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The wonder.v1.Listing this row was written as (wonder.listings.rendered): BASIC, and FULL
+    # without media, agent and office. Valid only while api_seq = change_seq and api_version is
+    # the code's RENDER_VERSION: a write that does not render (a soft delete, a media-only
+    # refresh) moves change_seq on, and the read path maps such rows from their columns.
+    api_basic: Mapped[bytes | None] = mapped_column(LargeBinary)
+    api_full: Mapped[bytes | None] = mapped_column(LargeBinary)
+    api_seq: Mapped[int | None] = mapped_column(BigInteger)
+    api_version: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         Index("ix_listings_modification", "modification_timestamp", "listing_key"),
@@ -104,6 +113,10 @@ class ListingMedia(Base):
     image_height: Mapped[int | None] = mapped_column(Integer)
     modification_timestamp: Mapped[datetime | None] = mapped_column(UTCDateTime)
     raw: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    # This row as a wonder.v1.ListingMedia, valid while api_version is the code's RENDER_VERSION
+    # (media rows are only ever replaced whole, so the message cannot fall behind the columns).
+    api_message: Mapped[bytes | None] = mapped_column(LargeBinary)
+    api_version: Mapped[int | None] = mapped_column(Integer)
 
 
 class ListingHistory(Base):
