@@ -199,7 +199,7 @@ def set_listing_media_synced(
         session.execute(stmt, list(chunk))
 
 
-_API_PARAMS = {
+_API_PARAMS: dict[str, Any] = {
     "api_basic": bindparam("b_api_basic"),
     "api_full": bindparam("b_api_full"),
     "api_seq": bindparam("b_api_seq"),
@@ -212,7 +212,9 @@ def _restamped_messages(
     """The ``b_api_*`` parameters that keep these listings' stored messages current through a
     write that only moves ``change_seq`` and ``updated_at`` (and stamps ``deleted_at`` when
     ``deleting``); a listing whose messages were not current gets none (NULL)."""
-    found = {key: {"b_api_basic": None, "b_api_full": None, "b_api_seq": None} for key in seqs}
+    found: dict[str, dict[str, Any]] = {
+        key: {"b_api_basic": None, "b_api_full": None, "b_api_seq": None} for key in seqs
+    }
     for chunk in chunks(list(seqs)):
         rows = session.execute(
             select(Listing.listing_key, Listing.api_basic, Listing.api_full, Listing.api_seq).where(
@@ -222,15 +224,17 @@ def _restamped_messages(
             )
         )
         for key, basic, full, _ in rows:
-            stamp = {
-                "change_seq": seqs[key],
-                "updated_at": now,
-                "deleted_at": now if deleting else None,
-            }
+            if basic is None or full is None:
+                continue
+            seq, deleted_at = seqs[key], now if deleting else None
             found[key] = {
-                "b_api_basic": restamped(basic, **stamp),
-                "b_api_full": restamped(full, **stamp),
-                "b_api_seq": seqs[key],
+                "b_api_basic": restamped(
+                    basic, change_seq=seq, updated_at=now, deleted_at=deleted_at
+                ),
+                "b_api_full": restamped(
+                    full, change_seq=seq, updated_at=now, deleted_at=deleted_at
+                ),
+                "b_api_seq": seq,
             }
     return found
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -33,9 +34,9 @@ INGEST = ListingIngestSettings()
 FULL, BASIC = listing_pb2.LISTING_VIEW_FULL, listing_pb2.LISTING_VIEW_BASIC
 
 
-def _record(record_type: Callable[..., tuple[object, ...]], row: object) -> tuple[object, ...]:
-    fields: Sequence[str] = record_type._fields  # type: ignore[attr-defined]
-    return record_type(*(getattr(row, name) for name in fields))
+def _record(record_type: Any, row: object) -> Any:
+    """``row``'s columns as a read record (the fields are named like the columns)."""
+    return record_type._make(getattr(row, name) for name in record_type._fields)
 
 
 def from_columns(session: Session, key: str, *, full: bool) -> listing_pb2.Listing:
@@ -53,9 +54,9 @@ def from_columns(session: Session, key: str, *, full: bool) -> listing_pb2.Listi
     return listing_to_proto(
         record,
         full=True,
-        media=[MediaRecord(*_record(MediaRecord, m)) for m in ordered],
-        agent=AgentRecord(*_record(AgentRecord, agent)) if agent else None,
-        office=OfficeRecord(*_record(OfficeRecord, office)) if office else None,
+        media=[_record(MediaRecord, m) for m in ordered],
+        agent=_record(AgentRecord, agent) if agent else None,
+        office=_record(OfficeRecord, office) if office else None,
     )
 
 
@@ -79,7 +80,7 @@ def current_rows(api: ListingApi) -> int:
 async def assert_api_shows_the_columns(api: ListingApi, keys: Sequence[str]) -> None:
     names = [f"listings/{key}" for key in keys]
     with api.sessions() as session:
-        last_change = session.scalar(select(func.max(ListingChange.seq)))
+        last_change = int(session.scalar(select(func.max(ListingChange.seq))) or 0)
         for view, full in ((FULL, True), (BASIC, False)):
             expected = [from_columns(session, key, full=full) for key in keys]
             for name, want in zip(names, expected, strict=True):
@@ -122,7 +123,7 @@ async def assert_api_shows_the_columns(api: ListingApi, keys: Sequence[str]) -> 
             latest = {
                 k: m
                 for k, m in by_key.items()
-                if m.delete_time.seconds == 0 and m.change_cursor <= (last_change or 0)
+                if m.delete_time.seconds == 0 and m.change_cursor <= last_change
             }
             assert {k: streamed[k] for k in latest} == latest
 
