@@ -217,13 +217,13 @@ def _restamped_messages(
     }
     for chunk in chunks(list(seqs)):
         rows = session.execute(
-            select(Listing.listing_key, Listing.api_basic, Listing.api_full, Listing.api_seq).where(
+            select(Listing.listing_key, Listing.api_basic, Listing.api_full).where(
                 key_in(session, Listing.listing_key, chunk),
                 Listing.api_seq == Listing.change_seq,
                 Listing.api_version == RENDER_VERSION,
             )
         )
-        for key, basic, full, _ in rows:
+        for key, basic, full in rows:
             if basic is None or full is None:
                 continue
             seq, deleted_at = seqs[key], now if deleting else None
