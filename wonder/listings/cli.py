@@ -1,4 +1,5 @@
-"""`wonder listings ...`: run the ingest by hand and look after its held deletes and quarantine.
+"""`wonder listings ...`: run the ingest by hand, look after its held deletes and quarantine, and
+render the API messages of rows written before they were stored.
 
 Registered as the ``30-listings`` entry point of ``wonder.commands`` (pyproject.toml); also
 runnable on its own as ``python -m wonder.listings.cli <command>``.
@@ -38,6 +39,16 @@ def register(subparsers: Any) -> None:
     commands.add_parser(
         "census", help="soft-delete listings gone from the source (mass deletes are held)"
     ).set_defaults(handler=_census)
+
+    render = commands.add_parser(
+        "render",
+        help="store the API messages of listings and photos without current ones "
+        "(after an upgrade); safe beside a running ingest",
+    )
+    render.add_argument(
+        "--batch", type=int, default=1000, help="rows per transaction (default: 1000)"
+    )
+    render.set_defaults(handler=_render)
 
     deletes = commands.add_parser("deletes", help="census deletes held for approval")
     delete_commands = deletes.add_subparsers(
@@ -121,6 +132,22 @@ def _census(settings: Settings, args: argparse.Namespace) -> int:
     from wonder.listings import service
 
     return _run_ingest(settings, service.census)
+
+
+@requires_database
+def _render(settings: Settings, args: argparse.Namespace) -> int:
+    from wonder.listings.rerender import RenderReport, render_not_current
+
+    if args.batch < 1:
+        print("error: --batch must be at least 1", file=sys.stderr)
+        return 2
+
+    def progress(report: RenderReport) -> None:
+        logger.info("%s so far", report.summary())
+
+    with _sessions(settings) as sessions:
+        print(render_not_current(sessions, batch=args.batch, progress=progress).summary())
+    return 0
 
 
 @requires_database

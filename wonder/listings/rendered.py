@@ -66,8 +66,8 @@ def restamped(
     return message.SerializeToString()
 
 
-def rendered_media(item: NormalizedMedia) -> bytes:
-    """A photo's ``ListingMedia`` message, serialized."""
+def rendered_media(item: NormalizedMedia | MediaRecord) -> bytes:
+    """A photo's ``ListingMedia`` message, serialized (from the ingest's record or the row's)."""
     record = MediaRecord(
         item.media_key,
         item.listing_key,

@@ -20,6 +20,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    or_,
     select,
     text,
     update,
@@ -42,6 +43,7 @@ from wonder.db.models import (
 from wonder.ingest.hashing import content_hash
 from wonder.listings.changes import HistoryEntry, StoredListing
 from wonder.listings.normalize import NormalizedMedia
+from wonder.listings.read_repository import ListingRecord, MediaRecord
 from wonder.listings.rendered import RENDER_VERSION, rendered_media, restamped
 
 _T = TypeVar("_T")
@@ -313,6 +315,87 @@ def _media_values(item: NormalizedMedia) -> tuple[Any, ...]:
         rendered_media(item),
         RENDER_VERSION,
     )
+
+
+def listings_not_current(session: Session, after: str, limit: int) -> list[dict[str, Any]]:
+    """The next ``limit`` listings (by key, after ``after``) whose stored messages are missing,
+    behind their columns or of another rendering: each one's columns by name."""
+    columns = [_LISTINGS.c[name] for name in ListingRecord._fields]
+    rows = session.execute(
+        select(*columns)
+        .where(
+            _LISTINGS.c.listing_key > after,
+            or_(
+                _LISTINGS.c.api_seq.is_(None),
+                _LISTINGS.c.api_seq != _LISTINGS.c.change_seq,
+                _LISTINGS.c.api_version.is_distinct_from(RENDER_VERSION),
+            ),
+        )
+        .order_by(_LISTINGS.c.listing_key)
+        .limit(limit)
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+def store_listing_messages(session: Session, rendered: Sequence[dict[str, Any]]) -> int:
+    """Store ``rendered`` (``listing_key``, ``change_seq`` and the ``api_*`` columns) on rows
+    still at that ``change_seq``: a row the ingest wrote meanwhile keeps its own. Returns the
+    rows written."""
+    stmt = (
+        update(_LISTINGS)
+        .where(
+            _LISTINGS.c.listing_key == bindparam("b_key"),
+            _LISTINGS.c.change_seq == bindparam("b_seq"),
+        )
+        .values(**_API_PARAMS, api_version=bindparam("b_api_version"))
+    )
+    params = [
+        {
+            "b_key": row["listing_key"],
+            "b_seq": row["change_seq"],
+            "b_api_basic": row["api_basic"],
+            "b_api_full": row["api_full"],
+            "b_api_seq": row["api_seq"],
+            "b_api_version": row["api_version"],
+        }
+        for row in rendered
+    ]
+    written = 0
+    for chunk in chunks(params):
+        written += session.execute(stmt, list(chunk)).rowcount
+    return written
+
+
+def media_not_current(session: Session, after: str, limit: int) -> list[MediaRecord]:
+    """The next ``limit`` photos (by key, after ``after``) without a message of this rendering."""
+    rows = session.execute(
+        select(*[ListingMedia.__mapper__.columns[name] for name in MediaRecord._fields])
+        .where(
+            ListingMedia.media_key > after,
+            ListingMedia.api_version.is_distinct_from(RENDER_VERSION),
+        )
+        .order_by(ListingMedia.media_key)
+        .limit(limit)
+    )
+    return [MediaRecord._make(row) for row in rows]
+
+
+def store_media_messages(session: Session, rendered: Sequence[tuple[str, bytes]]) -> int:
+    """Store ``(media_key, message)`` on photos still without a message of this rendering (a
+    photo the ingest replaced meanwhile has its own). Returns the rows written."""
+    stmt = (
+        update(_MEDIA)
+        .where(
+            _MEDIA.c.media_key == bindparam("b_key"),
+            _MEDIA.c.api_version.is_distinct_from(RENDER_VERSION),
+        )
+        .values(api_message=bindparam("b_message"), api_version=RENDER_VERSION)
+    )
+    params = [{"b_key": key, "b_message": message} for key, message in rendered]
+    written = 0
+    for chunk in chunks(params):
+        written += session.execute(stmt, list(chunk)).rowcount
+    return written
 
 
 def insert_history(session: Session, entries: Sequence[HistoryEntry], recorded_at: datetime) -> int:
