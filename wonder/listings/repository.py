@@ -362,7 +362,7 @@ def store_listing_messages(session: Session, rendered: Sequence[dict[str, Any]])
     ]
     written = 0
     for chunk in chunks(params):
-        written += session.execute(stmt, list(chunk)).rowcount
+        written += int(session.execute(stmt, list(chunk)).rowcount or 0)  # type: ignore[attr-defined]
     return written
 
 
@@ -394,7 +394,7 @@ def store_media_messages(session: Session, rendered: Sequence[tuple[str, bytes]]
     params = [{"b_key": key, "b_message": message} for key, message in rendered]
     written = 0
     for chunk in chunks(params):
-        written += session.execute(stmt, list(chunk)).rowcount
+        written += int(session.execute(stmt, list(chunk)).rowcount or 0)  # type: ignore[attr-defined]
     return written
 
 

@@ -9,6 +9,7 @@ columns).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
@@ -27,7 +28,10 @@ from wonder.v1 import listing_pb2
 WIPED = {"api_basic": None, "api_full": None, "api_seq": None, "api_version": None}
 
 
-def stored(sessions: sessionmaker[Session]) -> tuple[dict[str, object], dict[str, object]]:
+Stored = tuple[dict[str, tuple[Any, Any, bool]], dict[str, tuple[Any, bool]]]
+
+
+def stored(sessions: sessionmaker[Session]) -> Stored:
     """The stored messages, parsed: listings by key (BASIC, FULL), photos by key."""
     with sessions() as session:
         listings = {
@@ -80,7 +84,8 @@ def test_render_stores_what_the_ingest_would_have(
 ) -> None:
     load(sessions, make_trestle_sandbox(listings=25, seed=4))
     listings, media = stored(sessions)
-    assert listings and media
+    assert listings
+    assert media
     assert all(current for _, _, current in listings.values())
     wipe(sessions)
 
@@ -104,7 +109,8 @@ def test_render_leaves_a_row_written_since_it_was_read(
     with unit_of_work(sessions) as session:
         rows = repository.listings_not_current(session, "", 10)
         photos = repository.media_not_current(session, "", 10)
-    assert len(rows) == 5 and photos
+    assert len(rows) == 5
+    assert photos
     with unit_of_work(sessions) as session:
         # The ingest writes one listing (change_seq moves on) and replaces one photo meanwhile.
         session.execute(
@@ -123,7 +129,10 @@ def test_render_leaves_a_row_written_since_it_was_read(
         assert repository.store_listing_messages(session, late) == 1  # rows[1] only
         assert repository.store_media_messages(session, [(photos[0].media_key, b"late")]) == 0
     with sessions() as session:
-        assert session.get(Listing, rows[0]["listing_key"]).api_basic is None  # type: ignore[union-attr]
+        listing = session.get(Listing, rows[0]["listing_key"])
+        assert listing is not None
+        assert listing.api_basic is None
         photo = session.get(ListingMedia, photos[0].media_key)
-        assert photo is not None and photo.api_message == b"the ingest's"
+        assert photo is not None
+        assert photo.api_message == b"the ingest's"
         assert session.scalar(select(func.count()).where(Listing.api_basic == b"late")) == 1
