@@ -14,6 +14,10 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Integer,
+    LargeBinary,
     Table,
     any_,
     bindparam,
@@ -341,6 +345,8 @@ def store_listing_messages(session: Session, rendered: Sequence[dict[str, Any]])
     """Store ``rendered`` (``listing_key``, ``change_seq`` and the ``api_*`` columns) on rows
     still at that ``change_seq``: a row the ingest wrote meanwhile keeps its own. Returns the
     rows written."""
+    if is_postgresql(session) and rendered:
+        return _store_listing_messages_unnest(session, rendered)
     stmt = (
         update(_LISTINGS)
         .where(
@@ -366,6 +372,38 @@ def store_listing_messages(session: Session, rendered: Sequence[dict[str, Any]])
     return written
 
 
+def _store_listing_messages_unnest(session: Session, rendered: Sequence[dict[str, Any]]) -> int:
+    """:func:`store_listing_messages` as one ``UPDATE ... FROM unnest(...)`` (an executemany is
+    one UPDATE per row on PostgreSQL: 100,000 rows took a minute)."""
+    values = (
+        func.unnest(
+            text_array("b_keys", [row["listing_key"] for row in rendered]),
+            _array("b_seqs", [row["change_seq"] for row in rendered], BigInteger),
+            _array("b_basic", [row["api_basic"] for row in rendered], LargeBinary),
+            _array("b_full", [row["api_full"] for row in rendered], LargeBinary),
+            _array("b_api_seqs", [row["api_seq"] for row in rendered], BigInteger),
+            _array("b_versions", [row["api_version"] for row in rendered], Integer),
+        )
+        .table_valued("key", "seq", "basic", "full", "api_seq", "version")
+        .render_derived()
+    )
+    stmt = (
+        update(_LISTINGS)
+        .where(_LISTINGS.c.listing_key == values.c.key, _LISTINGS.c.change_seq == values.c.seq)
+        .values(
+            api_basic=values.c.basic,
+            api_full=values.c.full,
+            api_seq=values.c.api_seq,
+            api_version=values.c.version,
+        )
+    )
+    return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _array(name: str, values: Sequence[Any], item: Any) -> Any:
+    return bindparam(name, list(values), type_=ARRAY(item))
+
+
 def media_not_current(session: Session, after: str, limit: int) -> list[MediaRecord]:
     """The next ``limit`` photos (by key, after ``after``) without a message of this rendering."""
     rows = session.execute(
@@ -383,6 +421,24 @@ def media_not_current(session: Session, after: str, limit: int) -> list[MediaRec
 def store_media_messages(session: Session, rendered: Sequence[tuple[str, bytes]]) -> int:
     """Store ``(media_key, message)`` on photos still without a message of this rendering (a
     photo the ingest replaced meanwhile has its own). Returns the rows written."""
+    if is_postgresql(session) and rendered:
+        values = (
+            func.unnest(
+                text_array("b_keys", [key for key, _ in rendered]),
+                _array("b_messages", [message for _, message in rendered], LargeBinary),
+            )
+            .table_valued("key", "message")
+            .render_derived()
+        )
+        unnested = (
+            update(_MEDIA)
+            .where(
+                _MEDIA.c.media_key == values.c.key,
+                _MEDIA.c.api_version.is_distinct_from(RENDER_VERSION),
+            )
+            .values(api_message=values.c.message, api_version=RENDER_VERSION)
+        )
+        return int(session.execute(unnested).rowcount or 0)  # type: ignore[attr-defined]
     stmt = (
         update(_MEDIA)
         .where(

@@ -38,7 +38,7 @@ def row(**values: object) -> dict[str, object]:
 def test_amounts_are_stored_as_the_money_column_binds_them(amount: str) -> None:
     listing = row(list_price=Decimal(amount), close_price=Decimal(amount))
     store_cents(listing)
-    column = Money().process_bind_param(Decimal(amount), postgresql.dialect())
+    column = Money().process_bind_param(Decimal(amount), postgresql.dialect())  # type: ignore[no-untyped-call]
     assert listing["list_price"] == column
     assert listing["close_price"] == column
     message = listing_pb2.Listing.FromString(rendered_listing(listing)["api_basic"])
