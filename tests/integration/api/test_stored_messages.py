@@ -4,8 +4,9 @@ The read path parses a listing's stored message instead of mapping its columns w
 is current (``wonder.listings.rendered``). The oracle here is the columns themselves, read with
 the ORM and mapped, after a first load and an incremental run from the sandbox over HTTP, on
 SQLite and PostgreSQL; every RPC that returns listings is compared. Soft deletes and media-only
-refreshes restamp the stored messages; any other write of the columns (it moves ``change_seq``)
-and a message rendered by another release must be read from the columns instead.
+refreshes restamp the stored messages; any other write of the columns (moving ``change_seq`` or
+not: migration 0008's trigger) and a message rendered by another release must be read from the
+columns instead.
 """
 
 from __future__ import annotations
@@ -155,21 +156,30 @@ async def test_soft_deletes_restamp_and_other_writes_are_read_from_the_columns(
     with trestle_client(running, page_size=10) as client:
         service.first_load(client, api.sessions, INGEST)
     keys = keys_of(api)
-    deleted, moved = keys[:2], keys[2]
+    deleted, moved, quiet = keys[:2], keys[2], keys[3]
     with unit_of_work(api.sessions) as session:
         repository.soft_delete(session, deleted, datetime.now(UTC))
-        # Any other writer of the columns: it moves change_seq (the change feed needs it).
+        # Another writer of the columns that moves change_seq (as the change feed needs) ...
         session.execute(
             update(Listing)
             .where(Listing.listing_key == moved)
             .values(city="Elsewhere", change_seq=Listing.change_seq + 1000)
         )
-    assert current_rows(api) == len(keys) - 1  # the soft deletes restamped their messages
+        # ... and one that knows nothing of it: an operator's SQL fix (the trigger of 0008).
+        session.execute(update(Listing).where(Listing.listing_key == quiet).values(city="Fixed"))
+        session.execute(
+            update(ListingMedia)
+            .where(ListingMedia.listing_key == quiet)
+            .values(media_url="https://fixed.example/photo.jpg")
+        )
+    assert current_rows(api) == len(keys) - 2  # the soft deletes restamped their messages
     await assert_api_shows_the_columns(api, keys)
-    got = await api.stub.GetListing(
-        pb.GetListingRequest(name=f"listings/{moved}", view=BASIC), metadata=api.metadata
-    )
-    assert got.city == "Elsewhere"
+    for key, city in ((moved, "Elsewhere"), (quiet, "Fixed")):
+        got = await api.stub.GetListing(
+            pb.GetListingRequest(name=f"listings/{key}", view=FULL), metadata=api.metadata
+        )
+        assert got.city == city
+    assert {photo.media_url for photo in got.media} == {"https://fixed.example/photo.jpg"}
 
 
 async def test_messages_rendered_by_another_release_are_not_used(
