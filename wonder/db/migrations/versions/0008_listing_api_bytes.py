@@ -62,7 +62,7 @@ def _create_triggers() -> None:
         op.execute(
             f"CREATE TRIGGER {table}_stale_message AFTER UPDATE ON {table} FOR EACH ROW "
             f"WHEN {unchanged} BEGIN "
-            f"UPDATE {table} SET {column} = NULL WHERE {key} = NEW.{key}; END"  # noqa: S608
+            f"UPDATE {table} SET {column} = NULL WHERE {key} = NEW.{key}; END"
         )
 
 
