@@ -60,7 +60,7 @@ def _create_triggers() -> None:
         unchanged = _UNCHANGED[table].replace("IS NOT DISTINCT FROM", "IS")
         # Table and column names are this module's constants.
         op.execute(
-            f"CREATE TRIGGER {table}_stale_message AFTER UPDATE ON {table} FOR EACH ROW "
+            f"CREATE TRIGGER {table}_stale_message AFTER UPDATE ON {table} FOR EACH ROW "  # noqa: S608
             f"WHEN {unchanged} BEGIN "
             f"UPDATE {table} SET {column} = NULL WHERE {key} = NEW.{key}; END"
         )
