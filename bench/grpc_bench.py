@@ -304,12 +304,18 @@ NULL_PRICE_SHARE = 20  # one listing in 20 has no list_price
 
 
 def null_some_prices(database: ScratchDatabase) -> None:
+    from bench.seed import store_messages
+
     with psycopg.connect(database.libpq_url) as connection:
         connection.execute(
             "UPDATE listings SET list_price = NULL"
             f" WHERE abs(hashtext(listing_key)) % {NULL_PRICE_SHARE} = 0"
         )
         connection.commit()
+    # The UPDATE left those rows' stored messages stale (migration 0008's trigger dropped them):
+    # render them again, as the ingest would have written them.
+    store_messages(database)
+    with psycopg.connect(database.libpq_url, autocommit=True) as connection:
         connection.execute("ANALYZE listings")
 
 
