@@ -109,6 +109,8 @@ def fill_listing(
     stored message parsed (about 1 µs) or, when it has none current, mapped from its columns."""
     if row.stored is not None:
         target.MergeFromString(row.stored)
+        if full:
+            target.public_remarks = row.remarks or ""
     else:
         assert row.listing is not None  # a row without a current message carries its columns
         target.CopyFrom(listing_to_proto(row.listing, full=full))

@@ -204,9 +204,9 @@ class ChangeRecord(NamedTuple):
 class ListingWithParties(NamedTuple):
     """A listing as read for the API and, for the FULL view, its listing agent and office.
 
-    ``stored``: the message the ingest stored with the row (``wonder.listings.rendered``: BASIC,
-    or FULL without media, agent and office) while it is current; ``listing``: the columns, read
-    only when it is not (written by an older release, or since by a write that does not render).
+    ``stored``: the BASIC message the ingest stored with the row (``wonder.listings.rendered``)
+    while it is current, with ``remarks`` for the FULL view; ``listing``: the columns, read only
+    when it is not (written by an older release, or since by a write that did not render).
     ``position``: a page row's sort values, for its page token.
     """
 
@@ -216,6 +216,7 @@ class ListingWithParties(NamedTuple):
     agent: AgentRecord | None = None
     office: OfficeRecord | None = None
     position: tuple[Any, ...] = ()
+    remarks: str | None = None
 
 
 class StoredMedia(NamedTuple):
@@ -266,17 +267,17 @@ _BASIC_COLUMNS = [
     null().label("public_remarks") if i == _REMARKS_AT else column
     for i, column in enumerate(_LISTING)
 ]
-_LEAD = 2  # the key and the stored message come first
+_LEAD = 3  # the key, the stored message and (FULL view) the remarks come first
 _AGENT_AT = _LEAD + len(_LISTING)
 _OFFICE_AT = _AGENT_AT + len(_AGENT)
+_STORED = case((_CURRENT, Listing.api_basic)).label("stored")
 _LISTINGS_BASIC: Select[Any] = select(
-    Listing.listing_key,
-    case((_CURRENT, Listing.api_basic)).label("stored"),
-    *_unless(_CURRENT, _BASIC_COLUMNS),
+    Listing.listing_key, _STORED, null().label("remarks"), *_unless(_CURRENT, _BASIC_COLUMNS)
 )
 _LISTINGS_FULL: Select[Any] = select(
     Listing.listing_key,
-    case((_CURRENT, Listing.api_full)).label("stored"),
+    _STORED,
+    case((_CURRENT, Listing.public_remarks)).label("remarks"),
     *_unless(_CURRENT, _LISTING),
     *_AGENT,
     *_OFFICE,
@@ -357,6 +358,7 @@ def _listing_row(row: Sequence[Any], full: bool, sorts: int) -> ListingWithParti
         None if agent[0] is None else AgentRecord._make(agent),
         None if office[0] is None else OfficeRecord._make(office),
         position,
+        row[2],
     )
 
 

@@ -2,11 +2,12 @@
 
 Mapping a listing's columns to a ``wonder.v1.Listing`` costs 8 µs (BASIC) to 43 µs (FULL, with
 12 photos) of the read path's CPU per listing; parsing the same message from stored bytes costs
-about 1 µs, in C. So the ingest stores, beside each listing, its BASIC message and its FULL
-message without media, agent and office (those live in their own rows and change on their own),
-and beside each photo its ``ListingMedia``. The read path (``read_repository``) uses them only
-while they are current and maps the columns otherwise, so a write that does not render can never
-make the API show stale data: it only makes that row slower to read.
+about 1 µs, in C. So the ingest stores, beside each listing, its BASIC message (the FULL view
+adds the public remarks, read as a column, and the media, agent and office, which live in their
+own rows and change on their own), and beside each photo its ``ListingMedia``. The read path
+(``read_repository``) uses them only while they are current and maps the columns otherwise, so a
+write that does not render can never make the API show stale data: it only makes that row slower
+to read (and migration 0008's trigger drops a message an UPDATE leaves behind its columns).
 """
 
 from __future__ import annotations
@@ -42,13 +43,8 @@ def rendered_listing(row: Mapping[str, Any]) -> dict[str, Any]:
     """The ``api_*`` columns of a listing row about to be written (every column but them set,
     ``change_seq`` included, amounts already in cents)."""
     record = ListingRecord._make(row[name] for name in ListingRecord._fields)
-    full = listing_to_proto(record, full=True)
-    basic = listing_pb2.Listing()
-    basic.CopyFrom(full)
-    basic.ClearField("public_remarks")
     return {
-        "api_basic": basic.SerializeToString(),
-        "api_full": full.SerializeToString(),
+        "api_basic": listing_to_proto(record, full=False).SerializeToString(),
         "api_seq": row["change_seq"],
         "api_version": RENDER_VERSION,
     }

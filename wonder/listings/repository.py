@@ -207,7 +207,6 @@ def set_listing_media_synced(
 
 _API_PARAMS: dict[str, Any] = {
     "api_basic": bindparam("b_api_basic"),
-    "api_full": bindparam("b_api_full"),
     "api_seq": bindparam("b_api_seq"),
 }
 
@@ -219,26 +218,23 @@ def _restamped_messages(
     write that only moves ``change_seq`` and ``updated_at`` (and stamps ``deleted_at`` when
     ``deleting``); a listing whose messages were not current gets none (NULL)."""
     found: dict[str, dict[str, Any]] = {
-        key: {"b_api_basic": None, "b_api_full": None, "b_api_seq": None} for key in seqs
+        key: {"b_api_basic": None, "b_api_seq": None} for key in seqs
     }
     for chunk in chunks(list(seqs)):
         rows = session.execute(
-            select(Listing.listing_key, Listing.api_basic, Listing.api_full).where(
+            select(Listing.listing_key, Listing.api_basic).where(
                 key_in(session, Listing.listing_key, chunk),
                 Listing.api_seq == Listing.change_seq,
                 Listing.api_version == RENDER_VERSION,
             )
         )
-        for key, basic, full in rows:
-            if basic is None or full is None:
+        for key, basic in rows:
+            if basic is None:
                 continue
             seq, deleted_at = seqs[key], now if deleting else None
             found[key] = {
                 "b_api_basic": restamped(
                     basic, change_seq=seq, updated_at=now, deleted_at=deleted_at
-                ),
-                "b_api_full": restamped(
-                    full, change_seq=seq, updated_at=now, deleted_at=deleted_at
                 ),
                 "b_api_seq": seq,
             }
@@ -360,7 +356,6 @@ def store_listing_messages(session: Session, rendered: Sequence[dict[str, Any]])
             "b_key": row["listing_key"],
             "b_seq": row["change_seq"],
             "b_api_basic": row["api_basic"],
-            "b_api_full": row["api_full"],
             "b_api_seq": row["api_seq"],
             "b_api_version": row["api_version"],
         }
@@ -380,11 +375,10 @@ def _store_listing_messages_unnest(session: Session, rendered: Sequence[dict[str
             text_array("b_keys", [row["listing_key"] for row in rendered]),
             _array("b_seqs", [row["change_seq"] for row in rendered], BigInteger),
             _array("b_basic", [row["api_basic"] for row in rendered], LargeBinary),
-            _array("b_full", [row["api_full"] for row in rendered], LargeBinary),
             _array("b_api_seqs", [row["api_seq"] for row in rendered], BigInteger),
             _array("b_versions", [row["api_version"] for row in rendered], Integer),
         )
-        .table_valued("key", "seq", "basic", "full", "api_seq", "version")
+        .table_valued("key", "seq", "basic", "api_seq", "version")
         .render_derived()
     )
     stmt = (
@@ -392,7 +386,6 @@ def _store_listing_messages_unnest(session: Session, rendered: Sequence[dict[str
         .where(_LISTINGS.c.listing_key == values.c.key, _LISTINGS.c.change_seq == values.c.seq)
         .values(
             api_basic=values.c.basic,
-            api_full=values.c.full,
             api_seq=values.c.api_seq,
             api_version=values.c.version,
         )

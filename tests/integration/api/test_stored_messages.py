@@ -195,7 +195,6 @@ async def test_messages_rendered_by_another_release_are_not_used(
         session.execute(
             update(Listing).values(
                 api_basic=stale.SerializeToString(),
-                api_full=stale.SerializeToString(),
                 api_version=RENDER_VERSION + 1,
             )
         )

@@ -25,26 +25,24 @@ from wonder.listings.rendered import RENDER_VERSION
 from wonder.settings import ListingIngestSettings
 from wonder.v1 import listing_pb2
 
-WIPED = {"api_basic": None, "api_full": None, "api_seq": None, "api_version": None}
+WIPED = {"api_basic": None, "api_seq": None, "api_version": None}
 
 
-Stored = tuple[dict[str, tuple[Any, Any, bool]], dict[str, tuple[Any, bool]]]
+Stored = tuple[dict[str, tuple[Any, bool]], dict[str, tuple[Any, bool]]]
 
 
 def stored(sessions: sessionmaker[Session]) -> Stored:
-    """The stored messages, parsed: listings by key (BASIC, FULL), photos by key."""
+    """The stored messages, parsed (and whether current): listings and photos by key."""
     with sessions() as session:
         listings = {
             key: (
                 listing_pb2.Listing.FromString(basic) if basic is not None else None,
-                listing_pb2.Listing.FromString(full) if full is not None else None,
                 seq == change_seq and version == RENDER_VERSION,
             )
-            for key, basic, full, seq, change_seq, version in session.execute(
+            for key, basic, seq, change_seq, version in session.execute(
                 select(
                     Listing.listing_key,
                     Listing.api_basic,
-                    Listing.api_full,
                     Listing.api_seq,
                     Listing.change_seq,
                     Listing.api_version,
@@ -86,7 +84,7 @@ def test_render_stores_what_the_ingest_would_have(
     listings, media = stored(sessions)
     assert listings
     assert media
-    assert all(current for _, _, current in listings.values())
+    assert all(current for _, current in listings.values())
     wipe(sessions)
 
     monkeypatch.setenv("WONDER_DATABASE_URL", database_url)
@@ -123,7 +121,7 @@ def test_render_leaves_a_row_written_since_it_was_read(
             .where(ListingMedia.media_key == photos[0].media_key)
             .values(api_message=b"the ingest's", api_version=RENDER_VERSION)
         )
-    messages = {"api_basic": b"late", "api_full": b"late", "api_seq": 1, "api_version": 1}
+    messages = {"api_basic": b"late", "api_seq": 1, "api_version": 1}
     with unit_of_work(sessions) as session:
         late = [{**rows[0], **messages}, {**rows[1], **messages}]
         assert repository.store_listing_messages(session, late) == 1  # rows[1] only

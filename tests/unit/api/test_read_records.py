@@ -21,7 +21,6 @@ NOT_SHOWN = {
     "raw",
     "media_synced_timestamp",
     "api_basic",
-    "api_full",
     "api_seq",
     "api_version",
     "api_message",

@@ -75,12 +75,12 @@ class Listing(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Sequence number of the latest change (listing_changes.seq) for this listing.
     change_seq: Mapped[int] = mapped_column(BigInteger, default=0)
-    # The wonder.v1.Listing this row was written as (wonder.listings.rendered): BASIC, and FULL
-    # without media, agent and office. Valid only while api_seq = change_seq and api_version is
+    # The wonder.v1.Listing this row was written as, BASIC view (wonder.listings.rendered; FULL
+    # adds public_remarks, media, agent and office). Valid only while api_seq = change_seq and
+    # api_version is
     # the code's RENDER_VERSION: a write that does not render (a soft delete, a media-only
     # refresh) moves change_seq on, and the read path maps such rows from their columns.
     api_basic: Mapped[bytes | None] = mapped_column(LargeBinary)
-    api_full: Mapped[bytes | None] = mapped_column(LargeBinary)
     api_seq: Mapped[int | None] = mapped_column(BigInteger)
     api_version: Mapped[int | None] = mapped_column(Integer)
 

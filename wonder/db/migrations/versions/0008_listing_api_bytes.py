@@ -81,7 +81,6 @@ def upgrade() -> None:
     # time until the ingest writes them again (or `wonder listings render` fills them).
     with op.batch_alter_table("listings", schema=None) as batch_op:
         batch_op.add_column(sa.Column("api_basic", sa.LargeBinary(), nullable=True))
-        batch_op.add_column(sa.Column("api_full", sa.LargeBinary(), nullable=True))
         batch_op.add_column(sa.Column("api_seq", sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column("api_version", sa.Integer(), nullable=True))
     with op.batch_alter_table("listing_media", schema=None) as batch_op:
@@ -98,5 +97,4 @@ def downgrade() -> None:
     with op.batch_alter_table("listings", schema=None) as batch_op:
         batch_op.drop_column("api_version")
         batch_op.drop_column("api_seq")
-        batch_op.drop_column("api_full")
         batch_op.drop_column("api_basic")
