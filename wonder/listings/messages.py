@@ -9,7 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from wonder.listings.normalize import TransactionType, property_type_name, transaction_type
+from wonder.listings.normalize import (
+    NormalizedMedia,
+    TransactionType,
+    property_type_name,
+    transaction_type,
+)
 from wonder.listings.read_repository import (
     AgentRecord,
     ListingRecord,
@@ -140,7 +145,7 @@ def _add_parts(
         _fill_office(message.list_office_details, office)
 
 
-def _media_fields(row: MediaRecord) -> dict[str, Any]:
+def _media_fields(row: MediaRecord | NormalizedMedia) -> dict[str, Any]:
     return {
         "name": f"{listing_name(row.listing_key)}/media/{row.media_key}",
         "media_key": row.media_key,
@@ -154,7 +159,8 @@ def _media_fields(row: MediaRecord) -> dict[str, Any]:
     }
 
 
-def media_to_proto(row: MediaRecord) -> listing_pb2.ListingMedia:
+def media_to_proto(row: MediaRecord | NormalizedMedia) -> listing_pb2.ListingMedia:
+    """A photo's message, from its row or from the ingest's record (the same fields)."""
     message = listing_pb2.ListingMedia(**_media_fields(row))
     set_timestamp(message.modification_time, row.modification_timestamp)
     return message

@@ -64,16 +64,4 @@ def restamped(
 
 def rendered_media(item: NormalizedMedia | MediaRecord) -> bytes:
     """A photo's ``ListingMedia`` message, serialized (from the ingest's record or the row's)."""
-    record = MediaRecord(
-        item.media_key,
-        item.listing_key,
-        item.order,
-        item.media_url,
-        item.media_category,
-        item.mime_type,
-        item.short_description,
-        item.image_width,
-        item.image_height,
-        item.modification_timestamp,
-    )
-    return media_to_proto(record).SerializeToString()
+    return media_to_proto(item).SerializeToString()
