@@ -91,7 +91,7 @@ def generate_listings(database: ScratchDatabase, listings: int) -> None:
 
 def store_messages(database: ScratchDatabase) -> None:
     """The API messages the ingest stores with each row (``wonder listings render``, the path
-    an upgraded database takes): ≈ 40 s for 100,000 listings and their 1.2 million photos."""
+    an upgraded database takes): ≈ 1 min for 100,000 listings and their 1.24 million photos."""
     from bench.support import progress
     from wonder.db.engine import make_engine, session_factory
     from wonder.listings.rerender import RenderReport, render_not_current
