@@ -8,7 +8,9 @@ predicate in the sort order.
 Rows come back as typed records (named tuples of the columns the API shows), not ORM objects:
 no identity map, no attribute instrumentation, and never the large ``raw`` source documents.
 The fixed statements are built once at import; the FULL view reads a listing's agent and office
-in the listing's own query (outer joins) and its media in one more.
+in the listing's own query (outer joins) and its media in one more. A listing or photo whose
+stored message is current (``wonder.listings.rendered``) comes back as that message, its columns
+NULL; any other comes back as its columns, to be mapped.
 """
 
 from __future__ import annotations
