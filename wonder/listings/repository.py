@@ -317,20 +317,23 @@ def _media_values(item: NormalizedMedia) -> tuple[Any, ...]:
     )
 
 
+# Rows whose stored messages the read path cannot use (missing, behind the columns or of another
+# rendering): `wonder listings render` fills them, `wonder status` counts them.
+LISTING_NOT_CURRENT = or_(
+    _LISTINGS.c.api_seq.is_(None),
+    _LISTINGS.c.api_seq != _LISTINGS.c.change_seq,
+    _LISTINGS.c.api_version.is_distinct_from(RENDER_VERSION),
+)
+MEDIA_NOT_CURRENT = _MEDIA.c.api_version.is_distinct_from(RENDER_VERSION)
+
+
 def listings_not_current(session: Session, after: str, limit: int) -> list[dict[str, Any]]:
     """The next ``limit`` listings (by key, after ``after``) whose stored messages are missing,
     behind their columns or of another rendering: each one's columns by name."""
     columns = [_LISTINGS.c[name] for name in ListingRecord._fields]
     rows = session.execute(
         select(*columns)
-        .where(
-            _LISTINGS.c.listing_key > after,
-            or_(
-                _LISTINGS.c.api_seq.is_(None),
-                _LISTINGS.c.api_seq != _LISTINGS.c.change_seq,
-                _LISTINGS.c.api_version.is_distinct_from(RENDER_VERSION),
-            ),
-        )
+        .where(_LISTINGS.c.listing_key > after, LISTING_NOT_CURRENT)
         .order_by(_LISTINGS.c.listing_key)
         .limit(limit)
     )
@@ -401,10 +404,7 @@ def media_not_current(session: Session, after: str, limit: int) -> list[MediaRec
     """The next ``limit`` photos (by key, after ``after``) without a message of this rendering."""
     rows = session.execute(
         select(*[ListingMedia.__mapper__.columns[name] for name in MediaRecord._fields])
-        .where(
-            ListingMedia.media_key > after,
-            ListingMedia.api_version.is_distinct_from(RENDER_VERSION),
-        )
+        .where(ListingMedia.media_key > after, MEDIA_NOT_CURRENT)
         .order_by(ListingMedia.media_key)
         .limit(limit)
     )

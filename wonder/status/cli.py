@@ -1,6 +1,6 @@
 """`wonder status [--json]`: the database, the ingest cursors and their lag, the change feed, the
-quarantine, held deletes and API tokens, read again each time (registered as an entry point of
-``wonder.commands`` in pyproject.toml)."""
+listings the API maps from their columns, the quarantine, held deletes and API tokens, read again
+each time (registered as an entry point of ``wonder.commands`` in pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from wonder.db.cli import NOT_READY_EXIT
 from wonder.settings import Settings
 
 if TYPE_CHECKING:
-    from wonder.status.collect import StatusReport
+    from wonder.status.collect import StatusReport, StoredMessages
 
 
 def register(subparsers: Any) -> None:
@@ -87,6 +87,7 @@ def render(report: StatusReport) -> list[str]:
             f"change feed: newest row #{change.seq}, {change.kind} of {change.listing_key}"
             f" at {_when(change.changed_at)} ({ago} ago)"
         )
+    lines.append(_stored_messages(report.stored_messages))
     lines.append(report.flow_runs)
     lines.append("")
     lines.append("quarantine: unresolved records (wonder listings quarantine list --resource R)")
@@ -129,6 +130,19 @@ def render(report: StatusReport) -> list[str]:
             f"  {','.join(token.scopes)}"
         )
     return lines
+
+
+def _stored_messages(stored: StoredMessages | None) -> str:
+    if stored is None:
+        return "API messages: not counted"
+    counts = f"{stored.listings:,} listings, {stored.media:,} photos"
+    if not stored.listings_not_current and not stored.media_not_current:
+        return f"API messages: {counts}, every one stored and current"
+    return (
+        f"API messages: {counts}; {stored.listings_not_current:,} listings and "
+        f"{stored.media_not_current:,} photos are mapped from their columns on every read "
+        "(slower): wonder listings render"
+    )
 
 
 def _when(moment: datetime | None) -> str:

@@ -5,6 +5,7 @@
 - the newest change-feed row (what a replication stream would send last);
 - the quarantine: unresolved records per resource, new (first seen within ``NEW_WITHIN``) versus
   older ones still open, and how many of them a later run met again;
+- the listings and photos the API reads from their columns (no current stored message);
 - held deletes awaiting a decision;
 - API tokens: name, prefix, scopes, created, last used, revoked.
 
@@ -26,10 +27,13 @@ from wonder.db.models import (
     HeldDelete,
     HeldDeleteStatus,
     IngestCursor,
+    Listing,
     ListingChange,
+    ListingMedia,
     QuarantinedRecord,
 )
 from wonder.db.readiness import Readiness
+from wonder.listings.repository import LISTING_NOT_CURRENT, MEDIA_NOT_CURRENT
 
 # A quarantined record first seen this recently counts as new; older open ones as still open.
 NEW_WITHIN = timedelta(hours=24)
@@ -94,11 +98,22 @@ class TokenStatus:
 
 
 @dataclass(frozen=True)
+class StoredMessages:
+    """How many listings and photos there are, and how many lack a current stored message."""
+
+    listings: int
+    listings_not_current: int
+    media: int
+    media_not_current: int
+
+
+@dataclass(frozen=True)
 class StatusReport:
     generated_at: datetime
     database: Readiness
     cursors: list[CursorStatus] = field(default_factory=list)
     newest_change: ChangeFeedRow | None = None
+    stored_messages: StoredMessages | None = None
     quarantine: list[QuarantineStatus] = field(default_factory=list)
     held_deletes: list[HeldDeleteSummary] = field(default_factory=list)
     tokens: list[TokenStatus] = field(default_factory=list)
@@ -128,6 +143,7 @@ def collect_status(session: Session, database: Readiness, now: datetime) -> Stat
         database=database,
         cursors=cursors(session, now),
         newest_change=newest_change(session),
+        stored_messages=stored_messages(session),
         quarantine=quarantine(session, now),
         held_deletes=held_deletes(session),
         tokens=tokens(session),
@@ -159,6 +175,20 @@ def newest_change(session: Session) -> ChangeFeedRow | None:
     if row is None:
         return None
     return ChangeFeedRow(row.seq, row.listing_key, str(row.kind), row.changed_at)
+
+
+def stored_messages(session: Session) -> StoredMessages:
+    def counts(table: Any, not_current: Any) -> tuple[int, int]:
+        total, stale = session.execute(
+            select(
+                func.count(), func.coalesce(func.sum(case((not_current, 1), else_=0)), 0)
+            ).select_from(table)
+        ).one()
+        return int(total), int(stale)
+
+    listings = counts(Listing.__table__, LISTING_NOT_CURRENT)
+    media = counts(ListingMedia.__table__, MEDIA_NOT_CURRENT)
+    return StoredMessages(*listings, *media)
 
 
 def quarantine(session: Session, now: datetime) -> list[QuarantineStatus]:
