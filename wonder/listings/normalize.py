@@ -172,8 +172,6 @@ class NormalizedMedia:
     image_height: int | None
     modification_timestamp: datetime | None
     raw: dict[str, Any]
-    # Its wonder.v1.ListingMedia, serialized ahead of the write (page_plan); None: render at write.
-    api_message: bytes | None = None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -34,7 +34,6 @@ from wonder.listings.normalize import (
     normalize_property,
 )
 from wonder.listings.ports import MEDIA, PROPERTY
-from wonder.listings.rendered import rendered_media
 from wonder.listings.report import IngestReport
 
 logger = logging.getLogger("wonder.listings.service")
@@ -99,18 +98,10 @@ def prepare_property_page(records: Sequence[dict[str, Any]]) -> PreparedPage:
     expanded = {
         key: None
         if items is None
-        else [(item, _rendered(normalize_media(item, listing_key=key))) for item in items]
+        else [(item, normalize_media(item, listing_key=key)) for item in items]
         for key, items in media_of.items()
     }
     return PreparedPage(rejected, accepted, expanded)
-
-
-def _rendered(media: NormalizedMedia | Rejected) -> NormalizedMedia | Rejected:
-    """The photo with its message serialized here, on the read-ahead thread, which would
-    otherwise wait while the writer waits for the database (≈ 2.4 µs a photo)."""
-    if isinstance(media, Rejected):
-        return media
-    return replace(media, api_message=rendered_media(media))
 
 
 @dataclass

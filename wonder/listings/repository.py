@@ -312,7 +312,7 @@ def _media_values(item: NormalizedMedia) -> tuple[Any, ...]:
         item.image_height,
         item.modification_timestamp,
         item.raw,
-        item.api_message if item.api_message is not None else rendered_media(item),
+        rendered_media(item),
         RENDER_VERSION,
     )
 
