@@ -35,28 +35,26 @@ def render_not_current(
 ) -> RenderReport:
     """Render every listing and photo without a current message; returns what was written."""
     report = RenderReport()
-    after = ""
-    while True:
-        with unit_of_work(sessions) as session:
-            rows = repository.listings_not_current(session, after, batch)
-            if not rows:
-                break
-            report.listings += repository.store_listing_messages(
-                session, [{**row, **rendered_listing(row)} for row in rows]
-            )
-        after = rows[-1]["listing_key"]
-        if progress is not None:
-            progress(report)
-    after = ""
-    while True:
-        with unit_of_work(sessions) as session:
-            media = repository.media_not_current(session, after, batch)
-            if not media:
-                break
-            report.media += repository.store_media_messages(
-                session, [(item.media_key, rendered_media(item)) for item in media]
-            )
-        after = media[-1].media_key
-        if progress is not None:
-            progress(report)
+
+    def listings(session: Session, after: str) -> str | None:
+        rows = repository.listings_not_current(session, after, batch)
+        report.listings += repository.store_listing_messages(
+            session, [{**row, **rendered_listing(row)} for row in rows]
+        )
+        return rows[-1]["listing_key"] if rows else None
+
+    def media(session: Session, after: str) -> str | None:
+        photos = repository.media_not_current(session, after, batch)
+        report.media += repository.store_media_messages(
+            session, [(item.media_key, rendered_media(item)) for item in photos]
+        )
+        return photos[-1].media_key if photos else None
+
+    for step in (listings, media):
+        after: str | None = ""
+        while after is not None:
+            with unit_of_work(sessions) as session:  # one batch a transaction
+                after = step(session, after)
+            if after is not None and progress is not None:
+                progress(report)
     return report
