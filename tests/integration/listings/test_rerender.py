@@ -134,3 +134,11 @@ def test_render_leaves_a_row_written_since_it_was_read(
         assert photo is not None
         assert photo.api_message == b"the ingest's"
         assert session.scalar(select(func.count()).where(Listing.api_basic == b"late")) == 1
+
+
+def test_render_refuses_a_batch_below_one(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("WONDER_DATABASE_URL", database_url)
+    assert main(["render", "--batch", "0"]) == 2
+    assert capsys.readouterr().err.strip() == "error: --batch must be at least 1"
