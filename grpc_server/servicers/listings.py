@@ -29,8 +29,7 @@ from wonder.listings.read_repository import (
     MEDIA_ORDER,
     ListingReadRepository,
     ListingWithParties,
-    MediaRecord,
-    StoredMedia,
+    MediaByListing,
     changes_after,
     listing_page_query,
     listings_with_media,
@@ -46,7 +45,6 @@ _FULL = listing_pb2.LISTING_VIEW_FULL
 _BASIC = listing_pb2.LISTING_VIEW_BASIC
 _UNSPECIFIED = listing_pb2.LISTING_VIEW_UNSPECIFIED
 _UPSERT = listing_service_pb2.ListingChange.KIND_UPSERT
-Media = dict[str, list[StoredMedia | MediaRecord]]
 
 
 def _is_full(view: int, default: int) -> bool:
@@ -74,7 +72,7 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
     @staticmethod
     async def _media_for(
         repo: ListingReadRepository, rows: Sequence[ListingWithParties], full: bool
-    ) -> Media | None:
+    ) -> MediaByListing | None:
         """The media of all ``rows`` in one query for the FULL view; None for BASIC."""
         if not full:
             return None
@@ -84,7 +82,7 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
     def _fill(
         targets: Iterable[listing_pb2.Listing],
         rows: Iterable[ListingWithParties],
-        media: Media | None,
+        media: MediaByListing | None,
     ) -> None:
         """Each listing read into its message (pure CPU: run it after the transaction ended)."""
         for target, row in zip(targets, rows, strict=True):
@@ -95,7 +93,7 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
 
     async def _listings_with_media(
         self, keys: Sequence[str], full: bool, context: Context
-    ) -> tuple[dict[str, ListingWithParties], Media | None]:
+    ) -> tuple[dict[str, ListingWithParties], MediaByListing | None]:
         """Listings by key (and their media when ``full``): one round trip on PostgreSQL."""
         statements = listings_with_media(keys, full=full, postgres=is_postgres(self._deps))
         results = await read_once(self._deps, context, statements)
@@ -260,7 +258,7 @@ class ListingServicer(listing_service_pb2_grpc.ListingServiceServicer):
                 ]
                 keys = list(dict.fromkeys(c.listing_key for c in ready if c.kind == "upsert"))
                 upserted: dict[str, ListingWithParties] = {}
-                media: Media | None = None
+                media: MediaByListing | None = None
                 if keys:
                     upserted, media = await self._listings_with_media(keys, full, context)
             for row in ready:

@@ -47,7 +47,12 @@ def key_in(session: Session, column: Any, keys: Sequence[str]) -> Any:
 
 def text_array(name: str, values: Sequence[str]) -> Any:
     """One PostgreSQL ``text[]`` parameter (instead of one parameter per value)."""
-    return bindparam(name, list(values), type_=postgresql.ARRAY(String))
+    return typed_array(name, values, String)
+
+
+def typed_array(name: str, values: Sequence[Any], item: Any) -> Any:
+    """One PostgreSQL array parameter of ``item`` (a SQLAlchemy type), e.g. for ``unnest``."""
+    return bindparam(name, list(values), type_=postgresql.ARRAY(item))
 
 
 def insert_for(session: Session, table: Table) -> Any:

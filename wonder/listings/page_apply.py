@@ -20,7 +20,7 @@ from wonder.listings.normalize import (
 )
 from wonder.listings.page_plan import PageWrites, PreparedPage, plan_property_page
 from wonder.listings.ports import MEMBER, OFFICE, ListingStore
-from wonder.listings.rendered import rendered_listing, store_cents
+from wonder.listings.rendered import rendered_listing
 
 
 def write_property_page(store: ListingStore, page: PreparedPage, now: datetime) -> PageWrites:
@@ -29,7 +29,6 @@ def write_property_page(store: ListingStore, page: PreparedPage, now: datetime) 
     seqs = store.append_changes(plan.changes, now)
     for row in plan.rows:
         row["change_seq"] = seqs[row["listing_key"]]
-        store_cents(row)
         row.update(rendered_listing(row))
     store.upsert_listings(plan.rows)
     if plan.media_for:

@@ -28,7 +28,10 @@ from sqlalchemy import (
     any_,
     bindparam,
     case,
+    false,
+    func,
     literal_column,
+    not_,
     null,
     or_,
     select,
@@ -249,8 +252,15 @@ _CHANGE = record_columns(ListingChange, ChangeRecord)
 # were rendered at, under this release's rendering. Otherwise (and only then) its columns are
 # read: each column comes back NULL beside a current message, which costs psycopg next to nothing.
 _VERSION: ColumnElement[int] = literal_column(str(RENDER_VERSION))
-_CURRENT = and_(Listing.api_seq == Listing.change_seq, Listing.api_version == _VERSION)
-_MEDIA_CURRENT = ListingMedia.api_version == _VERSION
+LISTING_MESSAGE_CURRENT = and_(
+    Listing.api_seq == Listing.change_seq, Listing.api_version == _VERSION
+)
+MEDIA_MESSAGE_CURRENT = ListingMedia.api_version == _VERSION
+# Their negations, NULL counted as not current: `wonder listings render` fills these rows and
+# `wonder status` counts them.
+LISTING_MESSAGE_STALE = not_(func.coalesce(LISTING_MESSAGE_CURRENT, false()))
+MEDIA_MESSAGE_STALE = not_(func.coalesce(MEDIA_MESSAGE_CURRENT, false()))
+MediaByListing = dict[str, list[StoredMedia | MediaRecord]]
 
 
 def _unless(
@@ -272,15 +282,18 @@ _BASIC_COLUMNS = [
 _LEAD = 3  # the key, the stored message and (FULL view) the remarks come first
 _AGENT_AT = _LEAD + len(_LISTING)
 _OFFICE_AT = _AGENT_AT + len(_AGENT)
-_STORED = case((_CURRENT, Listing.api_basic)).label("stored")
+_STORED = case((LISTING_MESSAGE_CURRENT, Listing.api_basic)).label("stored")
 _LISTINGS_BASIC: Select[Any] = select(
-    Listing.listing_key, _STORED, null().label("remarks"), *_unless(_CURRENT, _BASIC_COLUMNS)
+    Listing.listing_key,
+    _STORED,
+    null().label("remarks"),
+    *_unless(LISTING_MESSAGE_CURRENT, _BASIC_COLUMNS),
 )
 _LISTINGS_FULL: Select[Any] = select(
     Listing.listing_key,
     _STORED,
-    case((_CURRENT, Listing.public_remarks)).label("remarks"),
-    *_unless(_CURRENT, _LISTING),
+    case((LISTING_MESSAGE_CURRENT, Listing.public_remarks)).label("remarks"),
+    *_unless(LISTING_MESSAGE_CURRENT, _LISTING),
     *_AGENT,
     *_OFFICE,
 ).select_from(
@@ -290,8 +303,8 @@ _LISTINGS_FULL: Select[Any] = select(
 )
 _MEDIA_READ = [
     ListingMedia.listing_key.label("of_listing"),
-    case((_MEDIA_CURRENT, ListingMedia.api_message)).label("stored"),
-    *_unless(_MEDIA_CURRENT, _MEDIA),
+    case((MEDIA_MESSAGE_CURRENT, ListingMedia.api_message)).label("stored"),
+    *_unless(MEDIA_MESSAGE_CURRENT, _MEDIA),
 ]
 
 
@@ -370,11 +383,9 @@ def _listing_rows(
     return [_listing_row(row, full, sorts) for row in rows]
 
 
-def _media_rows(
-    rows: Iterable[Sequence[Any]], keys: Sequence[str]
-) -> dict[str, list[StoredMedia | MediaRecord]]:
+def _media_rows(rows: Iterable[Sequence[Any]], keys: Sequence[str]) -> MediaByListing:
     """The rows of a media statement by listing key: stored messages, or columns."""
-    media: dict[str, list[StoredMedia | MediaRecord]] = {key: [] for key in keys}
+    media: MediaByListing = {key: [] for key in keys}
     for row in rows:
         stored = row[1]
         media[row[0]].append(
@@ -403,7 +414,7 @@ def listings_with_media(keys: Sequence[str], *, full: bool, postgres: bool) -> l
 
 def parse_listings_with_media(
     results: Sequence[Sequence[Sequence[Any]]], keys: Sequence[str], *, full: bool
-) -> tuple[dict[str, ListingWithParties], dict[str, list[StoredMedia | MediaRecord]] | None]:
+) -> tuple[dict[str, ListingWithParties], MediaByListing | None]:
     """The rows of :func:`listings_with_media` as records: listings by key, media (FULL only)."""
     listings = {row.listing_key: row for row in _listing_rows(results[0], full)}
     if not full:
@@ -515,9 +526,7 @@ class ListingReadRepository:
                 break
         return rows
 
-    async def media_by_listing(
-        self, keys: Sequence[str]
-    ) -> dict[str, list[StoredMedia | MediaRecord]]:
+    async def media_by_listing(self, keys: Sequence[str]) -> MediaByListing:
         if not keys:
             return {}
         if len(keys) == 1:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from wonder.listings.api_version import RENDER_VERSION
@@ -24,27 +23,18 @@ from wonder.listings.read_repository import ListingRecord, MediaRecord
 from wonder.proto_values import set_timestamp
 from wonder.v1 import listing_pb2
 
-__all__ = ["RENDER_VERSION", "rendered_listing", "rendered_media", "restamped", "store_cents"]
 
-_CENT = Decimal("0.01")
-_MONEY = ("list_price", "original_list_price", "close_price")
-
-
-def store_cents(row: dict[str, Any]) -> None:
-    """Round ``row``'s amounts to the cent, as the ``Money`` column stores them, before they are
-    rendered: COPY would leave the rounding to PostgreSQL, which rounds half away from zero."""
-    for name in _MONEY:
-        value = row.get(name)
-        if value is not None:
-            row[name] = Decimal(value).quantize(_CENT)
+def listing_message(row: Mapping[str, Any]) -> bytes:
+    """A listing row's BASIC message, serialized (every column of :class:`ListingRecord` set;
+    amounts are already in cents: the field reader refuses more decimals and quantizes)."""
+    record = ListingRecord._make(row[name] for name in ListingRecord._fields)
+    return listing_to_proto(record, full=False).SerializeToString()
 
 
 def rendered_listing(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``api_*`` columns of a listing row about to be written (every column but them set,
-    ``change_seq`` included, amounts already in cents)."""
-    record = ListingRecord._make(row[name] for name in ListingRecord._fields)
+    """The ``api_*`` columns of a listing row about to be written (``change_seq`` included)."""
     return {
-        "api_basic": listing_to_proto(record, full=False).SerializeToString(),
+        "api_basic": listing_message(row),
         "api_seq": row["change_seq"],
         "api_version": RENDER_VERSION,
     }

@@ -14,9 +14,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import (
-    ARRAY,
     BigInteger,
-    Integer,
     LargeBinary,
     Table,
     any_,
@@ -24,7 +22,6 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    or_,
     select,
     text,
     update,
@@ -32,7 +29,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from wonder.db import pg_copy
-from wonder.db.bulk import chunks, insert_for, is_postgresql, key_in, text_array, upsert
+from wonder.db.bulk import (
+    chunks,
+    insert_for,
+    is_postgresql,
+    key_in,
+    text_array,
+    typed_array,
+    upsert,
+)
 from wonder.db.models import (
     ChangeKind,
     IngestCursor,
@@ -45,10 +50,17 @@ from wonder.db.models import (
     QuarantinedRecord,
 )
 from wonder.ingest.hashing import content_hash
+from wonder.listings.api_version import RENDER_VERSION
 from wonder.listings.changes import HistoryEntry, StoredListing
 from wonder.listings.normalize import NormalizedMedia
-from wonder.listings.read_repository import ListingRecord, MediaRecord
-from wonder.listings.rendered import RENDER_VERSION, rendered_media, restamped
+from wonder.listings.read_repository import (
+    LISTING_MESSAGE_CURRENT,
+    LISTING_MESSAGE_STALE,
+    MEDIA_MESSAGE_STALE,
+    ListingRecord,
+    MediaRecord,
+)
+from wonder.listings.rendered import rendered_media, restamped
 
 _T = TypeVar("_T")
 
@@ -223,9 +235,7 @@ def _restamped_messages(
     for chunk in chunks(list(seqs)):
         rows = session.execute(
             select(Listing.listing_key, Listing.api_basic).where(
-                key_in(session, Listing.listing_key, chunk),
-                Listing.api_seq == Listing.change_seq,
-                Listing.api_version == RENDER_VERSION,
+                key_in(session, Listing.listing_key, chunk), LISTING_MESSAGE_CURRENT
             )
         )
         for key, basic in rows:
@@ -317,33 +327,22 @@ def _media_values(item: NormalizedMedia) -> tuple[Any, ...]:
     )
 
 
-# Rows whose stored messages the read path cannot use (missing, behind the columns or of another
-# rendering): `wonder listings render` fills them, `wonder status` counts them.
-LISTING_NOT_CURRENT = or_(
-    _LISTINGS.c.api_seq.is_(None),
-    _LISTINGS.c.api_seq != _LISTINGS.c.change_seq,
-    _LISTINGS.c.api_version.is_distinct_from(RENDER_VERSION),
-)
-MEDIA_NOT_CURRENT = _MEDIA.c.api_version.is_distinct_from(RENDER_VERSION)
-
-
 def listings_not_current(session: Session, after: str, limit: int) -> list[dict[str, Any]]:
     """The next ``limit`` listings (by key, after ``after``) whose stored messages are missing,
     behind their columns or of another rendering: each one's columns by name."""
     columns = [_LISTINGS.c[name] for name in ListingRecord._fields]
     rows = session.execute(
         select(*columns)
-        .where(_LISTINGS.c.listing_key > after, LISTING_NOT_CURRENT)
+        .where(_LISTINGS.c.listing_key > after, LISTING_MESSAGE_STALE)
         .order_by(_LISTINGS.c.listing_key)
         .limit(limit)
     )
     return [dict(row._mapping) for row in rows]
 
 
-def store_listing_messages(session: Session, rendered: Sequence[dict[str, Any]]) -> int:
-    """Store ``rendered`` (``listing_key``, ``change_seq`` and the ``api_*`` columns) on rows
-    still at that ``change_seq``: a row the ingest wrote meanwhile keeps its own. Returns the
-    rows written."""
+def store_listing_messages(session: Session, rendered: Sequence[tuple[str, int, bytes]]) -> int:
+    """Store ``(listing_key, change_seq, message)`` on rows still at that ``change_seq`` (a row
+    the ingest wrote meanwhile keeps its own), current from now on. Returns the rows written."""
     if is_postgresql(session) and rendered:
         return _store_listing_messages_unnest(session, rendered)
     stmt = (
@@ -352,59 +351,47 @@ def store_listing_messages(session: Session, rendered: Sequence[dict[str, Any]])
             _LISTINGS.c.listing_key == bindparam("b_key"),
             _LISTINGS.c.change_seq == bindparam("b_seq"),
         )
-        .values(**_API_PARAMS, api_version=bindparam("b_api_version"))
+        .values(
+            api_basic=bindparam("b_message"),
+            api_seq=_LISTINGS.c.change_seq,
+            api_version=RENDER_VERSION,
+        )
     )
-    params = [
-        {
-            "b_key": row["listing_key"],
-            "b_seq": row["change_seq"],
-            "b_api_basic": row["api_basic"],
-            "b_api_seq": row["api_seq"],
-            "b_api_version": row["api_version"],
-        }
-        for row in rendered
-    ]
+    params = [{"b_key": key, "b_seq": seq, "b_message": message} for key, seq, message in rendered]
     written = 0
     for chunk in chunks(params):
         written += int(session.execute(stmt, list(chunk)).rowcount or 0)  # type: ignore[attr-defined]
     return written
 
 
-def _store_listing_messages_unnest(session: Session, rendered: Sequence[dict[str, Any]]) -> int:
+def _store_listing_messages_unnest(
+    session: Session, rendered: Sequence[tuple[str, int, bytes]]
+) -> int:
     """:func:`store_listing_messages` as one ``UPDATE ... FROM unnest(...)`` (an executemany is
     one UPDATE per row on PostgreSQL: 100,000 rows took a minute)."""
+    keys, seqs, messages = zip(*rendered, strict=True)
     values = (
         func.unnest(
-            text_array("b_keys", [row["listing_key"] for row in rendered]),
-            _array("b_seqs", [row["change_seq"] for row in rendered], BigInteger),
-            _array("b_basic", [row["api_basic"] for row in rendered], LargeBinary),
-            _array("b_api_seqs", [row["api_seq"] for row in rendered], BigInteger),
-            _array("b_versions", [row["api_version"] for row in rendered], Integer),
+            text_array("b_keys", keys),
+            typed_array("b_seqs", seqs, BigInteger),
+            typed_array("b_messages", messages, LargeBinary),
         )
-        .table_valued("key", "seq", "basic", "api_seq", "version")
+        .table_valued("key", "seq", "message")
         .render_derived()
     )
     stmt = (
         update(_LISTINGS)
         .where(_LISTINGS.c.listing_key == values.c.key, _LISTINGS.c.change_seq == values.c.seq)
-        .values(
-            api_basic=values.c.basic,
-            api_seq=values.c.api_seq,
-            api_version=values.c.version,
-        )
+        .values(api_basic=values.c.message, api_seq=values.c.seq, api_version=RENDER_VERSION)
     )
     return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
-
-
-def _array(name: str, values: Sequence[Any], item: Any) -> Any:
-    return bindparam(name, list(values), type_=ARRAY(item))
 
 
 def media_not_current(session: Session, after: str, limit: int) -> list[MediaRecord]:
     """The next ``limit`` photos (by key, after ``after``) without a message of this rendering."""
     rows = session.execute(
         select(*[ListingMedia.__mapper__.columns[name] for name in MediaRecord._fields])
-        .where(ListingMedia.media_key > after, MEDIA_NOT_CURRENT)
+        .where(ListingMedia.media_key > after, MEDIA_MESSAGE_STALE)
         .order_by(ListingMedia.media_key)
         .limit(limit)
     )
@@ -418,26 +405,20 @@ def store_media_messages(session: Session, rendered: Sequence[tuple[str, bytes]]
         values = (
             func.unnest(
                 text_array("b_keys", [key for key, _ in rendered]),
-                _array("b_messages", [message for _, message in rendered], LargeBinary),
+                typed_array("b_messages", [message for _, message in rendered], LargeBinary),
             )
             .table_valued("key", "message")
             .render_derived()
         )
         unnested = (
             update(_MEDIA)
-            .where(
-                _MEDIA.c.media_key == values.c.key,
-                _MEDIA.c.api_version.is_distinct_from(RENDER_VERSION),
-            )
+            .where(_MEDIA.c.media_key == values.c.key, MEDIA_MESSAGE_STALE)
             .values(api_message=values.c.message, api_version=RENDER_VERSION)
         )
         return int(session.execute(unnested).rowcount or 0)  # type: ignore[attr-defined]
     stmt = (
         update(_MEDIA)
-        .where(
-            _MEDIA.c.media_key == bindparam("b_key"),
-            _MEDIA.c.api_version.is_distinct_from(RENDER_VERSION),
-        )
+        .where(_MEDIA.c.media_key == bindparam("b_key"), MEDIA_MESSAGE_STALE)
         .values(api_message=bindparam("b_message"), api_version=RENDER_VERSION)
     )
     params = [{"b_key": key, "b_message": message} for key, message in rendered]

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from wonder.db.uow import unit_of_work
 from wonder.listings import repository
-from wonder.listings.rendered import rendered_listing, rendered_media
+from wonder.listings.rendered import listing_message, rendered_media
 
 
 @dataclass
@@ -39,7 +39,7 @@ def render_not_current(
     def listings(session: Session, after: str) -> str | None:
         rows = repository.listings_not_current(session, after, batch)
         report.listings += repository.store_listing_messages(
-            session, [{**row, **rendered_listing(row)} for row in rows]
+            session, [(row["listing_key"], row["change_seq"], listing_message(row)) for row in rows]
         )
         return rows[-1]["listing_key"] if rows else None
 

@@ -33,7 +33,7 @@ from wonder.db.models import (
     QuarantinedRecord,
 )
 from wonder.db.readiness import Readiness
-from wonder.listings.repository import LISTING_NOT_CURRENT, MEDIA_NOT_CURRENT
+from wonder.listings.read_repository import LISTING_MESSAGE_STALE, MEDIA_MESSAGE_STALE
 
 # A quarantined record first seen this recently counts as new; older open ones as still open.
 NEW_WITHIN = timedelta(hours=24)
@@ -186,8 +186,8 @@ def stored_messages(session: Session) -> StoredMessages:
         ).one()
         return int(total), int(stale)
 
-    listings = counts(Listing.__table__, LISTING_NOT_CURRENT)
-    media = counts(ListingMedia.__table__, MEDIA_NOT_CURRENT)
+    listings = counts(Listing.__table__, LISTING_MESSAGE_STALE)
+    media = counts(ListingMedia.__table__, MEDIA_MESSAGE_STALE)
     return StoredMessages(*listings, *media)
 
 

@@ -66,6 +66,13 @@ def keys_of(api: ListingApi) -> list[str]:
         return sorted(session.scalars(select(Listing.listing_key)))
 
 
+def first_loaded(api: ListingApi, running: RunningTrestle) -> list[str]:
+    """The sandbox's listings first-loaded over HTTP; their keys."""
+    with trestle_client(running, page_size=10) as client:
+        service.first_load(client, api.sessions, INGEST)
+    return keys_of(api)
+
+
 def current_rows(api: ListingApi) -> int:
     with api.sessions() as session:
         return int(
@@ -152,10 +159,7 @@ async def test_every_listing_reads_as_its_columns_say(
 async def test_soft_deletes_restamp_and_other_writes_are_read_from_the_columns(
     api: ListingApi, make_trestle_sandbox: Callable[..., RunningTrestle]
 ) -> None:
-    running = make_trestle_sandbox(listings=12, seed=3)
-    with trestle_client(running, page_size=10) as client:
-        service.first_load(client, api.sessions, INGEST)
-    keys = keys_of(api)
+    keys = first_loaded(api, make_trestle_sandbox(listings=12, seed=3))
     deleted, moved, quiet = keys[:2], keys[2], keys[3]
     with unit_of_work(api.sessions) as session:
         repository.soft_delete(session, deleted, datetime.now(UTC))
@@ -185,10 +189,7 @@ async def test_soft_deletes_restamp_and_other_writes_are_read_from_the_columns(
 async def test_messages_of_another_release_or_an_older_change_are_not_used(
     api: ListingApi, make_trestle_sandbox: Callable[..., RunningTrestle]
 ) -> None:
-    running = make_trestle_sandbox(listings=6, seed=5)
-    with trestle_client(running, page_size=10) as client:
-        service.first_load(client, api.sessions, INGEST)
-    keys = keys_of(api)
+    keys = first_loaded(api, make_trestle_sandbox(listings=6, seed=5))
     stale = listing_pb2.Listing(name="listings/x", city="Rendered elsewhere")
     stale_photo = listing_pb2.ListingMedia(name="x", media_url="https://elsewhere.example/x")
     with unit_of_work(api.sessions) as session:

@@ -20,8 +20,8 @@ from tests.trestle_fixtures import RunningTrestle
 from wonder.db.models import Listing, ListingMedia
 from wonder.db.uow import unit_of_work
 from wonder.listings import repository, service
+from wonder.listings.api_version import RENDER_VERSION
 from wonder.listings.cli import main
-from wonder.listings.rendered import RENDER_VERSION
 from wonder.settings import ListingIngestSettings
 from wonder.v1 import listing_pb2
 
@@ -121,9 +121,8 @@ def test_render_leaves_a_row_written_since_it_was_read(
             .where(ListingMedia.media_key == photos[0].media_key)
             .values(api_message=b"the ingest's", api_version=RENDER_VERSION)
         )
-    messages = {"api_basic": b"late", "api_seq": 1, "api_version": 1}
     with unit_of_work(sessions) as session:
-        late = [{**rows[0], **messages}, {**rows[1], **messages}]
+        late = [(row["listing_key"], row["change_seq"], b"late") for row in rows[:2]]
         assert repository.store_listing_messages(session, late) == 1  # rows[1] only
         assert repository.store_media_messages(session, [(photos[0].media_key, b"late")]) == 0
     with sessions() as session:
