@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import urllib.request
 
@@ -87,6 +88,15 @@ async def test_metrics_count_calls_by_method_and_code(
     def sample(name: str, **labels: str) -> float | None:
         return registry.get_sample_value(name, labels)
 
+    # The server counts a call once its status is sent, so the client can see the refused call
+    # end first (it did once in CI): let the server's last call finish before reading.
+    for _ in range(100):
+        if (
+            sample("wonder_grpc_server_in_flight", grpc_method=whoami) in (0, None)
+            and sample("wonder_grpc_server_handling_seconds_count", grpc_method=whoami) == 4
+        ):
+            break
+        await asyncio.sleep(0.02)
     assert sample("wonder_grpc_server_handled_total", grpc_method=whoami, grpc_code="OK") == 3
     assert (
         sample("wonder_grpc_server_handled_total", grpc_method=whoami, grpc_code="UNAUTHENTICATED")
