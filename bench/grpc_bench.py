@@ -210,21 +210,31 @@ def opened(scale: GrpcScale, target: str, method: str) -> LoadSpec:
 # -- benchmarks ------------------------------------------------------------------------------
 
 
-def qps_rows(target: str, scale: GrpcScale, token: str, keys: Path) -> list[Row]:
+def qps_rows(
+    database: ScratchDatabase, target: str, scale: GrpcScale, token: str, keys: Path
+) -> list[Row]:
+    from bench.read_ceiling import bare_server  # read_ceiling imports this module
+
     progress(
-        f"GetListing vs empty method: closed loop, {scale.concurrency} callers, "
-        f"{scale.rounds} x {scale.round_seconds:.0f} s each"
+        f"GetListing vs empty method, on this server and on the bare one: closed loop, "
+        f"{scale.concurrency} callers, {scale.rounds} x {scale.round_seconds:.0f} s each"
     )
-    specs = {m: closed(scale, target, m, keys) for m in ("empty", "get", "get_basic")}
-    result = interleaved(specs, scale, token)
-    empty = result["empty"]
+    methods = ("empty", "get", "get_basic")
+    with bare_server(database) as bare:
+        # The bare server (one database read per call, no interceptors) in the same rounds: the
+        # ratio a design reading the database once per call reaches here and now.
+        specs = {m: closed(scale, target, m, keys) for m in methods}
+        specs |= {f"bare_{m}": closed(scale, bare, m, keys) for m in methods}
+        result = interleaved(specs, scale, token)
+    empty, bare_empty = result["empty"], result["bare_empty"]
     rows = []
     for method, label, goal in (
         ("get", "FULL view (default)", 0.6),
         ("get_basic", "BASIC view", 0.7),
     ):
         value = ratio(result[method].qps, empty.qps)
-        rows.append(
+        ceiling = result[f"bare_{method}"]
+        rows += [
             Row(
                 f"GetListing QPS, {label}, {scale.concurrency} callers",
                 fmt_rate(result[method].qps, "QPS") + result[method].note(),
@@ -232,8 +242,16 @@ def qps_rows(target: str, scale: GrpcScale, token: str, keys: Path) -> list[Row]
                 fmt_ratio(value),
                 f"≥ {goal}",
                 value >= goal and not result[method].errors,
-            )
-        )
+            ),
+            Row(
+                f"  ceiling: bare grpc.aio server, same read, no interceptors, {label}",
+                fmt_rate(ceiling.qps, "QPS")
+                + f" (ours {fmt_ratio(ratio(result[method].qps, ceiling.qps))} of it)"
+                + ceiling.note(),
+                "its empty " + fmt_rate(bare_empty.qps, "QPS") + bare_empty.note(),
+                fmt_ratio(ratio(ceiling.qps, bare_empty.qps)),
+            ),
+        ]
     return rows
 
 
@@ -461,7 +479,7 @@ def run(database: ScratchDatabase, scale: GrpcScale, parts: Sequence[str] = PART
         with contextlib.ExitStack() as stack:
             single = stack.enter_context(grpc_server(database, 1))
             if "get" in parts:
-                rows += qps_rows(single, scale, token, keys)
+                rows += qps_rows(database, single, scale, token, keys)
             if "list" in parts:
                 rows += latency_rows(single, scale, token)
             if "batch" in parts:

@@ -7,7 +7,8 @@ read pool's one pipelined round trip (statement timeout, then the listing statem
 media statement for FULL) and ``listing_to_proto``. The load generator of ``--only grpc``
 measures both in alternating rounds. Their ratio is what a design reading the database once per
 call reaches on this machine with nothing else in the way; the real server's GetListing / empty
-ratio (``python -m bench --only grpc``) can only approach it.
+ratio can only approach it, so ``python -m bench --only grpc`` measures this server too, over the
+same database and in the same rounds, as the GetListing rows' ceiling.
 
 ``--listings N`` (default 20,000) generated listings in a scratch PostgreSQL database.
 """
@@ -16,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +37,7 @@ from bench.grpc_bench import (
     write_keys,
 )
 from bench.reference_service import METHOD, SERVICE
-from bench.support import child_env, progress, started
+from bench.support import ScratchDatabase, child_env, progress, started
 from bench.table import fmt_rate, fmt_ratio
 from devstack.processes import free_port
 from wonder.db.engine import make_async_engine
@@ -106,6 +109,15 @@ async def serve(port: int, database_url: str) -> None:
         await engine.dispose()
 
 
+@contextlib.contextmanager
+def bare_server(database: ScratchDatabase) -> Iterator[str]:
+    """The bare server over ``database`` in its own process; yields its target."""
+    port = free_port()
+    argv = [sys.executable, "-m", "bench.read_ceiling", "--serve", str(port), database.url]
+    with started("bare gRPC server", argv, child_env(), grpc_serving(port)):
+        yield f"127.0.0.1:{port}"
+
+
 def measure(listings: int) -> None:
     from bench.seed import generate_listings
     from bench.support import scratch_database
@@ -114,10 +126,7 @@ def measure(listings: int) -> None:
         progress(f"generating {listings:,} listings in PostgreSQL")
         generate_listings(database, listings)
         keys = write_keys(database, Path(folder))
-        port = free_port()
-        argv = [sys.executable, "-m", "bench.read_ceiling", "--serve", str(port), database.url]
-        target = f"127.0.0.1:{port}"
-        with started("bare gRPC server", argv, child_env(), grpc_serving(port)):
+        with bare_server(database) as target:
             scale = FULL_SCALE
             specs = {m: closed(scale, target, m, keys) for m in ("empty", "get", "get_basic")}
             progress(f"bare server: empty vs GetListing, {scale.concurrency} callers")
