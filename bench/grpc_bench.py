@@ -382,8 +382,8 @@ def deep_page_rows(target: str, scale: GrpcScale, token: str, keys: Path) -> lis
     ]
 
 
-def _replay_rate(target: str, token: str, wanted: int) -> tuple[float, int, float]:
-    """One stream from cursor 0, BASIC view, read until ``wanted`` changes: (rate, seen, s)."""
+def _replay_rate(target: str, token: str, wanted: int) -> tuple[float, int]:
+    """One stream from cursor 0, BASIC view, read until ``wanted`` changes: (changes/s, seen)."""
     from wonder.v1 import listing_pb2, listing_service_pb2, listing_service_pb2_grpc
 
     metadata = (("authorization", f"Bearer {token}"),)
@@ -401,7 +401,7 @@ def _replay_rate(target: str, token: str, wanted: int) -> tuple[float, int, floa
                 break
         seconds = time.perf_counter() - started
         stream.cancel()
-    return (seen / seconds if seconds else 0.0), seen, seconds
+    return (seen / seconds if seconds else 0.0), seen
 
 
 def stream_rows(database: ScratchDatabase, target: str, token: str, scale: GrpcScale) -> list[Row]:
@@ -426,7 +426,7 @@ def stream_rows(database: ScratchDatabase, target: str, token: str, scale: GrpcS
             if part == "ceiling":
                 ceilings.append(ceiling_rate(stored))
             else:
-                rate, seen, _ = _replay_rate(target, token, wanted)
+                rate, seen = _replay_rate(target, token, wanted)
                 replays.append(rate)
             figure = (ceilings if part == "ceiling" else replays)[-1]
             progress(f"StreamListingChanges round {round_ + 1}: {part} {figure:,.0f}/s")
