@@ -424,11 +424,11 @@ def stream_rows(database: ScratchDatabase, target: str, token: str, scale: GrpcS
         # no interceptors) is the most any stream can replay on this machine this minute.
         for part in ("ceiling", "replay") if round_ % 2 == 0 else ("replay", "ceiling"):
             if part == "ceiling":
-                ceilings.append(ceiling_rate(stored))
+                figure = ceiling_rate(stored)
+                ceilings.append(figure)
             else:
-                rate, seen = _replay_rate(target, token, wanted)
-                replays.append(rate)
-            figure = (ceilings if part == "ceiling" else replays)[-1]
+                figure, seen = _replay_rate(target, token, wanted)
+                replays.append(figure)
             progress(f"StreamListingChanges round {round_ + 1}: {part} {figure:,.0f}/s")
     rate, ceiling = statistics.mean(replays), statistics.mean(ceilings)
     return [
